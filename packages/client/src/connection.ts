@@ -1,0 +1,190 @@
+import { TqError } from "@tq/job-schema";
+import { createClient, type RedisClientOptions } from "redis";
+
+/**
+ * The shape tq needs of a node-redis client (`createClient()`) or cluster (`createCluster()`) that the user
+ * created. tq never closes a client it did not create.
+ */
+export interface RedisClientLike {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  duplicate(): RedisClientLike;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Where tq finds Redis: a URL (`redis://`, `rediss://`, with user and password), node-redis client options, or a
+ * client or cluster the user already created.
+ * @defaultValue `process.env.REDIS_URL ?? "redis://127.0.0.1:6379"`
+ */
+export type ConnectionOption = string | RedisClientOptions | RedisClientLike;
+
+/** The default Redis URL when no `connection` is given. */
+export function defaultRedisUrl(): string {
+  return process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+}
+
+type Sender = (args: readonly string[], firstKey: string | undefined) => Promise<unknown>;
+
+function isClientLike(value: unknown): value is RedisClientLike {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as RedisClientLike).duplicate === "function" &&
+    typeof (value as { sendCommand?: unknown }).sendCommand === "function"
+  );
+}
+
+function isCluster(client: RedisClientLike): boolean {
+  return typeof (client as { getRandomNode?: unknown }).getRandomNode === "function";
+}
+
+function describe(option: ConnectionOption | undefined): string {
+  if (option === undefined) return defaultRedisUrl();
+  if (typeof option === "string") return option.replace(/\/\/([^@/]*)@/, "//***@");
+  if (isClientLike(option)) return "the given client";
+  return typeof option.url === "string" ? option.url.replace(/\/\/([^@/]*)@/, "//***@") : "the given options";
+}
+
+/** Wraps a driver error in a {@link TqError}: `REDIS` for a refused command, `CONNECTION` for everything else. */
+export function toTqError(error: unknown, context: string): TqError {
+  if (error instanceof TqError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const replyError =
+    error instanceof Error &&
+    (error.constructor.name === "ErrorReply" || error.constructor.name === "SimpleError");
+  if (replyError) {
+    const hint = message.startsWith("OOM") ? " (Redis is at maxmemory: free memory or raise maxmemory)" : "";
+    return new TqError("REDIS", `${context}: Redis refused the command: ${message}${hint}`, { cause: error });
+  }
+  return new TqError("CONNECTION", `${context}: ${message}`, { cause: error });
+}
+
+/** Options for {@link RedisConnection.open}. */
+export interface OpenOptions {
+  /** Called with errors of the connections tq owns (reconnect attempts, socket errors). */
+  onError?: (error: Error) => void;
+  /** The longest wait for the first connection, in milliseconds. @defaultValue 10_000 */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * One Redis connection as tq uses it: raw commands routed by their first key (so a cluster works too), and
+ * duplicates for blocking reads. Closes only what it created.
+ */
+export class RedisConnection {
+  readonly #client: RedisClientLike;
+  readonly #send: Sender;
+  readonly #owned: boolean;
+  readonly #options: OpenOptions;
+
+  private constructor(client: RedisClientLike, owned: boolean, options: OpenOptions) {
+    this.#client = client;
+    this.#owned = owned;
+    this.#options = options;
+    const raw = client as unknown as {
+      sendCommand(...args: unknown[]): Promise<unknown>;
+    };
+    this.#send = isCluster(client)
+      ? (args, firstKey) => raw.sendCommand(firstKey, false, args)
+      : (args) => raw.sendCommand(args);
+  }
+
+  /** Opens (or adopts) a connection and waits until it is ready. Throws `CONNECTION` when Redis cannot be reached. */
+  static async open(
+    option: ConnectionOption | undefined,
+    options: OpenOptions = {},
+  ): Promise<RedisConnection> {
+    if (isClientLike(option)) {
+      const connection = new RedisConnection(option, false, options);
+      if (!option.isOpen) {
+        throw new TqError(
+          "CONNECTION",
+          "the node-redis client passed as `connection` is not connected: call `await client.connect()` first",
+        );
+      }
+      return connection;
+    }
+    const clientOptions: RedisClientOptions =
+      option === undefined
+        ? { url: defaultRedisUrl() }
+        : typeof option === "string"
+          ? { url: option }
+          : option;
+    const client = createClient(clientOptions) as unknown as RedisClientLike;
+    return RedisConnection.#connectOwned(client, options, describe(option));
+  }
+
+  static async #connectOwned(
+    client: RedisClientLike,
+    options: OpenOptions,
+    where: string,
+  ): Promise<RedisConnection> {
+    let lastError: Error | undefined;
+    client.on("error", (error) => {
+      lastError = error;
+      options.onError?.(error);
+    });
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.connect(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(lastError ?? new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      client.destroy();
+      throw new TqError(
+        "CONNECTION",
+        `cannot connect to Redis at ${where}: ${(error as Error).message}; is redis-server running and REDIS_URL right?`,
+        { cause: error },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    return new RedisConnection(client, true, options);
+  }
+
+  /** Whether tq created this connection (and so closes it). */
+  get owned(): boolean {
+    return this.#owned;
+  }
+
+  /** The underlying node-redis client. */
+  get client(): RedisClientLike {
+    return this.#client;
+  }
+
+  /** Sends one raw command; `firstKey` routes it on a cluster. */
+  send<T>(args: readonly string[], firstKey?: string): Promise<T> {
+    return this.#send(args, firstKey) as Promise<T>;
+  }
+
+  /** A new connection of its own to the same Redis (for blocking commands), always owned by tq. */
+  async duplicate(): Promise<RedisConnection> {
+    return RedisConnection.#connectOwned(
+      this.#client.duplicate(),
+      this.#options,
+      "the same server (duplicate)",
+    );
+  }
+
+  /** Closes the connection if tq created it, waiting for replies in flight. */
+  async close(): Promise<void> {
+    if (!this.#owned) return;
+    try {
+      await this.#client.close();
+    } catch {
+      this.#client.destroy();
+    }
+  }
+
+  /** Drops the connection at once (if tq created it): commands in flight are rejected. */
+  destroy(): void {
+    if (this.#owned) this.#client.destroy();
+  }
+}

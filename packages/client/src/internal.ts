@@ -1,0 +1,22 @@
+// Building blocks shared by @tq/worker and @tq/scheduler. Not a public API: it may change in any release.
+
+export type { ConnectionOption, OpenOptions } from "./connection.js";
+export { RedisConnection, toTqError } from "./connection.js";
+export { JOB_FIELDS, parseJobInfo } from "./job-info.js";
+export * as scripts from "./lua/scripts.generated.js";
+export type { LuaScript } from "./lua-script.js";
+export { runScript } from "./lua-script.js";
+export { retentionFields } from "./retention.js";
+export {
+  cancelKeys,
+  enqueueKeys,
+  extendKeys,
+  progressKeys,
+  releaseKeys,
+  resumeKeys,
+  retryKeys,
+  sweepKeys,
+  takeKeys,
+} from "./script-keys.js";
+export type { StreamEntry } from "./stream-reply.js";
+export { parseXRead } from "./stream-reply.js";

@@ -1,0 +1,124 @@
+import { decodeJob, PRIORITIES, type Priority } from "@tq/job-schema";
+
+/** Where a job is in its life. */
+export type JobStatus = "scheduled" | "pending" | "active" | "completed" | "failed";
+
+/** The error a failed run recorded. */
+export interface JobError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** The {@link TqErrorCode} when tq itself failed the run (timeout, lost lease, unknown task, bad record). */
+  code?: string;
+  /** The run (1-based) that failed. */
+  attempt?: number;
+}
+
+/** A snapshot of one job, as `getJob` and `list` return it. */
+export interface JobInfo {
+  id: string;
+  queue: string;
+  task: string;
+  /** Any JSON value; by convention a positional array. `undefined` when the record could not be decoded. */
+  args: unknown;
+  status: JobStatus;
+  priority: Priority;
+  /** How many runs have started. */
+  attempts: number;
+  maxRetries: number;
+  /** Epoch ms when the job was created (producer clock). */
+  createdAt: number;
+  /** Epoch ms when a scheduled job is due (Redis clock). */
+  runAt?: number;
+  /** Epoch ms when the latest run started (Redis clock). */
+  startedAt?: number;
+  /** Epoch ms when the job completed or failed (Redis clock). */
+  finishedAt?: number;
+  /** The handler's return value, once completed. */
+  result?: unknown;
+  /** The latest run's error. */
+  error?: JobError;
+  /** One entry per failed run, oldest first. */
+  errors?: JobError[];
+  /** The latest value a handler passed to `ctx.progress()`. */
+  progress?: unknown;
+}
+
+/** The hash fields read for a {@link JobInfo}, in order. */
+export const JOB_FIELDS = [
+  "data",
+  "state",
+  "pri",
+  "att",
+  "maxr",
+  "runAt",
+  "startedAt",
+  "finishedAt",
+  "result",
+  "error",
+  "errors",
+  "progress",
+] as const;
+
+const STATUSES = new Set<string>(["scheduled", "pending", "active", "completed", "failed"]);
+
+function num(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined || value === "") return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function json(value: string | null | undefined): unknown {
+  if (value === null || value === undefined || value === "") return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Builds a {@link JobInfo} from the values of {@link JOB_FIELDS}; null when the job does not exist. */
+export function parseJobInfo(
+  queue: string,
+  id: string,
+  values: ReadonlyArray<string | null>,
+): JobInfo | null {
+  const [data, state, pri, att, maxr, runAt, startedAt, finishedAt, result, error, errors, progress] = values;
+  if (state === null || state === undefined) return null;
+  let task = "";
+  let args: unknown;
+  let createdAt = 0;
+  try {
+    const envelope = decodeJob(data);
+    task = envelope.task;
+    args = envelope.args;
+    createdAt = envelope.createdAt;
+  } catch {
+    // an undecodable record still shows its state and error
+  }
+  const info: JobInfo = {
+    id,
+    queue,
+    task,
+    args,
+    status: (STATUSES.has(state) ? state : "failed") as JobStatus,
+    priority: PRIORITIES.includes(pri as Priority) ? (pri as Priority) : "normal",
+    attempts: num(att) ?? 0,
+    maxRetries: num(maxr) ?? 0,
+    createdAt,
+  };
+  const runAtMs = num(runAt);
+  if (runAtMs !== undefined && state === "scheduled") info.runAt = runAtMs;
+  const started = num(startedAt);
+  if (started !== undefined) info.startedAt = started;
+  const finished = num(finishedAt);
+  if (finished !== undefined) info.finishedAt = finished;
+  if (state === "completed") info.result = json(result);
+  const lastError = json(error);
+  if (lastError !== undefined) info.error = lastError as JobError;
+  const allErrors = json(errors);
+  if (Array.isArray(allErrors)) info.errors = allErrors as JobError[];
+  const p = json(progress);
+  if (p !== undefined) info.progress = p;
+  return info;
+}

@@ -1,0 +1,24 @@
+--[[
+  cancel: removes a job that has not started: scheduled or pending. Active and finished jobs are left alone.
+
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled
+  ARGV: 1 base  2 id
+  Returns: 1 removed, 0 no such job, or the job's state as a string when it cannot be cancelled.
+]]
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4] }
+local BASE = ARGV[1]
+--@include common.lua
+
+local id = ARGV[2]
+local jk = jobKey(id)
+local f = redis.call('HMGET', jk, 'state', 'pri')
+if not f[1] then return 0 end
+if f[1] == 'scheduled' then
+  redis.call('ZREM', K.scheduled, id)
+elseif f[1] == 'pending' then
+  redis.call('LREM', pendingKey(f[2]), 0, id)
+else
+  return f[1]
+end
+redis.call('DEL', jk)
+return 1

@@ -1,0 +1,27 @@
+--[[
+  release: hands unfinished runs back when a worker shuts down. The run does not count as an attempt, and the job
+  goes to the front of its pending list.
+
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 active  5 marker
+  ARGV: 1 base, then per job: id, token
+  Returns: how many jobs were released (a job whose lease was already lost is left alone).
+]]
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], active = KEYS[4], marker = KEYS[5] }
+local BASE = ARGV[1]
+--@include common.lua
+
+local released = 0
+for i = 2, #ARGV, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  local jk = jobKey(id)
+  local f = redis.call('HMGET', jk, 'state', 'tok', 'pri')
+  if f[1] == 'active' and f[2] == token then
+    redis.call('ZREM', K.active, id)
+    redis.call('HINCRBY', jk, 'att', -1)
+    redis.call('HSET', jk, 'state', 'pending')
+    redis.call('RPUSH', pendingKey(f[3]), id)
+    released = released + 1
+  end
+end
+if released > 0 then wakeWorkers() end
+return released

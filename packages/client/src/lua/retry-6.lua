@@ -1,0 +1,39 @@
+--[[
+  retry: replays failed jobs from the dead letter: each goes back to pending with its attempts reset (its earlier
+  errors are kept).
+
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 failed  5 marker  6 events
+  ARGV: 1 base  2 mode ("ids" | "all")  3 limit (mode "all": at most this many, oldest first), then ids (mode "ids")
+  Returns: how many jobs went back to pending.
+]]
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], failed = KEYS[4], marker = KEYS[5], events = KEYS[6] }
+local BASE = ARGV[1]
+--@include common.lua
+
+local ids
+if ARGV[2] == 'all' then
+  ids = redis.call('ZRANGE', K.failed, 0, tonumber(ARGV[3]) - 1)
+else
+  ids = {}
+  for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
+end
+local moved = 0
+for i = 1, #ids do
+  local id = ids[i]
+  local jk = jobKey(id)
+  local f = redis.call('HMGET', jk, 'state', 'pri', 'data')
+  if f[1] == 'failed' then
+    redis.call('ZREM', K.failed, id)
+    if f[3] then
+      redis.call('HSET', jk, 'state', 'pending', 'att', 0)
+      redis.call('HDEL', jk, 'finishedAt', 'tok')
+      redis.call('LPUSH', pendingKey(f[2]), id)
+      emit('retried', id)
+      moved = moved + 1
+    else
+      redis.call('DEL', jk)
+    end
+  end
+end
+if moved > 0 then wakeWorkers() end
+return moved

@@ -1,0 +1,21 @@
+export type { BackoffOptions, ResolvedBackoff } from "./backoff.js";
+export { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from "./backoff.js";
+export type { JobEnvelope, JsonValue } from "./envelope.js";
+export { DEFAULT_MAX_PAYLOAD_BYTES, decodeJob, encodeJob, JOB_SCHEMA_VERSION } from "./envelope.js";
+export type { TqErrorCode, TqErrorOptions } from "./errors.js";
+export { isTqError, TqError, UnrecoverableError } from "./errors.js";
+export type { Priority, QueueKeys } from "./keys.js";
+export {
+  DEFAULT_PREFIX,
+  isValidQueueName,
+  PRIORITIES,
+  queueKeys,
+  queuesKey,
+  schedulesKey,
+} from "./keys.js";
+export type { JobOptions, ResolvedJobOptions, StoredJobOptions } from "./options.js";
+export { DEFAULT_MAX_RETRIES, isValidJobId, resolveJobOptions, storedJobOptions } from "./options.js";
+export type { StandardSchemaV1 } from "./standard-schema.js";
+export type { Task, TaskArgs, TaskArgsInput, TaskDefaults, TaskDefinition, TaskResult } from "./task.js";
+export { defineTask, isTask } from "./task.js";
+export { formatIssues, validateWithSchema } from "./validate.js";

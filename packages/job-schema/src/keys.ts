@@ -1,0 +1,66 @@
+/** The three priorities, highest first. */
+export const PRIORITIES = ["high", "normal", "low"] as const;
+
+/** A job's priority: jobs of a higher priority are claimed before any job of a lower one. */
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Every Redis key of one queue. All of them share the `{queue}` hash tag, so they live in one cluster slot. */
+export interface QueueKeys {
+  /** `<prefix>:{<queue>}:` — the start of every key below; `base + "job:" + id` is a job's hash. */
+  readonly base: string;
+  /** HASH per job: its envelope, state, attempts, fencing token, timestamps, result and errors. */
+  job(id: string): string;
+  /** LIST per priority of ids ready to run (pushed on the left, claimed from the right: FIFO). */
+  readonly pending: Readonly<Record<Priority, string>>;
+  /** ZSET of ids waiting for their run time (delayed jobs and retries in backoff), scored by run-at ms. */
+  readonly scheduled: string;
+  /** ZSET of claimed ids, scored by lease deadline ms (Redis clock). */
+  readonly active: string;
+  /** ZSET of completed ids, scored by finish time ms; trimmed by retention. */
+  readonly completed: string;
+  /** ZSET of failed ids (the dead letter), scored by finish time ms; trimmed by retention. */
+  readonly failed: string;
+  /** ZSET that idle workers block on (BZPOPMIN): touched when work becomes ready or the next run time moves. */
+  readonly marker: string;
+  /** STREAM of lifecycle events, capped. */
+  readonly events: string;
+  /** HASH of queue-level state: paused flag, fencing counter, retention settings. */
+  readonly meta: string;
+}
+
+/** The default key prefix. */
+export const DEFAULT_PREFIX = "tq";
+
+/** The SET of known queue names under a prefix (outside any queue's hash slot). */
+export function queuesKey(prefix: string = DEFAULT_PREFIX): string {
+  return `${prefix}:queues`;
+}
+
+/** The HASH of named schedules under a prefix. */
+export function schedulesKey(prefix: string = DEFAULT_PREFIX): string {
+  return `${prefix}:schedules`;
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** Whether `name` is a valid queue name: 1–200 characters of letters, digits, `_ . : -` (no braces). */
+export function isValidQueueName(name: unknown): name is string {
+  return typeof name === "string" && QUEUE_NAME.test(name);
+}
+
+/** The Redis key layout of queue `queue` under `prefix`. */
+export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): QueueKeys {
+  const base = `${prefix}:{${queue}}:`;
+  return {
+    base,
+    job: (id) => `${base}job:${id}`,
+    pending: { high: `${base}pending:high`, normal: `${base}pending:normal`, low: `${base}pending:low` },
+    scheduled: `${base}scheduled`,
+    active: `${base}active`,
+    completed: `${base}completed`,
+    failed: `${base}failed`,
+    marker: `${base}marker`,
+    events: `${base}events`,
+    meta: `${base}meta`,
+  };
+}

@@ -1,0 +1,116 @@
+import { type BackoffOptions, DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from "./backoff.js";
+import { TqError } from "./errors.js";
+import { PRIORITIES, type Priority } from "./keys.js";
+
+/** Options for one job, given to `enqueue`. */
+export interface JobOptions {
+  /** Jobs of a higher priority are claimed before any job of a lower one. @defaultValue "normal" */
+  priority?: Priority;
+  /** Run the job no earlier than this many milliseconds from now (measured on the Redis clock). */
+  delayMs?: number;
+  /** Run the job no earlier than this time (a `Date` or epoch milliseconds). Exclusive with `delayMs`. */
+  runAt?: Date | number;
+  /** How many times a failed run is retried: a job runs at most `maxRetries + 1` times. @defaultValue 3 */
+  maxRetries?: number;
+  /** The wait before each retry. @defaultValue exponential from 1 s, capped at one hour, with jitter */
+  backoff?: BackoffOptions;
+  /** A run that takes longer than this many milliseconds fails (and is retried if retries remain). */
+  timeoutMs?: number;
+  /**
+   * An idempotency key used as the job's id: enqueueing an id that exists returns the existing job and
+   * creates nothing. 1–200 characters, no braces. @defaultValue a random UUID
+   */
+  jobId?: string;
+}
+
+/** The options a job carries in its envelope, every default filled in. */
+export interface StoredJobOptions {
+  priority: Priority;
+  maxRetries: number;
+  /** Absent when the job uses {@link DEFAULT_BACKOFF}, to keep the stored record small. */
+  backoff?: ResolvedBackoff;
+  timeoutMs?: number;
+}
+
+/** Job options checked and resolved: what is stored, plus when the job first runs. */
+export interface ResolvedJobOptions extends StoredJobOptions {
+  backoff: ResolvedBackoff;
+  /** Milliseconds from now (Redis clock) before the first run; 0 for now. Set when `delayMs` was given. */
+  delayMs: number;
+  /** Absolute epoch milliseconds of the first run, when `runAt` was given. */
+  runAt?: number;
+  jobId?: string;
+}
+
+/** The default number of retries after the first run. */
+export const DEFAULT_MAX_RETRIES = 3;
+
+const JOB_ID = /^[^{}\s]{1,200}$/;
+
+/** Whether `id` may be used as a job id: 1–200 characters, no whitespace or braces. */
+export function isValidJobId(id: unknown): id is string {
+  return typeof id === "string" && JOB_ID.test(id);
+}
+
+function checkMs(value: unknown, name: string, { min = 0 }: { min?: number } = {}): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    throw new TqError(
+      "VALIDATION",
+      `${name} must be a finite number of milliseconds >= ${min}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks job options and fills in defaults. Throws a `VALIDATION` {@link TqError} naming the bad option. */
+export function resolveJobOptions(opts: JobOptions = {}): ResolvedJobOptions {
+  if (typeof opts !== "object" || opts === null) {
+    throw new TqError("VALIDATION", `job options must be an object, got ${String(opts)}`);
+  }
+  const priority = opts.priority ?? "normal";
+  if (!PRIORITIES.includes(priority)) {
+    throw new TqError(
+      "VALIDATION",
+      `priority must be one of ${PRIORITIES.join(", ")}, got ${JSON.stringify(priority)}`,
+    );
+  }
+  const maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 1_000) {
+    throw new TqError(
+      "VALIDATION",
+      `maxRetries must be an integer from 0 to 1000, got ${String(opts.maxRetries)}`,
+    );
+  }
+  if (opts.delayMs !== undefined && opts.runAt !== undefined) {
+    throw new TqError("VALIDATION", "give either delayMs or runAt, not both");
+  }
+  const resolved: ResolvedJobOptions = {
+    priority,
+    maxRetries,
+    backoff: resolveBackoff(opts.backoff),
+    delayMs: opts.delayMs === undefined ? 0 : Math.ceil(checkMs(opts.delayMs, "delayMs")),
+  };
+  if (opts.runAt !== undefined) {
+    const at = opts.runAt instanceof Date ? opts.runAt.getTime() : opts.runAt;
+    resolved.runAt = Math.ceil(checkMs(at, "runAt (epoch ms)"));
+  }
+  if (opts.timeoutMs !== undefined) resolved.timeoutMs = checkMs(opts.timeoutMs, "timeoutMs", { min: 1 });
+  if (opts.jobId !== undefined) {
+    if (!isValidJobId(opts.jobId)) {
+      throw new TqError(
+        "VALIDATION",
+        `jobId must be 1-200 characters without whitespace or braces, got ${JSON.stringify(opts.jobId)}`,
+      );
+    }
+    resolved.jobId = opts.jobId;
+  }
+  return resolved;
+}
+
+/** The options stored in a job's envelope: only what differs from the defaults a worker assumes. */
+export function storedJobOptions(opts: ResolvedJobOptions): StoredJobOptions {
+  const stored: StoredJobOptions = { priority: opts.priority, maxRetries: opts.maxRetries };
+  if (opts.backoff !== DEFAULT_BACKOFF) stored.backoff = opts.backoff;
+  if (opts.timeoutMs !== undefined) stored.timeoutMs = opts.timeoutMs;
+  return stored;
+}

@@ -1,0 +1,49 @@
+import type { Priority, Task, TaskArgs, TaskResult } from "@tq/job-schema";
+
+/** A logger with the usual levels; `ctx.logger` prefixes lines with the job. */
+export interface Logger {
+  debug(message: string, ...rest: unknown[]): void;
+  info(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+  error(message: string, ...rest: unknown[]): void;
+}
+
+/** What a handler gets beside its args. */
+export interface JobContext {
+  jobId: string;
+  queue: string;
+  task: string;
+  /** Which run this is, 1-based. */
+  attempt: number;
+  maxRetries: number;
+  priority: Priority;
+  /** Aborted when the run times out, its lease is lost or the worker is forced to shut down. */
+  signal: AbortSignal;
+  /** Records a progress value (any JSON) on the job, visible in `getJob().progress`. */
+  progress(value: unknown): Promise<void>;
+  /** A logger whose lines name the queue, task and job. */
+  logger: Logger;
+}
+
+/** Runs one job. Throwing (or rejecting) fails the run; the return value (JSON) is the job's result. */
+export type Handler<Args = unknown, Result = unknown> = (
+  args: Args,
+  ctx: JobContext,
+) => Result | Promise<Result>;
+
+/** Handlers by task name. */
+export type Handlers = Record<string, Handler<never, unknown>>;
+
+/** A handler typed by a task contract. */
+export type TaskHandler<T extends Task> = Handler<TaskArgs<T>, TaskResult<T>>;
+
+/** The job a worker event is about. */
+export interface WorkerJob {
+  id: string;
+  queue: string;
+  task: string;
+  args: unknown;
+  attempt: number;
+  maxRetries: number;
+  priority: Priority;
+}

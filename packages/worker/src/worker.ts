@@ -1,0 +1,739 @@
+import { EventEmitter } from "node:events";
+import type { ConnectionOption, RetentionOptions } from "@tq/client";
+import {
+  extendKeys,
+  progressKeys,
+  RedisConnection,
+  releaseKeys,
+  retentionFields,
+  runScript,
+  scripts,
+  takeKeys,
+  toTqError,
+} from "@tq/client/internal";
+import {
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_PREFIX,
+  decodeJob,
+  isTask,
+  isValidQueueName,
+  type JobEnvelope,
+  type QueueKeys,
+  queueKeys,
+  queuesKey,
+  type Task,
+  TqError,
+  validateWithSchema,
+} from "@tq/job-schema";
+import type { Handler, Handlers, JobContext, Logger, TaskHandler, WorkerJob } from "./handlers.js";
+import { isUnrecoverable, serializeError } from "./serialize-error.js";
+
+/** Options for {@link Worker}. */
+export interface WorkerOptions {
+  /** Where Redis is. @defaultValue `process.env.REDIS_URL ?? "redis://127.0.0.1:6379"` */
+  connection?: ConnectionOption;
+  /** The key prefix; must match the producers'. @defaultValue "tq" */
+  prefix?: string;
+  /** How many jobs run at once in this process. @defaultValue 1 */
+  concurrency?: number;
+  /**
+   * How long a claimed job's lease lasts, in milliseconds. The worker renews it every `leaseMs / 3` while the
+   * handler runs; a lease that is not renewed expires and the job is given to another worker.
+   * @defaultValue 30_000
+   */
+  leaseMs?: number;
+  /** How long `close()` waits for running jobs, in milliseconds, before it aborts them and hands them back. @defaultValue 30_000 */
+  shutdownTimeoutMs?: number;
+  /** The longest a stored job may be, in bytes; larger records fail with `DECODE`. @defaultValue 524288 */
+  maxPayloadBytes?: number;
+  /** Retention of finished jobs, written to Redis for the whole queue when given. @defaultValue the queue's */
+  retention?: RetentionOptions;
+  /** Where `ctx.logger` writes. @defaultValue `console` */
+  logger?: Logger;
+  /**
+   * The longest an idle worker blocks on Redis in one call, in milliseconds. Idle workers wake at once when work
+   * arrives; this only bounds how long a lost wake-up could go unnoticed. @defaultValue 5_000
+   */
+  maxBlockMs?: number;
+}
+
+/** Options for {@link Worker.close}. */
+export interface CloseOptions {
+  /** Overrides `shutdownTimeoutMs` for this call; `0` aborts running jobs at once. */
+  timeoutMs?: number;
+}
+
+/** Events a {@link Worker} emits. */
+export interface WorkerEvents {
+  /** A run started. */
+  active: [job: WorkerJob];
+  /** A job completed with `result`. */
+  completed: [job: WorkerJob, result: unknown];
+  /** A job ended in `failed` (the dead letter). */
+  failed: [job: WorkerJob, error: Error];
+  /** A run failed and the job will run again after `delayMs`. */
+  retrying: [job: WorkerJob, error: Error, delayMs: number];
+  /** Something went wrong outside a job (connection, Redis) or a run lost its lease; the worker keeps going. */
+  error: [error: Error];
+  /** The worker is consuming. */
+  ready: [];
+  /** The worker has stopped. */
+  closed: [];
+}
+
+interface Registered {
+  fn: Handler<unknown, unknown>;
+  task: Task | undefined;
+}
+
+interface Claim {
+  id: string;
+  token: string;
+  attempt: number;
+  data: string;
+}
+
+interface Running {
+  id: string;
+  token: string;
+  controller: AbortController;
+  settled: boolean;
+  job: WorkerJob | undefined;
+}
+
+interface Ack {
+  id: string;
+  token: string;
+  op: "c" | "f";
+  payload: string;
+  delayMs: number;
+  job: WorkerJob | undefined;
+  result?: unknown;
+  error?: Error;
+}
+
+type TakeReply = [number, string, ...Array<string | number>];
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Runs jobs of one queue in this process, `concurrency` at a time. Idle, it blocks on Redis (no polling); busy, it
+ * claims and acknowledges jobs in batches, one round trip for many jobs.
+ *
+ * @example
+ * ```ts
+ * const worker = new Worker("emails", {
+ *   send_email: async ([to, subject]) => ({ delivered: true }),
+ * }, { concurrency: 10 });
+ * worker.on("failed", (job, error) => console.error(job.id, error.message));
+ * await worker.start();
+ * ```
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  /** The queue this worker consumes. */
+  readonly queue: string;
+  readonly #keys: QueueKeys;
+  readonly #options: WorkerOptions;
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #maxBlockMs: number;
+  readonly #maxPayloadBytes: number;
+  readonly #logger: Logger;
+  readonly #handlers = new Map<string, Registered>();
+  readonly #running = new Map<string, Running>();
+  #acks: Ack[] = [];
+  #command: RedisConnection | undefined;
+  #blocking: RedisConnection | undefined;
+  #blockingId: string | undefined;
+  #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
+  #loop: Promise<void> | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #slotWaiter: (() => void) | undefined;
+  #isBlocked = false;
+  #flushScheduled = false;
+  #flushing: Promise<void> | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(queue: string, handlers: Handlers = {}, options: WorkerOptions = {}) {
+    super();
+    if (!isValidQueueName(queue)) {
+      throw new TqError(
+        "VALIDATION",
+        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${JSON.stringify(queue)})`,
+      );
+    }
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
+      throw new TqError(
+        "VALIDATION",
+        `concurrency must be an integer from 1 to 10000, got ${String(options.concurrency)}`,
+      );
+    }
+    const leaseMs = options.leaseMs ?? 30_000;
+    if (!Number.isFinite(leaseMs) || leaseMs < 100) {
+      throw new TqError("VALIDATION", `leaseMs must be at least 100 ms, got ${String(options.leaseMs)}`);
+    }
+    if (options.retention) retentionFields(options.retention);
+    this.queue = queue;
+    this.#keys = queueKeys(queue, options.prefix ?? DEFAULT_PREFIX);
+    this.#options = options;
+    this.#concurrency = concurrency;
+    this.#leaseMs = Math.round(leaseMs);
+    this.#maxBlockMs = Math.max(10, options.maxBlockMs ?? 5_000);
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#logger = options.logger ?? console;
+    for (const [name, fn] of Object.entries(handlers)) {
+      if (typeof fn !== "function")
+        throw new TqError("VALIDATION", `handler for task "${name}" must be a function`);
+      this.#handlers.set(name, { fn: fn as Handler<unknown, unknown>, task: undefined });
+    }
+  }
+
+  /**
+   * Registers a handler: for a task contract, args are validated before the handler runs (invalid args fail the
+   * job without retries) and the result is validated after.
+   */
+  handle<T extends Task>(task: T, fn: TaskHandler<T>): this;
+  handle(task: string, fn: Handler): this;
+  handle(task: string | Task, fn: Handler<never, unknown>): this {
+    if (typeof fn !== "function") throw new TqError("VALIDATION", "handle(task, fn): fn must be a function");
+    const name = typeof task === "string" ? task : task.name;
+    this.#handlers.set(name, { fn: fn as Handler<unknown, unknown>, task: isTask(task) ? task : undefined });
+    return this;
+  }
+
+  /** The task names this worker can run. */
+  get tasks(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /** How many jobs are running now. */
+  get activeCount(): number {
+    return this.#running.size;
+  }
+
+  /** Whether the worker is consuming. */
+  get isRunning(): boolean {
+    return this.#state === "running";
+  }
+
+  /** Connects and starts consuming. Resolves once the worker is consuming; throws `CONNECTION` if Redis is unreachable. */
+  async start(): Promise<void> {
+    if (this.#state !== "new") {
+      if (this.#state === "running" || this.#state === "starting") return;
+      throw new TqError("CLOSED", `worker for queue "${this.queue}" is closed; create a new Worker`);
+    }
+    this.#state = "starting";
+    try {
+      this.#command = await RedisConnection.open(this.#options.connection, { onError: () => {} });
+      const setup: Promise<unknown>[] = [
+        this.#command.send(["SADD", queuesKey(this.#options.prefix ?? DEFAULT_PREFIX), this.queue]),
+      ];
+      if (this.#options.retention) {
+        setup.push(
+          this.#command.send(
+            ["HSET", this.#keys.meta, ...retentionFields(this.#options.retention)],
+            this.#keys.meta,
+          ),
+        );
+      }
+      await Promise.all(setup);
+      await this.#openBlocking();
+    } catch (error) {
+      this.#state = "closed";
+      await this.#command?.close();
+      this.#blocking?.destroy();
+      throw toTqError(error, `worker for queue "${this.queue}": cannot start`);
+    }
+    this.#state = "running";
+    this.#leaseTimer = setInterval(
+      () => void this.#renewLeases(),
+      Math.max(50, Math.floor(this.#leaseMs / 3)),
+    );
+    this.#leaseTimer.unref();
+    this.#loop = this.#fetchLoop();
+    this.emit("ready");
+  }
+
+  async #openBlocking(): Promise<void> {
+    const command = this.#command;
+    if (!command) throw new TqError("CLOSED", "worker is not started");
+    const blocking = await command.duplicate();
+    this.#blocking = blocking;
+    try {
+      this.#blockingId = String(await blocking.send<number>(["CLIENT", "ID"], this.#keys.marker));
+    } catch {
+      this.#blockingId = undefined;
+    }
+  }
+
+  // ---- the fetch loop -------------------------------------------------------------------------------------------
+
+  async #fetchLoop(): Promise<void> {
+    let failures = 0;
+    while (this.#state === "running") {
+      const free = this.#concurrency - this.#running.size;
+      if (free <= 0 && this.#acks.length === 0) {
+        await this.#slotFreed();
+        // let the other runs finishing in this tick queue their acks too: one round trip for all of them
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      let reply: TakeReply;
+      const acks = this.#acks;
+      this.#acks = [];
+      try {
+        reply = await this.#take(acks, Math.max(0, free));
+        failures = 0;
+      } catch (error) {
+        this.#acks = acks.concat(this.#acks);
+        if (this.#state !== "running") break;
+        failures++;
+        this.#reportError(
+          toTqError(error, `worker for queue "${this.queue}": claiming jobs failed (retrying)`),
+        );
+        await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)));
+        continue;
+      }
+      const claimed = this.#applyTake(acks, reply);
+      if (free > 0 && claimed < free && this.#acks.length === 0 && this.#state === "running") {
+        await this.#block(Number(reply[0]));
+      }
+    }
+  }
+
+  #take(acks: readonly Ack[], claim: number): Promise<TakeReply> {
+    const command = this.#command;
+    if (!command) return Promise.reject(new TqError("CLOSED", "worker is closed"));
+    const args = [this.#keys.base, String(this.#leaseMs), String(claim), String(acks.length)];
+    for (const ack of acks) args.push(ack.id, ack.token, ack.op, ack.payload, String(ack.delayMs));
+    return runScript<TakeReply>(command, scripts.take, takeKeys(this.#keys), args);
+  }
+
+  /** Reports the outcome of each ack and starts the claimed runs. Returns how many were claimed. */
+  #applyTake(acks: readonly Ack[], reply: TakeReply): number {
+    const outcomes = String(reply[1] ?? "");
+    for (const [i, ack] of acks.entries()) this.#reportOutcome(ack, outcomes[i] ?? "l");
+    let claimed = 0;
+    for (let i = 2; i + 3 < reply.length; i += 4) {
+      claimed++;
+      this.#startRun({
+        id: String(reply[i]),
+        token: String(reply[i + 1]),
+        attempt: Number(reply[i + 2]),
+        data: String(reply[i + 3]),
+      });
+    }
+    return claimed;
+  }
+
+  #reportOutcome(ack: Ack, outcome: string): void {
+    if (!ack.job) return;
+    switch (outcome) {
+      case "c":
+        this.emit("completed", ack.job, ack.result);
+        break;
+      case "r":
+        this.emit("retrying", ack.job, ack.error ?? new Error("run failed"), ack.delayMs);
+        break;
+      case "f":
+        this.emit("failed", ack.job, ack.error ?? new Error("job failed"));
+        break;
+      default:
+        this.#reportError(
+          new TqError(
+            "LEASE_LOST",
+            `job "${ack.id}" (task "${ack.job.task}") in queue "${this.queue}" finished after its lease was lost; another worker owns it and this run's outcome was discarded`,
+          ),
+        );
+    }
+  }
+
+  #slotFreed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#slotWaiter = resolve;
+    });
+  }
+
+  /** Blocks on the queue's marker until work arrives, the next timed event is due, or the worker closes. */
+  async #block(nextWakeMs: number): Promise<void> {
+    if (nextWakeMs === 0) return;
+    const waitMs = nextWakeMs < 0 ? this.#maxBlockMs : Math.min(nextWakeMs, this.#maxBlockMs);
+    if (!this.#blocking) {
+      try {
+        await this.#openBlocking();
+      } catch (error) {
+        this.#reportError(
+          toTqError(error, `worker for queue "${this.queue}": blocking connection failed (retrying)`),
+        );
+        await sleep(Math.min(waitMs, 1_000));
+        return;
+      }
+    }
+    const blocking = this.#blocking;
+    if (!blocking) return;
+    this.#isBlocked = true;
+    // Redis checks blocking timeouts only about every 100 ms; a local timer unblocks the call on time instead.
+    if (nextWakeMs > 0 && nextWakeMs <= this.#maxBlockMs && this.#blockingId) {
+      this.#wakeTimer = setTimeout(() => this.#unblock(), nextWakeMs);
+    }
+    // A watchdog for a socket that died without telling anyone: no reply well past the timeout means a new connection.
+    let watchdog: NodeJS.Timeout | undefined;
+    const hung = new Promise<"hung">((resolve) => {
+      watchdog = setTimeout(() => resolve("hung"), waitMs + 5_000);
+    });
+    try {
+      const result = await Promise.race([
+        blocking.send(
+          ["BZPOPMIN", this.#keys.marker, (Math.max(waitMs, 1) / 1000).toFixed(3)],
+          this.#keys.marker,
+        ),
+        hung,
+      ]);
+      if (result === "hung") throw new Error("blocking read got no reply past its timeout");
+    } catch (error) {
+      if (this.#state === "running") {
+        this.#reportError(
+          toTqError(error, `worker for queue "${this.queue}": blocking read failed (reconnecting)`),
+        );
+        await sleep(50);
+      }
+      blocking.destroy();
+      if (this.#blocking === blocking) {
+        this.#blocking = undefined;
+        this.#blockingId = undefined;
+      }
+    } finally {
+      clearTimeout(watchdog);
+      clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = undefined;
+      this.#isBlocked = false;
+    }
+  }
+
+  /** Ends the blocking read now (CLIENT UNBLOCK from the command connection). */
+  #unblock(): void {
+    if (!this.#isBlocked || !this.#blockingId || !this.#command) return;
+    this.#command.send(["CLIENT", "UNBLOCK", this.#blockingId], this.#keys.marker).catch(() => {});
+  }
+
+  // ---- running jobs ---------------------------------------------------------------------------------------------
+
+  #startRun(claim: Claim): void {
+    const run: Running = {
+      id: claim.id,
+      token: claim.token,
+      controller: new AbortController(),
+      settled: false,
+      job: undefined,
+    };
+    this.#running.set(claim.id, run);
+    void this.#execute(run, claim);
+  }
+
+  async #execute(run: Running, claim: Claim): Promise<void> {
+    let envelope: JobEnvelope;
+    try {
+      envelope = decodeJob(claim.data, this.#maxPayloadBytes);
+    } catch (error) {
+      this.#settle(run, "f", toError(error), -1);
+      return;
+    }
+    const job: WorkerJob = {
+      id: claim.id,
+      queue: this.queue,
+      task: envelope.task,
+      args: envelope.args,
+      attempt: claim.attempt,
+      maxRetries: envelope.opts.maxRetries,
+      priority: envelope.opts.priority,
+    };
+    run.job = job;
+    const registered = this.#handlers.get(envelope.task);
+    if (!registered) {
+      const known = this.tasks.length > 0 ? this.tasks.map((t) => `"${t}"`).join(", ") : "none";
+      this.#settle(
+        run,
+        "f",
+        new TqError(
+          "UNKNOWN_TASK",
+          `unknown task "${envelope.task}" for job "${job.id}" in queue "${this.queue}": this worker knows ${known}`,
+          { retryable: false },
+        ),
+        -1,
+      );
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = envelope.opts.timeoutMs;
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        const error = new TqError(
+          "TIMEOUT",
+          `task "${job.task}" (job "${job.id}") ran past its timeoutMs of ${timeoutMs} ms on attempt ${job.attempt}`,
+        );
+        run.controller.abort(error);
+        this.#fail(run, envelope, error);
+      }, timeoutMs);
+    }
+    this.emit("active", job);
+    try {
+      let args = envelope.args;
+      if (registered.task?.args) {
+        args = await validateWithSchema(
+          registered.task.args,
+          args,
+          "args",
+          `task "${job.task}" (job "${job.id}")`,
+        );
+      }
+      const ctx = this.#context(run, job);
+      let result = await registered.fn(args, ctx);
+      if (registered.task?.result) {
+        result = await validateWithSchema(
+          registered.task.result,
+          result,
+          "result",
+          `task "${job.task}" (job "${job.id}")`,
+        );
+      }
+      let payload: string;
+      try {
+        payload = result === undefined ? "" : JSON.stringify(result);
+      } catch (cause) {
+        throw new TqError(
+          "VALIDATION",
+          `task "${job.task}" returned a value that is not JSON: ${(cause as Error).message}`,
+          {
+            cause,
+            retryable: false,
+          },
+        );
+      }
+      this.#settle(run, "c", undefined, 0, payload, result);
+    } catch (error) {
+      this.#fail(run, envelope, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #fail(run: Running, envelope: JobEnvelope, thrown: unknown): void {
+    const error = toError(thrown);
+    const attempt = run.job?.attempt ?? 1;
+    const delayMs = isUnrecoverable(error)
+      ? -1
+      : backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, attempt);
+    this.#settle(run, "f", error, delayMs);
+  }
+
+  /** Records a run's outcome once, frees its slot and queues its ack. */
+  #settle(
+    run: Running,
+    op: "c" | "f",
+    error: Error | undefined,
+    delayMs: number,
+    payload = "",
+    result?: unknown,
+  ): void {
+    if (run.settled) return;
+    run.settled = true;
+    if (this.#running.get(run.id) === run) this.#running.delete(run.id);
+    const ack: Ack = {
+      id: run.id,
+      token: run.token,
+      op,
+      payload: op === "c" ? payload : JSON.stringify(serializeError(error, run.job?.attempt ?? 0)),
+      delayMs,
+      job: run.job,
+      result,
+    };
+    if (error) ack.error = error;
+    this.#acks.push(ack);
+    const waiter = this.#slotWaiter;
+    this.#slotWaiter = undefined;
+    waiter?.();
+    if (this.#isBlocked || this.#state !== "running") this.#scheduleFlush();
+  }
+
+  #context(run: Running, job: WorkerJob): JobContext {
+    const prefix = `[tq ${this.queue}/${job.task} ${job.id}#${job.attempt}]`;
+    const base = this.#logger;
+    const logger: Logger = {
+      debug: (m, ...r) => base.debug(`${prefix} ${m}`, ...r),
+      info: (m, ...r) => base.info(`${prefix} ${m}`, ...r),
+      warn: (m, ...r) => base.warn(`${prefix} ${m}`, ...r),
+      error: (m, ...r) => base.error(`${prefix} ${m}`, ...r),
+    };
+    return {
+      jobId: job.id,
+      queue: this.queue,
+      task: job.task,
+      attempt: job.attempt,
+      maxRetries: job.maxRetries,
+      priority: job.priority,
+      signal: run.controller.signal,
+      logger,
+      progress: async (value: unknown) => {
+        const command = this.#command;
+        if (!command || run.settled) return;
+        let json: string;
+        try {
+          json = JSON.stringify(value) ?? "null";
+        } catch (cause) {
+          throw new TqError("VALIDATION", `progress value for job "${job.id}" is not JSON`, { cause });
+        }
+        try {
+          await runScript(command, scripts.progress, progressKeys(this.#keys), [
+            this.#keys.base,
+            job.id,
+            run.token,
+            json,
+          ]);
+        } catch (error) {
+          throw toTqError(error, `job "${job.id}": recording progress failed`);
+        }
+      },
+    };
+  }
+
+  // ---- acks outside the fetch loop --------------------------------------------------------------------------------
+
+  /** Acks that finish while the loop blocks (or after close began) go out on their own, batched per tick. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      if (this.#flushing || this.#acks.length === 0) return;
+      if (!this.#isBlocked && this.#state === "running") return; // the loop takes them
+      this.#flushing = this.#flushAcks().finally(() => {
+        this.#flushing = undefined;
+        if (this.#acks.length > 0 && (this.#isBlocked || this.#state !== "running")) this.#scheduleFlush();
+      });
+    });
+  }
+
+  async #flushAcks(): Promise<void> {
+    const acks = this.#acks;
+    this.#acks = [];
+    if (acks.length === 0) return;
+    try {
+      this.#applyTake(acks, await this.#take(acks, 0));
+    } catch (error) {
+      this.#acks = acks.concat(this.#acks);
+      this.#reportError(
+        toTqError(error, `worker for queue "${this.queue}": acknowledging jobs failed (retrying)`),
+      );
+      await sleep(100);
+    }
+  }
+
+  // ---- leases -----------------------------------------------------------------------------------------------------
+
+  async #renewLeases(): Promise<void> {
+    const command = this.#command;
+    if (!command || this.#running.size === 0) return;
+    const runs = [...this.#running.values()];
+    const args = [this.#keys.base, String(this.#leaseMs)];
+    for (const run of runs) args.push(run.id, run.token);
+    let lost: string[];
+    try {
+      lost = await runScript<string[]>(command, scripts.extend, extendKeys(this.#keys), args);
+    } catch (error) {
+      this.#reportError(
+        toTqError(error, `worker for queue "${this.queue}": renewing leases failed (retrying)`),
+      );
+      return;
+    }
+    for (const id of lost) {
+      const run = runs.find((r) => r.id === id);
+      if (!run || run.settled || this.#running.get(id) !== run) continue;
+      run.settled = true;
+      this.#running.delete(id);
+      const error = new TqError(
+        "LEASE_LOST",
+        `lease on job "${id}" in queue "${this.queue}" was lost (it expired or another worker took the job); this run is aborted`,
+      );
+      run.controller.abort(error);
+      this.#reportError(error);
+      const waiter = this.#slotWaiter;
+      this.#slotWaiter = undefined;
+      waiter?.();
+    }
+  }
+
+  #reportError(error: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    else this.#logger.error(`[tq worker ${this.queue}] ${error.message}`);
+  }
+
+  // ---- shutdown ---------------------------------------------------------------------------------------------------
+
+  /**
+   * Stops claiming, waits up to `shutdownTimeoutMs` for running jobs to finish, then aborts the rest (their
+   * `ctx.signal`) and hands them back to the queue without counting the run. Closes only connections tq created.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 30_000);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    const wasStarted = this.#state === "running";
+    this.#state = "closing";
+    if (!wasStarted) {
+      this.#state = "closed";
+      this.emit("closed");
+      return;
+    }
+    this.#unblock();
+    const waiter = this.#slotWaiter;
+    this.#slotWaiter = undefined;
+    waiter?.();
+    // Leases keep being renewed while the jobs finish.
+    const deadline = Date.now() + graceMs;
+    while (this.#running.size > 0 && Date.now() < deadline) {
+      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+    }
+    const unfinished = [...this.#running.values()];
+    for (const run of unfinished) {
+      run.settled = true;
+      this.#running.delete(run.id);
+      run.controller.abort(
+        new TqError("CLOSED", `worker for queue "${this.queue}" shut down before job "${run.id}" finished`),
+      );
+    }
+    clearInterval(this.#leaseTimer);
+    await this.#flushing;
+    for (let i = 0; i < 5 && this.#acks.length > 0; i++) await this.#flushAcks();
+    if (unfinished.length > 0 && this.#command) {
+      const args = [this.#keys.base];
+      for (const run of unfinished) args.push(run.id, run.token);
+      try {
+        await runScript(this.#command, scripts.release, releaseKeys(this.#keys), args);
+      } catch (error) {
+        this.#reportError(
+          toTqError(
+            error,
+            `worker for queue "${this.queue}": releasing unfinished jobs failed; their leases will expire`,
+          ),
+        );
+      }
+    }
+    this.#blocking?.destroy();
+    this.#blocking = undefined;
+    await this.#loop?.catch(() => {});
+    await this.#command?.close();
+    this.#command = undefined;
+    this.#state = "closed";
+    this.emit("closed");
+  }
+}

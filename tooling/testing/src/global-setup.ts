@@ -1,0 +1,25 @@
+import type { TestProject } from "vitest/node";
+import { startRedis } from "./redis-server.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+/**
+ * Starts a private redis-server for a test project and gives its URL to the tests (`inject("redisUrl")`).
+ * `TQ_TEST_REDIS_URL` points the tests at an existing Redis instead; tests then use unique prefixes and never flush.
+ */
+export default async function setup(project: TestProject) {
+  const external = process.env.TQ_TEST_REDIS_URL;
+  if (external) {
+    project.provide("redisUrl", external);
+    return;
+  }
+  const server = await startRedis();
+  project.provide("redisUrl", server.url);
+  return async () => {
+    await server.stop();
+  };
+}

@@ -1,0 +1,3 @@
+export { sleep, uniquePrefix, uniqueQueue, waitFor } from "./helpers.js";
+export type { RedisServer, RedisServerOptions } from "./redis-server.js";
+export { freePort, redisServerBinary, startRedis } from "./redis-server.js";
