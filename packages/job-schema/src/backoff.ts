@@ -45,6 +45,14 @@ function nonNegative(value: unknown, name: string): number {
   return value;
 }
 
+function flag(value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new TqError("VALIDATION", `backoff.jitter must be true or false, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** Checks a backoff option and fills in its defaults. Throws `VALIDATION` on a bad value. */
 export function resolveBackoff(backoff: BackoffOptions | undefined): ResolvedBackoff {
   if (backoff === undefined) return DEFAULT_BACKOFF;
@@ -59,7 +67,7 @@ export function resolveBackoff(backoff: BackoffOptions | undefined): ResolvedBac
       type: "fixed",
       delayMs: nonNegative(backoff.delayMs, "delayMs"),
       maxDelayMs: Number.MAX_SAFE_INTEGER,
-      jitter: backoff.jitter ?? false,
+      jitter: flag(backoff.jitter, false),
     };
   }
   if (backoff.type === "exponential") {
@@ -67,7 +75,7 @@ export function resolveBackoff(backoff: BackoffOptions | undefined): ResolvedBac
       type: "exponential",
       delayMs: nonNegative(backoff.delayMs ?? DEFAULT_BACKOFF.delayMs, "delayMs"),
       maxDelayMs: nonNegative(backoff.maxDelayMs ?? DEFAULT_BACKOFF.maxDelayMs, "maxDelayMs"),
-      jitter: backoff.jitter ?? true,
+      jitter: flag(backoff.jitter, true),
     };
   }
   throw new TqError(

@@ -1,11 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { startRedis } from "./redis-server.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
+import "./provided-context.js";
 
 /**
  * Starts a private redis-server for a test project and gives its URL to the tests (`inject("redisUrl")`).

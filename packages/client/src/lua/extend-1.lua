@@ -1,9 +1,11 @@
 --[[
-  extend: renews the leases of a worker's running jobs in one call.
+  extend: renews the leases of a worker's running jobs in one call. A lease whose deadline has passed is lost even
+  if no one has taken the job back yet: a worker that stalled past its lease must not revive it.
 
   KEYS: 1 active
   ARGV: 1 base  2 leaseMs, then per job: id, token
-  Returns: the ids whose lease is lost (the job is no longer active under that token); their runs must stop.
+  Returns: the ids whose lease is lost (run out, or the job is no longer active under that token); their runs must
+           stop.
 ]]
 local BASE = ARGV[1]
 local now = redis.call('TIME')
@@ -13,7 +15,8 @@ local lost = {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local f = redis.call('HMGET', BASE .. 'job:' .. id, 'state', 'tok')
-  if f[1] == 'active' and f[2] == token then
+  local current = tonumber(redis.call('ZSCORE', KEYS[1], id))
+  if f[1] == 'active' and f[2] == token and current and current > now then
     redis.call('ZADD', KEYS[1], 'XX', deadline, id)
   else
     lost[#lost + 1] = id

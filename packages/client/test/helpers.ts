@@ -1,0 +1,130 @@
+import { createClient } from "redis";
+import { afterEach } from "vitest";
+import type { Queue } from "../src/index.js";
+import { runScript, scripts, takeKeys } from "../src/internal.js";
+
+const newRawClient = (url: string) => createClient({ url });
+/** A plain node-redis client, as the tests create them. */
+export type RawClient = ReturnType<typeof newRawClient>;
+
+/** A node-redis client for looking at Redis directly, closed after the test. */
+export async function rawClient(url: string, track: Cleanup): Promise<RawClient> {
+  const client = newRawClient(url);
+  client.on("error", () => {});
+  await client.connect();
+  track.add(() => client.close());
+  return client;
+}
+
+/** Things to close after each test, last first. */
+export class Cleanup {
+  readonly #items: Array<() => Promise<unknown> | unknown> = [];
+
+  constructor() {
+    afterEach(async () => {
+      while (this.#items.length > 0) await this.#items.pop()?.();
+    });
+  }
+
+  add(fn: () => Promise<unknown> | unknown): void {
+    this.#items.push(fn);
+  }
+
+  /** Registers `queue.close()` and returns the queue. */
+  queue<Q extends { close(): Promise<void> }>(queue: Q): Q {
+    this.add(() => queue.close());
+    return queue;
+  }
+}
+
+/** A job claimed by {@link claim}: what a worker gets. */
+export interface Claimed {
+  id: string;
+  token: string;
+  attempt: number;
+  data: string;
+}
+
+/** One finished run for {@link take}. */
+export interface Ack {
+  id: string;
+  token: string;
+  op: "c" | "f";
+  /** The result JSON (op "c") or the error JSON (op "f"). */
+  payload: string;
+  /** Op "f": the retry delay in ms, -1 to dead-letter. */
+  delayMs?: number;
+}
+
+/**
+ * Plays a worker's part with the `take` script: applies `acks`, then claims up to `count` jobs.
+ * Returns the per-ack outcome letters and the claimed jobs.
+ */
+export async function take(
+  queue: Queue,
+  count: number,
+  acks: readonly Ack[] = [],
+  leaseMs = 30_000,
+): Promise<{ outcomes: string; claimed: Claimed[] }> {
+  const args = [queue.keys.base, String(leaseMs), String(count), String(acks.length)];
+  for (const a of acks) args.push(a.id, a.token, a.op, a.payload, String(a.delayMs ?? -1));
+  const reply = await runScript<unknown[]>(
+    await queue.connection(),
+    scripts.take,
+    takeKeys(queue.keys),
+    args,
+  );
+  const claimed: Claimed[] = [];
+  for (let i = 2; i + 3 < reply.length; i += 4) {
+    claimed.push({
+      id: String(reply[i]),
+      token: String(reply[i + 1]),
+      attempt: Number(reply[i + 2]),
+      data: String(reply[i + 3]),
+    });
+  }
+  return { outcomes: String(reply[1]), claimed };
+}
+
+/** Claims every job in `ids` (they must be the next pending ones) and completes or fails each. */
+export async function claimAndFinish(
+  queue: Queue,
+  ids: readonly string[],
+  finish: (claimed: Claimed) => Omit<Ack, "id" | "token">,
+): Promise<string> {
+  const { claimed } = await take(queue, ids.length);
+  if (
+    claimed
+      .map((c) => c.id)
+      .sort()
+      .join() !== [...ids].sort().join()
+  ) {
+    throw new Error(`claimed ${claimed.map((c) => c.id).join()} instead of ${ids.join()}`);
+  }
+  const { outcomes } = await take(
+    queue,
+    0,
+    claimed.map((c) => ({ id: c.id, token: c.token, ...finish(c) })),
+  );
+  return outcomes;
+}
+
+/** A run's error as a worker records it. */
+export function errorJson(message: string, attempt = 1): string {
+  return JSON.stringify({ name: "Error", message, attempt });
+}
+
+/** Every key under `match` (SCAN, deduplicated). */
+export async function scanKeys(client: RawClient, match: string): Promise<string[]> {
+  const keys = new Set<string>();
+  for await (const batch of client.scanIterator({ MATCH: match, COUNT: 1000 })) {
+    for (const key of batch) keys.add(key);
+  }
+  return [...keys].sort();
+}
+
+/** The Redis server clock in epoch ms (TIME). */
+export async function redisNow(client: RawClient): Promise<number> {
+  const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}

@@ -1,0 +1,99 @@
+import { Queue, type QueueOptions } from "@tq/client";
+import { uniqueQueue } from "@tq/testing";
+import { createClient } from "redis";
+import { afterEach } from "vitest";
+import { type Handlers, type Logger, Worker, type WorkerOptions } from "../src/index.js";
+
+const newRawClient = (url: string) => createClient({ url });
+/** A plain node-redis client, as the tests create them. */
+export type RawClient = ReturnType<typeof newRawClient>;
+
+/** A logger that keeps what the worker logs instead of printing it. */
+export function quietLogger(lines: string[] = []): Logger {
+  const keep = (message: string) => void lines.push(message);
+  return { debug: keep, info: keep, warn: keep, error: keep };
+}
+
+/** A promise with its resolve function outside. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * Per-test setup against the private Redis: queues, workers and raw clients that are closed after each test,
+ * and the errors every worker emitted.
+ */
+export class Harness {
+  readonly url: string;
+  readonly #closers: Array<() => Promise<unknown>> = [];
+
+  constructor(url: string) {
+    this.url = url;
+    afterEach(async () => {
+      while (this.#closers.length > 0) await this.#closers.pop()?.();
+    });
+  }
+
+  queue(name = uniqueQueue("w"), options: Omit<QueueOptions, "connection"> = {}): Queue {
+    const queue = new Queue(name, { connection: this.url, ...options });
+    this.#closers.push(() => queue.close());
+    return queue;
+  }
+
+  /** A worker (not started) whose emitted errors are collected in `errors`. */
+  worker(
+    queue: string,
+    handlers: Handlers,
+    options: Omit<WorkerOptions, "connection"> = {},
+  ): Worker & { errors: Error[] } {
+    const worker = new Worker(queue, handlers, {
+      connection: this.url,
+      logger: quietLogger(),
+      ...options,
+    }) as Worker & { errors: Error[] };
+    worker.errors = [];
+    worker.on("error", (error) => worker.errors.push(error));
+    this.#closers.push(() => worker.close({ timeoutMs: 0 }));
+    return worker;
+  }
+
+  async raw(): Promise<RawClient> {
+    const client = newRawClient(this.url);
+    client.on("error", () => {});
+    await client.connect();
+    this.#closers.push(() => client.close());
+    return client;
+  }
+}
+
+/** The Redis server clock in epoch ms (TIME). */
+export async function redisNow(client: RawClient): Promise<number> {
+  const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** Every key matching `match` (SCAN, deduplicated). */
+export async function countKeys(client: RawClient, match: string): Promise<number> {
+  const keys = new Set<string>();
+  for await (const batch of client.scanIterator({ MATCH: match, COUNT: 1000 })) {
+    for (const key of batch) keys.add(key);
+  }
+  return keys.size;
+}
+
+/** Blocks the event loop for `ms` (a handler hogging the CPU: no timers or I/O run meanwhile). */
+export function busyWait(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // spin
+  }
+}
