@@ -1,0 +1,70 @@
+import { parseArgs } from "node:util";
+import { TqError } from "@tq/job-schema";
+import type { SchedulerOptions } from "./scheduler.js";
+
+/** The `tq-scheduler --help` text. */
+export const USAGE = `Usage: tq-scheduler [options]
+
+Fires cron and interval schedules, promotes due delayed and retry jobs, and takes back expired leases.
+Any number of tq-scheduler processes may run at once. SIGTERM or SIGINT stops it cleanly (exit code 0).
+
+Options:
+  --queues <a,b,...>       sweep only these queues (default: every queue in <prefix>:queues)
+  --prefix <prefix>        key prefix (default: $TQ_PREFIX or "tq")
+  --max-interval-ms <ms>   longest sleep between passes (default: 1000)
+  -h, --help               show this help
+
+Environment:
+  REDIS_URL                where Redis is (default: redis://127.0.0.1:6379)
+  TQ_PREFIX                key prefix, when --prefix is not given
+`;
+
+/** What the command line asks for. */
+export type CliCommand = { kind: "help" } | { kind: "run"; options: SchedulerOptions };
+
+/** Reads the `tq-scheduler` arguments and environment. Throws `VALIDATION` for a bad flag or value. */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
+  let values: { queues?: string; prefix?: string; "max-interval-ms"?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        queues: { type: "string" },
+        prefix: { type: "string" },
+        "max-interval-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new TqError("VALIDATION", `tq-scheduler: ${(error as Error).message} (see --help)`, {
+      cause: error,
+    });
+  }
+  if (values.help) return { kind: "help" };
+  const options: SchedulerOptions = {};
+  if (env.REDIS_URL) options.connection = env.REDIS_URL;
+  const prefix = values.prefix ?? env.TQ_PREFIX;
+  if (prefix) options.prefix = prefix;
+  if (values.queues !== undefined) {
+    const queues = values.queues
+      .split(",")
+      .map((q) => q.trim())
+      .filter((q) => q.length > 0);
+    if (queues.length === 0)
+      throw new TqError("VALIDATION", "tq-scheduler: --queues needs at least one name");
+    options.queues = queues;
+  }
+  if (values["max-interval-ms"] !== undefined) {
+    const ms = Number(values["max-interval-ms"]);
+    if (!Number.isSafeInteger(ms) || ms < 1) {
+      throw new TqError(
+        "VALIDATION",
+        `tq-scheduler: --max-interval-ms must be a positive whole number, got ${values["max-interval-ms"]}`,
+      );
+    }
+    options.maxIntervalMs = ms;
+  }
+  return { kind: "run", options };
+}

@@ -1,0 +1,26 @@
+export type { EnqueuedJob } from "@tq/client";
+export { isTqError, TqError } from "@tq/job-schema";
+export type {
+  ScheduleInfo,
+  ScheduleJobOptions,
+  ScheduleTarget,
+  TaskScheduleTarget,
+} from "./schedule-definition.js";
+export type {
+  DelayedJobOptions,
+  FiredEvent,
+  MissedEvent,
+  SchedulerEvents,
+  SchedulerOptions,
+  SweptEvent,
+} from "./scheduler.js";
+export { Scheduler } from "./scheduler.js";
+export type {
+  CronTiming,
+  IntervalTiming,
+  MissedTickOptions,
+  MissedTickPolicy,
+  ResolvedTiming,
+  ScheduleTiming,
+} from "./timing.js";
+export { DEFAULT_MISSED_AFTER_MS } from "./timing.js";
