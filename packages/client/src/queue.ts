@@ -158,7 +158,9 @@ export class Queue {
   async #open(): Promise<RedisConnection> {
     const connection = await RedisConnection.open(this.#options.connection, { onError: () => {} });
     try {
-      const setup: Promise<unknown>[] = [connection.send(["SADD", queuesKey(this.prefix), this.name])];
+      const setup: Promise<unknown>[] = [
+        connection.send(["SADD", queuesKey(this.prefix), this.name], queuesKey(this.prefix)),
+      ];
       if (this.#options.retention) {
         setup.push(
           connection.send(
@@ -407,7 +409,7 @@ export class Queue {
       this.#closeHandlers.add(onClose);
       waiter
         .subscribe(id, (event) => {
-          if (event === "completed" || event === "failed" || event === "gap") void check();
+          if (event !== "progress" && event !== "retrying") void check();
         })
         .then((off) => {
           unsubscribe = off;

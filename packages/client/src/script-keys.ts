@@ -44,11 +44,23 @@ export const retryKeys = (k: QueueKeys) => [
   k.events,
 ];
 
-export const cancelKeys = (k: QueueKeys) => [k.pending.high, k.pending.normal, k.pending.low, k.scheduled];
+export const cancelKeys = (k: QueueKeys) => [k.pending.high, k.pending.normal, k.pending.low, k.scheduled, k.events];
 
 export const resumeKeys = (k: QueueKeys) => [k.meta, k.marker];
 
 export const sweepKeys = (k: QueueKeys) => [
+  k.pending.high,
+  k.pending.normal,
+  k.pending.low,
+  k.scheduled,
+  k.active,
+  k.failed,
+  k.marker,
+  k.meta,
+  k.events,
+];
+
+export const crashedKeys = (k: QueueKeys) => [
   k.pending.high,
   k.pending.normal,
   k.pending.low,

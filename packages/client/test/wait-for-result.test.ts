@@ -90,6 +90,17 @@ describe("waitForResult", () => {
     expect(error.message).toContain("no-such-job");
   });
 
+  test("rejects with NOT_FOUND, not TIMEOUT, when the awaited job is cancelled", async () => {
+    const queue = newQueue();
+    const job = await queue.enqueue("t", [], { delayMs: 60_000 });
+    const waiting = queue.waitForResult(job.id, { timeoutMs: 20_000 });
+    expect(await state(waiting)).toBe("pending");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await queue.cancel(job.id)).toBe(true);
+    const error = await rejection(waiting);
+    expect(error.code).toBe("NOT_FOUND");
+  });
+
   test("a waiter registered after the job finished gets the result at once", async () => {
     const queue = newQueue();
     const ok = await queue.enqueue("t", []);

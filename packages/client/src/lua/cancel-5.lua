@@ -1,11 +1,11 @@
 --[[
   cancel: removes a job that has not started: scheduled or pending. Active and finished jobs are left alone.
 
-  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 events
   ARGV: 1 base  2 id
   Returns: 1 removed, 0 no such job, or the job's state as a string when it cannot be cancelled.
 ]]
-local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4] }
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], events = KEYS[5] }
 local BASE = ARGV[1]
 --@include common.lua
 
@@ -21,4 +21,5 @@ else
   return f[1]
 end
 redis.call('DEL', jk)
+emit('removed', id)
 return 1
