@@ -51,7 +51,8 @@ function describe(option: ConnectionOption | undefined): string {
 /** Wraps a driver error in a {@link TqError}: `REDIS` for a refused command, `CONNECTION` for everything else. */
 export function toTqError(error: unknown, context: string): TqError {
   if (error instanceof TqError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message =
+    error instanceof Error ? error.message || error.constructor.name || "connection error" : String(error);
   const replyError =
     error instanceof Error &&
     (error.constructor.name === "ErrorReply" || error.constructor.name === "SimpleError");
