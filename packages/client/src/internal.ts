@@ -9,6 +9,7 @@ export { runScript } from "./lua-script.js";
 export { retentionFields } from "./retention.js";
 export {
   cancelKeys,
+  crashedKeys,
   enqueueKeys,
   extendKeys,
   progressKeys,

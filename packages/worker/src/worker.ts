@@ -65,10 +65,28 @@ export interface CloseOptions {
   timeoutMs?: number;
 }
 
+/** A claimed run: the job and the claim's fencing token. Process supervisors (`WorkerPool`) track runs by it. */
+export interface RunRef {
+  id: string;
+  token: string;
+}
+
+/** What a supervisor needs to know about a run whose handler is starting. */
+export interface ActiveRun extends RunRef {
+  /** The job's `timeoutMs`, in milliseconds, if it has one. */
+  timeoutMs: number | undefined;
+  /** How long the job would wait before its next run if this run failed now, in milliseconds. */
+  retryDelayMs: number;
+}
+
 /** Events a {@link Worker} emits. */
 export interface WorkerEvents {
-  /** A run started. */
-  active: [job: WorkerJob];
+  /** A run started: its handler is about to be called. */
+  active: [job: WorkerJob, run: ActiveRun];
+  /** Jobs were claimed, before any of their handlers runs. */
+  claimed: [runs: readonly RunRef[]];
+  /** This process no longer runs the job: the run's outcome reached Redis, its lease was lost, or it was handed back. */
+  ended: [id: string, token: string];
   /** A job completed with `result`. */
   completed: [job: WorkerJob, result: unknown];
   /** A job ended in `failed` (the dead letter). */
@@ -98,6 +116,8 @@ interface Claim {
 interface Running {
   id: string;
   token: string;
+  /** The run's number (1-based), known even when the record cannot be decoded. */
+  attempt: number;
   controller: AbortController;
   settled: boolean;
   job: WorkerJob | undefined;
@@ -234,7 +254,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       this.#command = await RedisConnection.open(this.#options.connection, { onError: () => {} });
       const setup: Promise<unknown>[] = [
-        this.#command.send(["SADD", queuesKey(this.#options.prefix ?? DEFAULT_PREFIX), this.queue]),
+        this.#command.send(
+          ["SADD", queuesKey(this.#options.prefix ?? DEFAULT_PREFIX), this.queue],
+          queuesKey(this.#options.prefix ?? DEFAULT_PREFIX),
+        ),
       ];
       if (this.#options.retention) {
         setup.push(
@@ -321,20 +344,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #applyTake(acks: readonly Ack[], reply: TakeReply): number {
     const outcomes = String(reply[1] ?? "");
     for (const [i, ack] of acks.entries()) this.#reportOutcome(ack, outcomes[i] ?? "l");
-    let claimed = 0;
+    const claims: Claim[] = [];
     for (let i = 2; i + 3 < reply.length; i += 4) {
-      claimed++;
-      this.#startRun({
+      claims.push({
         id: String(reply[i]),
         token: String(reply[i + 1]),
         attempt: Number(reply[i + 2]),
         data: String(reply[i + 3]),
       });
     }
-    return claimed;
+    // Announced before any handler runs: a handler that kills the process must not hide its batch-mates.
+    if (claims.length > 0) this.emit("claimed", claims);
+    for (const claim of claims) this.#startRun(claim);
+    return claims.length;
   }
 
   #reportOutcome(ack: Ack, outcome: string): void {
+    this.emit("ended", ack.id, ack.token);
     if (!ack.job) return;
     switch (outcome) {
       case "c":
@@ -430,6 +456,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const run: Running = {
       id: claim.id,
       token: claim.token,
+      attempt: claim.attempt,
       controller: new AbortController(),
       settled: false,
       job: undefined,
@@ -483,7 +510,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.#fail(run, envelope, error);
       }, timeoutMs);
     }
-    this.emit("active", job);
+    this.emit("active", job, {
+      id: job.id,
+      token: run.token,
+      timeoutMs,
+      retryDelayMs: backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, job.attempt),
+    });
     try {
       let args = envelope.args;
       if (registered.task?.args) {
@@ -550,7 +582,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       id: run.id,
       token: run.token,
       op,
-      payload: op === "c" ? payload : JSON.stringify(serializeError(error, run.job?.attempt ?? 0)),
+      payload: op === "c" ? payload : JSON.stringify(serializeError(error, run.attempt)),
       delayMs,
       job: run.job,
       result,
@@ -663,6 +695,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         `lease on job "${id}" in queue "${this.queue}" was lost (it expired or another worker took the job); this run is aborted`,
       );
       run.controller.abort(error);
+      this.emit("ended", id, run.token);
       this.#reportError(error);
       const waiter = this.#slotWaiter;
       this.#slotWaiter = undefined;
@@ -707,6 +740,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     for (const run of unfinished) {
       run.settled = true;
       this.#running.delete(run.id);
+      this.emit("ended", run.id, run.token);
       run.controller.abort(
         new TqError("CLOSED", `worker for queue "${this.queue}" shut down before job "${run.id}" finished`),
       );

@@ -1,0 +1,63 @@
+--[[
+  crashed: fails the runs a worker process was in the middle of when it died or was killed (a crash, an OOM kill,
+  a hard timeout), at once instead of waiting for their leases to expire. Used by the WorkerPool supervisor,
+  which knows each child's runs (id and fencing token).
+
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 failed  7 marker  8 meta  9 events
+  ARGV: 1 base, then per run: id, token, retry delay ms (-1 = do not retry), stalled ("1" counts a stall: the
+        process died; "0": it was killed for overrunning), error JSON (its `attempt` is filled in here)
+  Returns: one char per run: r retry scheduled, f dead-lettered, l not active under that token (already finished,
+           handed back or reclaimed): nothing changed
+
+  Invariants: fenced like an ack (state active and the same token), so a run that already ended, or a job another
+  worker has claimed since, is never touched. A failed run counts like any other: the job is retried while
+  attempts <= maxRetries, then dead-lettered, so a job that kills every process running it ends in `failed`.
+]]
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
+            failed = KEYS[6], marker = KEYS[7], meta = KEYS[8], events = KEYS[9] }
+local BASE = ARGV[1]
+--@include common.lua
+--@include retention.lua
+
+local now = nowMs()
+local out = {}
+local ready, failedAny = false, false
+for i = 2, #ARGV, 5 do
+  local id, token, delay, stalled, errJson = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
+  local jk = jobKey(id)
+  local f = redis.call('HMGET', jk, 'state', 'tok', 'att', 'maxr', 'pri')
+  if f[1] ~= 'active' or f[2] ~= token then
+    out[#out + 1] = 'l'
+  else
+    local att = tonumber(f[3]) or 1
+    local maxr = tonumber(f[4]) or 0
+    local ok, decoded = pcall(cjson.decode, errJson)
+    if ok and type(decoded) == 'table' then
+      decoded.attempt = att
+      errJson = cjson.encode(decoded)
+    end
+    redis.call('ZREM', K.active, id)
+    if stalled == '1' then redis.call('HINCRBY', jk, 'stalls', 1) end
+    if delay >= 0 and att <= maxr then
+      appendError(jk, errJson)
+      if delay > 0 then
+        redis.call('HSET', jk, 'state', 'scheduled', 'runAt', now + delay)
+        redis.call('ZADD', K.scheduled, now + delay, id)
+        wakeAt(now + delay)
+      else
+        redis.call('HSET', jk, 'state', 'pending')
+        redis.call('LPUSH', pendingKey(f[5]), id)
+        ready = true
+      end
+      if stalled == '1' then emit('stalled', id) else emit('retrying', id) end
+      out[#out + 1] = 'r'
+    else
+      deadLetter(id, jk, errJson, now)
+      failedAny = true
+      out[#out + 1] = 'f'
+    end
+  end
+end
+if failedAny then applyRetention(now, false, true) end
+if ready then wakeWorkers() end
+return table.concat(out)

@@ -1,0 +1,106 @@
+import { parseArgs } from "node:util";
+import type { WorkerPoolOptions } from "./pool.js";
+
+/** The `tq-worker --help` text: every flag, its unit and its default. */
+export const HELP = `Usage: tq-worker --queue <name> [options] <handlers-module>
+
+Runs the jobs of one queue in a supervised pool of worker processes. <handlers-module> is a path (or URL) to a
+compiled JavaScript module, ESM or CommonJS, whose default export (or named "handlers" export) maps task names to
+handler functions. SIGTERM or SIGINT drains gracefully: no new jobs are claimed and running jobs may finish within
+--shutdown-timeout-ms; a second signal stops at once and hands running jobs back to the queue.
+
+Options:
+  -q, --queue <name>               The queue to consume (required).
+  -p, --processes <n>              How many worker processes to run. Default: the number of CPUs.
+  -c, --concurrency <n>            How many jobs each process runs at once. Default: 1.
+      --redis-url <url>            The Redis URL. Default: $REDIS_URL, else redis://127.0.0.1:6379.
+      --prefix <prefix>            The key prefix; must match the producers'. Default: tq.
+      --lease-ms <ms>              A claimed job's lease in milliseconds, renewed while it runs. Default: 30000.
+      --shutdown-timeout-ms <ms>   How long running jobs may take to finish on shutdown, in milliseconds.
+                                   Default: 30000.
+      --hard-timeout-grace-ms <ms> How long past a job's timeoutMs a process whose handler does not yield is
+                                   killed, in milliseconds. Default: 5000.
+  -h, --help                       Print this help and exit.
+
+Environment:
+  REDIS_URL                        The Redis URL when --redis-url is not given.
+
+Exit codes: 0 after a clean stop, 2 for bad usage, 1 when the pool cannot start or fails.
+
+Example:
+  REDIS_URL=redis://127.0.0.1:6379 tq-worker --queue emails --processes 4 --concurrency 10 ./dist/tasks.js
+`;
+
+/** A command line that cannot be run: the bin prints the message and exits with code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** What the command line asks for. */
+export type CliCommand = { kind: "help" } | { kind: "run"; options: WorkerPoolOptions };
+
+function integer(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${flag} must be an integer of at least ${min}, got "${value}"`);
+  }
+  return n;
+}
+
+/** Parses `tq-worker` arguments (without `node` and the script). Throws {@link UsageError} for a bad command line. */
+export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliCommand {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  if (!values.queue) throw new UsageError("--queue is required");
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? "the handlers module is required (the last argument, e.g. ./dist/tasks.js)"
+        : `expected one handlers module, got ${positionals.length}: ${positionals.join(" ")}`,
+    );
+  }
+  const options: WorkerPoolOptions = {
+    queue: values.queue,
+    module: positionals[0] as string,
+  };
+  const processes = integer("processes", values.processes, 1);
+  if (processes !== undefined) options.processes = processes;
+  const concurrency = integer("concurrency", values.concurrency, 1);
+  if (concurrency !== undefined) options.concurrency = concurrency;
+  const connection = values["redis-url"] ?? env.REDIS_URL;
+  if (connection !== undefined) options.connection = connection;
+  if (values.prefix !== undefined) options.prefix = values.prefix;
+  const leaseMs = integer("lease-ms", values["lease-ms"], 100);
+  if (leaseMs !== undefined) options.leaseMs = leaseMs;
+  const shutdownTimeoutMs = integer("shutdown-timeout-ms", values["shutdown-timeout-ms"], 0);
+  if (shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = shutdownTimeoutMs;
+  const grace = integer("hard-timeout-grace-ms", values["hard-timeout-grace-ms"], 0);
+  if (grace !== undefined) options.hardTimeoutGraceMs = grace;
+  return { kind: "run", options };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      queue: { type: "string", short: "q" },
+      processes: { type: "string", short: "p" },
+      concurrency: { type: "string", short: "c" },
+      "redis-url": { type: "string" },
+      prefix: { type: "string" },
+      "lease-ms": { type: "string" },
+      "shutdown-timeout-ms": { type: "string" },
+      "hard-timeout-grace-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}

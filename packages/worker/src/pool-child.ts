@@ -1,0 +1,206 @@
+// The entry point of a WorkerPool child process (dist/pool-child.js). It waits for its config over IPC, imports the
+// handlers module, runs one Worker, and tells the supervisor which runs it holds so that the supervisor can fail them
+// at once if this process dies, and kill it if a handler overruns its timeoutMs without yielding.
+import { Worker as Thread } from "node:worker_threads";
+import { isTqError } from "@tq/job-schema";
+import { loadHandlers } from "./load-handlers.js";
+import type { ChildConfig, FromChild, ToChild } from "./pool-protocol.js";
+import { HEARTBEAT_MS, isProtocolMessage } from "./pool-protocol.js";
+import { Worker } from "./worker.js";
+
+/** How often the child checks that its supervisor is still its parent, in milliseconds. */
+const PARENT_CHECK_MS = 1_000;
+/** Beyond the shutdown timeout, how long an orphaned child may take to exit before its watchdog kills it. */
+const ORPHAN_KILL_MARGIN_MS = 5_000;
+
+let worker: Worker | undefined;
+let config: ChildConfig | undefined;
+let starting: Promise<void> | undefined;
+let stopping: Promise<void> | undefined;
+let leaving = false;
+let ended: string[] = [];
+let endedFlush = false;
+
+function send(message: FromChild): void {
+  if (!process.connected) return;
+  try {
+    process.send?.(message);
+  } catch {
+    // the supervisor is gone; the disconnect handler shuts this process down
+  }
+}
+
+/** Sends a message and waits until it is written (or the channel is gone), so that exiting cannot drop it. */
+function sendAndWait(message: FromChild): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(resolve, 1_000);
+    try {
+      process.send(message, undefined, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+/** Leaves with `code` once the last messages are out. */
+function leave(code: number): void {
+  leaving = true;
+  process.exitCode = code;
+  if (process.connected) process.disconnect();
+  setTimeout(() => process.exit(code), 100).unref();
+}
+
+function flushEnded(): void {
+  endedFlush = false;
+  if (ended.length === 0) return;
+  const runs = ended;
+  ended = [];
+  send({ t: "ended", runs });
+}
+
+/**
+ * A thread that outlives a blocked event loop: if the supervisor is gone (this process was re-parented) and the
+ * graceful shutdown has not ended the process within its grace, it kills the process. A handler stuck in a busy loop
+ * cannot leave an orphan behind.
+ */
+function startOrphanWatchdog(supervisorPid: number, graceMs: number): void {
+  const source = `
+    const { workerData } = require("node:worker_threads");
+    let since = 0;
+    setInterval(() => {
+      if (process.ppid === workerData.supervisorPid) return;
+      if (since === 0) since = Date.now();
+      else if (Date.now() - since > workerData.graceMs) process.kill(process.pid, "SIGKILL");
+    }, ${PARENT_CHECK_MS});
+  `;
+  try {
+    const thread = new Thread(source, {
+      eval: true,
+      workerData: { supervisorPid, graceMs },
+      stdout: false,
+      stderr: false,
+    });
+    thread.unref();
+    thread.on("error", () => {});
+  } catch {
+    // without the thread, the parent check on the main loop below still applies
+  }
+}
+
+function stop(timeoutMs: number, exitCode: number): Promise<void> {
+  stopping ??= (async () => {
+    // If close itself hangs (a handler that never yields holds the loop), the watchdog ends the process.
+    const hard = setTimeout(() => process.exit(exitCode || 1), timeoutMs + ORPHAN_KILL_MARGIN_MS);
+    hard.unref();
+    try {
+      // A stop that arrives while the Worker is still starting waits for it, so nothing it claims is left behind.
+      await starting;
+      if (leaving) return;
+      await worker?.close({ timeoutMs });
+    } catch (error) {
+      console.error(`[tq pool child ${process.pid}] closing the worker failed: ${(error as Error).message}`);
+    }
+    flushEnded();
+    await sendAndWait({ t: "closed" });
+    leave(exitCode);
+  })();
+  return stopping;
+}
+
+async function start(received: ChildConfig): Promise<void> {
+  config = received;
+  startOrphanWatchdog(received.supervisorPid, received.shutdownTimeoutMs + ORPHAN_KILL_MARGIN_MS);
+  const parentCheck = setInterval(() => {
+    if (process.ppid !== received.supervisorPid) {
+      clearInterval(parentCheck);
+      void stop(received.shutdownTimeoutMs, 0);
+    }
+  }, PARENT_CHECK_MS);
+  parentCheck.unref();
+  try {
+    const handlers = await loadHandlers(received.moduleUrl);
+    worker = new Worker(received.queue, handlers, {
+      connection: received.connection,
+      prefix: received.prefix,
+      concurrency: received.concurrency,
+      leaseMs: received.leaseMs,
+      shutdownTimeoutMs: received.shutdownTimeoutMs,
+      maxPayloadBytes: received.maxPayloadBytes,
+      maxBlockMs: received.maxBlockMs,
+      retention: received.retention,
+    });
+    // Sent at once (not batched): the next thing to run may be a handler that exits or never yields.
+    worker.on("claimed", (runs) => {
+      // Runs that ended in the same reply go first, so that a crash right after cannot leave them looking held.
+      flushEnded();
+      const flat: string[] = [];
+      for (const run of runs) flat.push(run.id, run.token);
+      send({ t: "claimed", runs: flat });
+    });
+    worker.on("active", (job, run) => {
+      if (run.timeoutMs === undefined) return;
+      send({
+        t: "active",
+        id: run.id,
+        token: run.token,
+        task: job.task,
+        timeoutMs: run.timeoutMs,
+        retryDelayMs: run.retryDelayMs,
+      });
+    });
+    // Endings can wait for the end of the tick: a late one only makes the supervisor try to fail a run that is no
+    // longer active, which the fencing token turns into a no-op.
+    worker.on("ended", (id, token) => {
+      ended.push(id, token);
+      if (!endedFlush) {
+        endedFlush = true;
+        setImmediate(flushEnded);
+      }
+    });
+    if (stopping) return;
+    await worker.start();
+  } catch (error) {
+    const code = isTqError(error) ? error.code : "HANDLER";
+    await worker?.close({ timeoutMs: 0 }).catch(() => {});
+    await sendAndWait({ t: "fatal", code, message: (error as Error)?.message ?? String(error) });
+    leave(1);
+    return;
+  }
+  send({ t: "ready" });
+  // The supervisor kills a child that stays silent for a whole lease: its loop is blocked and its leases are lost.
+  setInterval(() => send({ t: "alive" }), HEARTBEAT_MS).unref();
+}
+
+process.on("message", (message: unknown) => {
+  if (!isProtocolMessage<ToChild>(message)) return;
+  if (message.t === "start" && !config) starting = start(message.config);
+  else if (message.t === "close") void stop(message.timeoutMs, 0);
+});
+
+// The supervisor died or closed the channel: stop claiming and drain, like on SIGTERM.
+process.on("disconnect", () => {
+  if (leaving) return;
+  if (!config) process.exit(1);
+  void stop(config.shutdownTimeoutMs, 0);
+});
+
+// A signal sent to the whole process group (Ctrl-C in a terminal, systemd's stop) reaches the children too: drain.
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (!config) process.exit(0);
+    void stop(config.shutdownTimeoutMs, 0);
+  });
+}
+
+if (!process.send) {
+  console.error("tq pool child: this is started by WorkerPool (child_process.fork), not directly");
+  process.exit(2);
+}

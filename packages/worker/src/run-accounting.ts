@@ -1,0 +1,58 @@
+import { crashedKeys, type RedisConnection, releaseKeys, runScript, scripts } from "@tq/client/internal";
+import type { QueueKeys } from "@tq/job-schema";
+
+/** A run that ended with its process: what to record for it. */
+export interface LostRun {
+  id: string;
+  token: string;
+  /** The error to record, as stored in the job (`name`, `code`, `message`). */
+  error: { name: string; code: string; message: string };
+  /** Delay before the retry, in milliseconds; -1 = no retry. */
+  retryDelayMs: number;
+  /** Whether this counts as a stall (the process died) rather than a run killed for overrunning its timeout. */
+  stalled: boolean;
+}
+
+/** What became of a lost run: retried, dead-lettered, or untouched (no longer active under its token). */
+export type LostRunOutcome = "retrying" | "failed" | "unchanged";
+
+const OUTCOMES: Record<string, LostRunOutcome> = { r: "retrying", f: "failed", l: "unchanged" };
+
+/**
+ * Fails runs whose process died or was killed, at once (fenced by token): each counts as a failed run, retried
+ * while the job has retries left, then dead-lettered.
+ */
+export async function failLostRuns(
+  connection: RedisConnection,
+  keys: QueueKeys,
+  runs: readonly LostRun[],
+): Promise<LostRunOutcome[]> {
+  if (runs.length === 0) return [];
+  const args = [keys.base];
+  for (const run of runs) {
+    args.push(
+      run.id,
+      run.token,
+      String(Math.round(run.retryDelayMs)),
+      run.stalled ? "1" : "0",
+      JSON.stringify(run.error),
+    );
+  }
+  const reply = String(await runScript<string>(connection, scripts.crashed, crashedKeys(keys), args));
+  return runs.map((_, i) => OUTCOMES[reply[i] ?? "l"] ?? "unchanged");
+}
+
+/**
+ * Hands runs back to the front of their queue without counting the run (fenced by token), as `Worker.close` does
+ * for jobs it could not finish. Returns how many were handed back.
+ */
+export async function releaseRuns(
+  connection: RedisConnection,
+  keys: QueueKeys,
+  runs: ReadonlyArray<{ id: string; token: string }>,
+): Promise<number> {
+  if (runs.length === 0) return 0;
+  const args = [keys.base];
+  for (const run of runs) args.push(run.id, run.token);
+  return Number(await runScript<number>(connection, scripts.release, releaseKeys(keys), args));
+}

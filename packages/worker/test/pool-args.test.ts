@@ -1,0 +1,107 @@
+// The pure parts of the pool: command-line parsing and finding the handlers in a loaded module (no Redis).
+import { describe, expect, test } from "vitest";
+import { HELP, parseCliArgs, UsageError } from "../src/cli-args.js";
+import { pickHandlers, resolveHandlersModule } from "../src/load-handlers.js";
+import { fixture } from "./pool-helpers.js";
+
+describe("parseCliArgs", () => {
+  test("maps every flag to its pool option", () => {
+    const command = parseCliArgs(
+      [
+        "--queue",
+        "emails",
+        "-p",
+        "4",
+        "--concurrency",
+        "10",
+        "--prefix",
+        "app",
+        "--lease-ms",
+        "60000",
+        "--shutdown-timeout-ms",
+        "5000",
+        "--hard-timeout-grace-ms",
+        "250",
+        "./dist/tasks.js",
+      ],
+      { REDIS_URL: "redis://example:6380" },
+    );
+    expect(command).toEqual({
+      kind: "run",
+      options: {
+        queue: "emails",
+        module: "./dist/tasks.js",
+        processes: 4,
+        concurrency: 10,
+        connection: "redis://example:6380",
+        prefix: "app",
+        leaseMs: 60_000,
+        shutdownTimeoutMs: 5_000,
+        hardTimeoutGraceMs: 250,
+      },
+    });
+  });
+
+  test("--redis-url wins over REDIS_URL; without either the pool's default applies", () => {
+    const a = parseCliArgs(["-q", "q", "--redis-url", "redis://a:1", "t.js"], { REDIS_URL: "redis://b:2" });
+    expect(a.kind === "run" && a.options.connection).toBe("redis://a:1");
+    const b = parseCliArgs(["-q", "q", "t.js"], {});
+    expect(b.kind === "run" && "connection" in b.options).toBe(false);
+  });
+
+  test("--help wins and the help names every flag", () => {
+    expect(parseCliArgs(["--queue", "q", "--help"])).toEqual({ kind: "help" });
+    for (const flag of [
+      "--queue",
+      "--processes",
+      "--concurrency",
+      "--prefix",
+      "--lease-ms",
+      "--shutdown-timeout-ms",
+    ]) {
+      expect(HELP).toContain(flag);
+    }
+  });
+
+  test.each([
+    [[], /--queue is required/],
+    [["-q", "q"], /handlers module is required/],
+    [["-q", "q", "a.js", "b.js"], /expected one handlers module, got 2/],
+    [["-q", "q", "-c", "0", "a.js"], /--concurrency must be an integer of at least 1, got "0"/],
+    [["-q", "q", "--lease-ms", "1.5", "a.js"], /--lease-ms must be an integer/],
+    [["-q", "q", "--nope", "a.js"], /Unknown option/],
+  ])("%j is a usage error", (args, message) => {
+    expect(() => parseCliArgs(args, {})).toThrow(UsageError);
+    expect(() => parseCliArgs(args, {})).toThrow(message);
+  });
+});
+
+describe("pickHandlers", () => {
+  const fn = () => undefined;
+
+  test("takes the default export, a named `handlers` export, or CommonJS module.exports", () => {
+    expect(pickHandlers({ default: { a: fn } }, "m")).toEqual({ a: fn });
+    expect(pickHandlers({ handlers: { b: fn }, default: "x" }, "m")).toEqual({ b: fn });
+    // import() of CommonJS: default is module.exports
+    expect(pickHandlers({ default: { handlers: { c: fn } } }, "m")).toEqual({ c: fn });
+    expect(pickHandlers({ default: { __esModule: true, default: { d: fn } } }, "m")).toEqual({ d: fn });
+  });
+
+  test("refuses a module without handlers, and a handler that is not a function", () => {
+    expect(() => pickHandlers({ other: 1 }, "m.js")).toThrow(/it exports "other"/);
+    expect(() => pickHandlers({ default: { a: 1 } }, "m.js")).toThrow(
+      /the handler for task "a" must be a function, got number/,
+    );
+    expect(() => pickHandlers({ default: {} }, "m.js")).toThrow(/exports no handlers/);
+  });
+});
+
+describe("resolveHandlersModule", () => {
+  test("turns a path into a file URL and keeps URLs", () => {
+    expect(resolveHandlersModule(fixture("pool-tasks.mjs"))).toMatch(/^file:\/\/.*pool-tasks\.mjs$/);
+    expect(resolveHandlersModule("data:text/javascript,export default {}")).toBe(
+      "data:text/javascript,export default {}",
+    );
+    expect(() => resolveHandlersModule("./missing.js")).toThrow(/handlers module not found/);
+  });
+});

@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { Queue } from "@tq/client";
+import { freePort, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import { afterEach, describe, expect, inject, test } from "vitest";
+import { binPath, fixture, isAlive } from "./pool-helpers.js";
+
+const connection = inject("redisUrl");
+const cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()?.();
+});
+
+interface Bin {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Bin {
+  const proc = spawn(process.execPath, [binPath, ...args], {
+    env: { ...process.env, REDIS_URL: connection, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  proc.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  proc.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  // "exit", not "close": orphaned children may still hold the pipes.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  cleanup.push(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+  });
+  return { proc, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Starts the bin on a fresh queue and waits until it says it is consuming; returns the child pids it printed. */
+async function startPool(extra: string[] = []) {
+  const queue = uniqueQueue("bin");
+  const prefix = uniquePrefix();
+  const producer = new Queue(queue, { connection, prefix });
+  cleanup.push(() => producer.close());
+  const bin = runBin([
+    "--queue",
+    queue,
+    "--prefix",
+    prefix,
+    "--processes",
+    "2",
+    "--concurrency",
+    "1",
+    "--shutdown-timeout-ms",
+    "20000",
+    ...extra,
+    fixture("pool-tasks.mjs"),
+  ]);
+  const line = await waitFor(() => /consuming queue .* \(pids ([\d, ]+)\)/.exec(bin.stdout()), {
+    timeoutMs: 30_000,
+    what: `the bin to start (stderr: ${bin.stderr()})`,
+  });
+  const pids = (line[1] ?? "").split(", ").map(Number);
+  cleanup.push(async () => {
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  });
+  return { bin, producer, pids };
+}
+
+async function waitActive(producer: Queue, id: string) {
+  await waitFor(async () => (await producer.getJob(id))?.status === "active", {
+    timeoutMs: 30_000,
+    what: `job ${id} running`,
+  });
+}
+
+describe("tq-worker", () => {
+  test("--help explains every flag and exits 0", async () => {
+    const bin = runBin(["--help"]);
+    expect((await bin.exited).code).toBe(0);
+    for (const flag of [
+      "--queue",
+      "--processes",
+      "--concurrency",
+      "--redis-url",
+      "--prefix",
+      "--lease-ms",
+      "--shutdown-timeout-ms",
+      "--hard-timeout-grace-ms",
+      "--help",
+      "REDIS_URL",
+    ]) {
+      expect(bin.stdout()).toContain(flag);
+    }
+  });
+
+  test.each([
+    [["./tasks.js"], /--queue is required/],
+    [["--queue", "q"], /handlers module is required/],
+    [["--queue", "q", "--processes", "zero", "x.js"], /--processes must be an integer/],
+    [["--queue", "q", "--bogus", "x.js"], /Unknown option '--bogus'/],
+    [["--queue", "q", "./no/such/tasks.js"], /handlers module not found/],
+  ])("bad usage %j exits 2", async (args, message) => {
+    const bin = runBin(args);
+    expect((await bin.exited).code).toBe(2);
+    expect(bin.stderr()).toMatch(message);
+  });
+
+  test("exits 1 when Redis cannot be reached", async () => {
+    const port = await freePort();
+    const bin = runBin(["--queue", "q", "--processes", "1", fixture("pool-tasks.mjs")], {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
+    expect((await bin.exited).code).toBe(1);
+    expect(bin.stderr()).toMatch(/cannot connect to Redis/);
+  });
+
+  test("SIGTERM drains: the in-flight job completes, the children exit, exit code 0", async () => {
+    const { bin, producer, pids } = await startPool();
+    const job = await producer.enqueue("sleep", [1_500]);
+    await waitActive(producer, job.id);
+    bin.proc.kill("SIGTERM");
+    expect(await bin.exited).toEqual({ code: 0, signal: null });
+    const info = await producer.getJob(job.id);
+    expect(info?.status).toBe("completed");
+    expect(info?.attempts).toBe(1);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    expect(bin.stdout()).toContain("tq-worker: stopped");
+  });
+
+  test("a supervisor killed with SIGKILL leaves no orphans: the children drain and exit", async () => {
+    const { bin, producer, pids } = await startPool();
+    expect(pids).toHaveLength(2);
+    const job = await producer.enqueue("sleep", [1_000]);
+    await waitActive(producer, job.id);
+    bin.proc.kill("SIGKILL");
+    expect((await bin.exited).signal).toBe("SIGKILL");
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), {
+      timeoutMs: 30_000,
+      what: `children ${pids.join(", ")} to exit`,
+    });
+    const info = await producer.getJob(job.id);
+    expect(info?.status).toBe("completed");
+  });
+
+  test("an orphaned child stuck in a handler that never yields is still ended", async () => {
+    const { bin, producer, pids } = await startPool(["--shutdown-timeout-ms", "500"]);
+    const job = await producer.enqueue("spin", []);
+    await waitFor(async () => (await producer.getJob(job.id))?.progress, { what: "the spin job running" });
+    bin.proc.kill("SIGKILL");
+    await bin.exited;
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), {
+      timeoutMs: 30_000,
+      what: `children ${pids.join(", ")} to exit`,
+    });
+  });
+});

@@ -1,0 +1,177 @@
+import { pathToFileURL } from "node:url";
+import { type JobInfo, Queue } from "@tq/client";
+import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import { isTqError, type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
+import { createClient } from "redis";
+import { afterEach, describe, expect, inject, test } from "vitest";
+import { fixture, isAlive } from "./pool-helpers.js";
+
+const connection = inject("redisUrl");
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()?.();
+});
+
+function setup(options: Partial<WorkerPoolOptions> = {}) {
+  const queue = uniqueQueue("pool");
+  const prefix = uniquePrefix();
+  const producer = new Queue(queue, { connection, prefix });
+  const pool = new WorkerPool({
+    queue,
+    prefix,
+    connection,
+    module: fixture("pool-tasks.mjs"),
+    processes: 2,
+    concurrency: 1,
+    shutdownTimeoutMs: 10_000,
+    execArgv: [],
+    restartDelayMs: 100,
+    ...options,
+  });
+  const exits: PoolChildExit[] = [];
+  pool.on("exit", (exit) => exits.push(exit));
+  pool.on("error", () => {});
+  cleanup.push(() => producer.close());
+  cleanup.push(() => pool.close({ timeoutMs: 0 }));
+  return { queue, prefix, producer, pool, exits };
+}
+
+async function progressPid(producer: Queue, id: string): Promise<number> {
+  const info = await waitFor(
+    async () => {
+      const job = await producer.getJob(id);
+      return job?.status === "active" && (job as JobInfo & { progress?: { pid?: number } }).progress?.pid
+        ? job
+        : null;
+    },
+    { timeoutMs: 30_000, what: `job ${id} running` },
+  );
+  return (info as JobInfo & { progress: { pid: number } }).progress.pid;
+}
+
+describe("WorkerPool", () => {
+  test("spreads jobs over its processes and stops them all on close", async () => {
+    const { producer, pool } = setup({ processes: 3, concurrency: 2 });
+    await pool.start();
+    const pids = pool.pids;
+    expect(pids).toHaveLength(3);
+    expect(new Set(pids).size).toBe(3);
+    const jobs = await producer.enqueueMany(
+      Array.from({ length: 30 }, () => ({ task: "sleep", args: [100] })),
+    );
+    const results = await Promise.all(
+      jobs.map((job) => producer.waitForResult(job.id, { timeoutMs: 60_000 }) as Promise<{ pid: number }>),
+    );
+    const used = new Set(results.map((r) => r.pid));
+    expect(used.size).toBe(3);
+    for (const pid of used) expect(pids).toContain(pid);
+    expect(used.has(process.pid)).toBe(false);
+    await pool.close();
+    expect(pool.pids).toEqual([]);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  test("replaces a child killed with SIGKILL mid-job, and the job completes elsewhere", async () => {
+    const { producer, pool, exits } = setup();
+    await pool.start();
+    const job = await producer.enqueue("sleep", [1_500]);
+    const victim = await progressPid(producer, job.id);
+    expect(pool.pids).toContain(victim);
+    process.kill(victim, "SIGKILL");
+    const result = (await producer.waitForResult(job.id, { timeoutMs: 60_000 })) as { pid: number };
+    expect(result.pid).not.toBe(victim);
+    const info = await producer.getJob(job.id);
+    expect(info?.status).toBe("completed");
+    expect(info?.attempts).toBe(2);
+    expect(info?.errors?.[0]).toMatchObject({
+      code: "LEASE_LOST",
+      attempt: 1,
+      message: `worker process ${victim} died (signal SIGKILL) while running this job`,
+    });
+    const exit = exits.find((e) => e.pid === victim);
+    expect(exit).toMatchObject({ reason: "crashed", signal: "SIGKILL", code: null });
+    expect(exit?.runs).toEqual([{ id: job.id, outcome: "retrying" }]);
+    await waitFor(() => pool.pids.length === 2 && !pool.pids.includes(victim), {
+      what: "a replacement child",
+      timeoutMs: 30_000,
+    });
+  });
+
+  test("close() lets an in-flight job finish", async () => {
+    const { producer, pool } = setup({ processes: 1 });
+    await pool.start();
+    const job = await producer.enqueue("sleep", [1_000]);
+    await progressPid(producer, job.id);
+    await pool.close();
+    const info = await producer.getJob(job.id);
+    expect(info?.status).toBe("completed");
+    expect(info?.attempts).toBe(1);
+  });
+
+  test("close({ timeoutMs: 0 }) hands running jobs back without counting the run", async () => {
+    const { producer, pool } = setup({ processes: 1 });
+    await pool.start();
+    const job = await producer.enqueue("sleep", [60_000]);
+    await progressPid(producer, job.id);
+    await pool.close({ timeoutMs: 0 });
+    const info = await producer.getJob(job.id);
+    expect(info?.status).toBe("pending");
+    expect(info?.attempts).toBe(0);
+  });
+
+  test("loads a named `handlers` export and a CommonJS module", async () => {
+    for (const [file, from] of [
+      ["pool-tasks-named.mjs", "named"],
+      ["pool-tasks.cjs", "cjs"],
+    ] as const) {
+      const { producer, pool } = setup({ module: pathToFileURL(fixture(file)), processes: 1 });
+      await pool.start();
+      const job = await producer.enqueue("pid", []);
+      const result = await producer.waitForResult(job.id, { timeoutMs: 30_000 });
+      expect(result).toEqual({ pid: pool.pids[0], from });
+      await pool.close();
+    }
+  });
+
+  test("start() rejects with VALIDATION for a module without handlers, and leaves no process behind", async () => {
+    const { pool } = setup({ module: fixture("pool-tasks-bad.mjs") });
+    const pids: number[] = [];
+    pool.on("exit", (exit) => pids.push(exit.pid));
+    const error = await pool.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isTqError(error) && error.code).toBe("VALIDATION");
+    expect((error as Error).message).toMatch(/default export or as a named "handlers" export/);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  test("the constructor refuses a missing module and a connection children cannot receive", () => {
+    expect(() => new WorkerPool({ queue: "q", module: fixture("nope.mjs") })).toThrow(
+      /handlers module not found/,
+    );
+    expect(
+      () =>
+        new WorkerPool({
+          queue: "q",
+          module: fixture("pool-tasks.mjs"),
+          connection: { url: connection, socket: { reconnectStrategy: () => 100 } },
+        }),
+    ).toThrow(/connection\.socket\.reconnectStrategy is a function/);
+  });
+
+  test("a connected node-redis client works: children use its URL, the pool leaves it open", async () => {
+    const client = createClient({ url: connection });
+    client.on("error", () => {});
+    await client.connect();
+    cleanup.push(() => client.close());
+    const { producer, pool } = setup({ connection: client, processes: 1 });
+    await pool.start();
+    const job = await producer.enqueue("pid", []);
+    expect(await producer.waitForResult(job.id, { timeoutMs: 30_000 })).toEqual({ pid: pool.pids[0] });
+    await pool.close();
+    expect(client.isOpen).toBe(true);
+    expect(await client.ping()).toBe("PONG");
+  });
+});
