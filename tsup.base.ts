@@ -15,3 +15,18 @@ export function packageConfig(overrides: Options = {}) {
     ...overrides,
   });
 }
+
+/** The tsup config of the example apps: ESM entry points to run with `node`, no type declarations. */
+export function appConfig(entry: string[], overrides: Options = {}) {
+  return defineConfig({
+    entry,
+    format: ["esm"],
+    dts: false,
+    sourcemap: true,
+    clean: true,
+    target: "node20",
+    platform: "node",
+    splitting: false,
+    ...overrides,
+  });
+}

@@ -7,6 +7,7 @@ export default defineConfig({
       "apps/*/vitest.config.ts",
       "tooling/*/vitest.config.ts",
       "e2e/vitest.config.ts",
+      "faults/vitest.config.ts",
     ],
   },
 });

@@ -7,6 +7,7 @@ import { createClient, type RedisClientOptions } from "redis";
  */
 export interface RedisClientLike {
   readonly isOpen: boolean;
+  readonly isReady?: boolean;
   connect(): Promise<unknown>;
   duplicate(): RedisClientLike;
   close(): Promise<void>;
@@ -26,7 +27,24 @@ export function defaultRedisUrl(): string {
   return process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 }
 
-type Sender = (args: readonly string[], firstKey: string | undefined) => Promise<unknown>;
+type Sender = (
+  args: readonly string[],
+  firstKey: string | undefined,
+  options: SendOptions,
+) => Promise<unknown>;
+
+interface SendOptions {
+  timeout: number;
+}
+
+/**
+ * node-redis times every command out 5 s after it was issued if it was not written by then, which costs a timer
+ * per command. A command sent on a ready connection is written at once, so tq asks for no timer; only while the
+ * connection is down (commands wait in the offline queue) does it keep the 5 s limit, so callers get an error
+ * instead of waiting for Redis forever.
+ */
+const READY: SendOptions = { timeout: 0 };
+const OFFLINE: SendOptions = { timeout: 5_000 };
 
 function isClientLike(value: unknown): value is RedisClientLike {
   return (
@@ -89,8 +107,8 @@ export class RedisConnection {
       sendCommand(...args: unknown[]): Promise<unknown>;
     };
     this.#send = isCluster(client)
-      ? (args, firstKey) => raw.sendCommand(firstKey, false, args)
-      : (args) => raw.sendCommand(args);
+      ? (args, firstKey, options) => raw.sendCommand(firstKey, false, args, options)
+      : (args, _firstKey, options) => raw.sendCommand(args, options);
   }
 
   /** Opens (or adopts) a connection and waits until it is ready. Throws `CONNECTION` when Redis cannot be reached. */
@@ -162,7 +180,7 @@ export class RedisConnection {
 
   /** Sends one raw command; `firstKey` routes it on a cluster. */
   send<T>(args: readonly string[], firstKey?: string): Promise<T> {
-    return this.#send(args, firstKey) as Promise<T>;
+    return this.#send(args, firstKey, this.#client.isReady === false ? OFFLINE : READY) as Promise<T>;
   }
 
   /** A new connection of its own to the same Redis (for blocking commands), always owned by tq. */

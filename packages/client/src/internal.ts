@@ -6,6 +6,8 @@ export { JOB_FIELDS, parseJobInfo } from "./job-info.js";
 export * as scripts from "./lua/scripts.generated.js";
 export type { LuaScript } from "./lua-script.js";
 export { runScript } from "./lua-script.js";
+export type { PreparedJob } from "./prepare-job.js";
+export { ENQUEUE_ARGS_PER_JOB, prepareJob, taskName, validateArgs } from "./prepare-job.js";
 export { retentionFields } from "./retention.js";
 export {
   cancelKeys,
@@ -21,3 +23,5 @@ export {
 } from "./script-keys.js";
 export type { StreamEntry } from "./stream-reply.js";
 export { parseXRead } from "./stream-reply.js";
+export type { ClaimedJob, TakeResult } from "./take-reply.js";
+export { parseTakeReply } from "./take-reply.js";

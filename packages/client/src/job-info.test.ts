@@ -1,15 +1,18 @@
-import { encodeJob, JOB_SCHEMA_VERSION } from "@tq/job-schema";
+import { encodeJobRecord, JOB_SCHEMA_VERSION } from "@tq/job-schema";
 import { describe, expect, test } from "vitest";
 import { JOB_FIELDS, parseJobInfo } from "./job-info.js";
 
-const data = encodeJob({
-  v: JOB_SCHEMA_VERSION,
-  id: "job-1",
-  task: "send_email",
-  args: ["user@example.com", "Welcome!"],
-  opts: { priority: "high", maxRetries: 5 },
-  createdAt: 1_700_000_000_000,
-});
+const record = encodeJobRecord(
+  {
+    v: JOB_SCHEMA_VERSION,
+    id: "job-1",
+    task: "send_email",
+    args: ["user@example.com", "Welcome!"],
+    opts: { priority: "high", maxRetries: 5 },
+    createdAt: 1_700_000_000_000,
+  },
+  1_000_000,
+);
 
 /** The HMGET reply for the given hash fields, in {@link JOB_FIELDS} order. */
 function row(fields: Partial<Record<(typeof JOB_FIELDS)[number], string>>): Array<string | null> {
@@ -29,7 +32,7 @@ describe("parseJobInfo", () => {
         "emails",
         "job-1",
         row({
-          data,
+          ...record,
           state: "completed",
           pri: "high",
           att: "2",
@@ -63,21 +66,29 @@ describe("parseJobInfo", () => {
   });
 
   test("runAt shows only while scheduled; result only once completed", () => {
-    const scheduled = parseJobInfo("q", "job-1", row({ data, state: "scheduled", runAt: "1700000009000" }));
+    const scheduled = parseJobInfo(
+      "q",
+      "job-1",
+      row({ ...record, state: "scheduled", runAt: "1700000009000" }),
+    );
     expect(scheduled?.status).toBe("scheduled");
     expect(scheduled?.runAt).toBe(1_700_000_009_000);
     const active = parseJobInfo(
       "q",
       "job-1",
-      row({ data, state: "active", runAt: "1700000009000", result: "1" }),
+      row({ ...record, state: "active", runAt: "1700000009000", result: "1" }),
     );
     expect(active?.runAt).toBeUndefined();
     expect(active?.result).toBeUndefined();
   });
 
   test("an empty result (a handler that returned undefined) stays undefined; a non-JSON one stays text", () => {
-    expect(parseJobInfo("q", "j", row({ data, state: "completed", result: "" }))?.result).toBeUndefined();
-    expect(parseJobInfo("q", "j", row({ data, state: "completed", result: "plain" }))?.result).toBe("plain");
+    expect(
+      parseJobInfo("q", "j", row({ ...record, state: "completed", result: "" }))?.result,
+    ).toBeUndefined();
+    expect(parseJobInfo("q", "j", row({ ...record, state: "completed", result: "plain" }))?.result).toBe(
+      "plain",
+    );
   });
 
   test("an undecodable record still shows its state and error", () => {
@@ -85,11 +96,19 @@ describe("parseJobInfo", () => {
     const info = parseJobInfo(
       "q",
       "bad",
-      row({ data: "{not json", state: "failed", pri: "nonsense", att: "x", error: JSON.stringify(error) }),
+      row({
+        v: "1",
+        task: "t",
+        args: "{not json",
+        state: "failed",
+        pri: "nonsense",
+        att: "x",
+        error: JSON.stringify(error),
+      }),
     );
     expect(info).toMatchObject({
       id: "bad",
-      task: "",
+      task: "t",
       args: undefined,
       status: "failed",
       priority: "normal",
@@ -100,6 +119,6 @@ describe("parseJobInfo", () => {
   });
 
   test("an unknown state reads as failed", () => {
-    expect(parseJobInfo("q", "j", row({ data, state: "weird" }))?.status).toBe("failed");
+    expect(parseJobInfo("q", "j", row({ ...record, state: "weird" }))?.status).toBe("failed");
   });
 });

@@ -1,4 +1,4 @@
-import { decodeJob, PRIORITIES, type Priority } from "@tq/job-schema";
+import { decodeJobRecord, PRIORITIES, type Priority } from "@tq/job-schema";
 
 /** Where a job is in its life. */
 export type JobStatus = "scheduled" | "pending" | "active" | "completed" | "failed";
@@ -46,11 +46,15 @@ export interface JobInfo {
 
 /** The hash fields read for a {@link JobInfo}, in order. */
 export const JOB_FIELDS = [
-  "data",
-  "state",
+  "v",
+  "task",
+  "args",
+  "opts",
+  "createdAt",
   "pri",
-  "att",
   "maxr",
+  "state",
+  "att",
   "runAt",
   "startedAt",
   "finishedAt",
@@ -83,29 +87,45 @@ export function parseJobInfo(
   id: string,
   values: ReadonlyArray<string | null>,
 ): JobInfo | null {
-  const [data, state, pri, att, maxr, runAt, startedAt, finishedAt, result, error, errors, progress] = values;
+  const [
+    v,
+    task,
+    args,
+    opts,
+    createdAt,
+    pri,
+    maxr,
+    state,
+    att,
+    runAt,
+    startedAt,
+    finishedAt,
+    result,
+    error,
+    errors,
+    progress,
+  ] = values;
   if (state === null || state === undefined) return null;
-  let task = "";
-  let args: unknown;
-  let createdAt = 0;
+  let envelope: { task: string; args: unknown; createdAt: number } = {
+    task: task ?? "",
+    args: undefined,
+    createdAt: num(createdAt) ?? 0,
+  };
   try {
-    const envelope = decodeJob(data);
-    task = envelope.task;
-    args = envelope.args;
-    createdAt = envelope.createdAt;
+    envelope = decodeJobRecord(id, [v, task, args, opts, createdAt, pri, maxr]);
   } catch {
     // an undecodable record still shows its state and error
   }
   const info: JobInfo = {
     id,
     queue,
-    task,
-    args,
+    task: envelope.task,
+    args: envelope.args,
     status: (STATUSES.has(state) ? state : "failed") as JobStatus,
     priority: PRIORITIES.includes(pri as Priority) ? (pri as Priority) : "normal",
     attempts: num(att) ?? 0,
     maxRetries: num(maxr) ?? 0,
-    createdAt,
+    createdAt: envelope.createdAt,
   };
   const runAtMs = num(runAt);
   if (runAtMs !== undefined && state === "scheduled") info.runAt = runAtMs;

@@ -1,29 +1,23 @@
-import { randomUUID } from "node:crypto";
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_PREFIX,
-  encodeJob,
-  isTask,
   isValidJobId,
   isValidQueueName,
-  JOB_SCHEMA_VERSION,
   type JobOptions,
   PRIORITIES,
   type QueueKeys,
   queueKeys,
   queuesKey,
-  resolveJobOptions,
-  storedJobOptions,
   type Task,
   type TaskArgsInput,
   type TaskResult,
   TqError,
-  validateWithSchema,
 } from "@tq/job-schema";
 import { type ConnectionOption, RedisConnection, toTqError } from "./connection.js";
 import { JOB_FIELDS, type JobError, type JobInfo, type JobStatus, parseJobInfo } from "./job-info.js";
 import * as scripts from "./lua/scripts.generated.js";
 import { runScript } from "./lua-script.js";
+import { type PreparedJob, prepareJob, validateArgs } from "./prepare-job.js";
 import { ResultWaiter } from "./result-waiter.js";
 import { type RetentionOptions, retentionFields } from "./retention.js";
 import { cancelKeys, enqueueKeys, resumeKeys, retryKeys } from "./script-keys.js";
@@ -78,12 +72,6 @@ export interface ListOptions {
   offset?: number;
   /** @defaultValue 50 */
   limit?: number;
-}
-
-interface PreparedJob {
-  id: string;
-  task: string;
-  fields: string[];
 }
 
 interface Batch {
@@ -178,46 +166,15 @@ export class Queue {
   }
 
   #prepare(task: string | Task, args: unknown, opts: JobOptions | undefined): PreparedJob {
-    const taskName = typeof task === "string" ? task : task?.name;
-    if (typeof taskName !== "string" || taskName.length === 0 || taskName.length > 200) {
-      throw new TqError(
-        "VALIDATION",
-        `task must be a non-empty name (at most 200 characters) or a defineTask() contract`,
-      );
-    }
-    const merged = isTask(task) ? { ...task.defaults, ...opts } : opts;
-    const resolved = resolveJobOptions(merged);
-    const id = resolved.jobId ?? randomUUID();
-    const data = encodeJob(
-      {
-        v: JOB_SCHEMA_VERSION,
-        id,
-        task: taskName,
-        args: args === undefined ? [] : args,
-        opts: storedJobOptions(resolved),
-        createdAt: Date.now(),
-      },
-      this.#maxPayloadBytes,
-    );
-    return {
-      id,
-      task: taskName,
-      fields: [
-        id,
-        data,
-        resolved.priority,
-        String(resolved.maxRetries),
-        String(resolved.delayMs),
-        String(resolved.runAt ?? 0),
-      ],
-    };
+    return prepareJob(task, args, opts, this.#maxPayloadBytes);
   }
 
-  async #validateArgs(task: string | Task, args: unknown): Promise<unknown> {
-    if (isTask(task) && task.args) {
-      await validateWithSchema(task.args, args, "args", `task "${task.name}" in queue "${this.name}"`);
-    }
-    return args;
+  #validateArgs(task: string | Task, args: unknown): Promise<void> {
+    return validateArgs(
+      task,
+      args,
+      `task "${typeof task === "string" ? task : task?.name}" in queue "${this.name}"`,
+    );
   }
 
   /**
@@ -237,8 +194,9 @@ export class Queue {
   }
 
   /**
-   * Enqueues many jobs in as few round trips as possible. Every job is checked first: if one is invalid, none is
-   * stored. Returns one {@link EnqueuedJob} per item, in order.
+   * Enqueues many jobs in one round trip. Every job is checked first: if one is invalid, none is stored. All or
+   * nothing in Redis too: the batch is stored by one script call, so when Redis refuses it (`REDIS`, e.g. at
+   * maxmemory) no job of it exists. Returns one {@link EnqueuedJob} per item, in order.
    */
   async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedJob[]> {
     if (!Array.isArray(items))
@@ -256,10 +214,8 @@ export class Queue {
       }
     }
     const connection = await this.connection();
-    const created: boolean[] = [];
-    for (let i = 0; i < prepared.length; i += ENQUEUE_CHUNK) {
-      created.push(...(await this.#runEnqueue(connection, prepared.slice(i, i + ENQUEUE_CHUNK))));
-    }
+    // One script call for the whole batch: a refusal (e.g. maxmemory) then stores none of it, never a first part.
+    const created = prepared.length === 0 ? [] : await this.#runEnqueue(connection, prepared);
     return prepared.map((job, i) => ({
       id: job.id,
       queue: this.name,
@@ -270,7 +226,7 @@ export class Queue {
 
   async #runEnqueue(connection: RedisConnection, jobs: readonly PreparedJob[]): Promise<boolean[]> {
     const args = [this.keys.base, String(jobs.length)];
-    for (const job of jobs) args.push(...job.fields);
+    for (const job of jobs) args.push(...job.argv);
     try {
       const reply = await runScript<number[]>(connection, scripts.enqueue, enqueueKeys(this.keys), args);
       return reply.map((n) => Number(n) === 1);

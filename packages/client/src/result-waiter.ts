@@ -8,6 +8,16 @@ type Listener = (event: string) => void;
 /** How long one XREAD blocks, in milliseconds, before the reader checks whether anyone still waits. */
 const BLOCK_MS = 2_000;
 
+/** Entries per XREAD. */
+const READ_COUNT = 500;
+
+/** Compares two stream ids ("ms-seq"). */
+function compareIds(a: string, b: string): number {
+  const [am = "0", as = "0"] = a.split("-");
+  const [bm = "0", bs = "0"] = b.split("-");
+  return Number(am) - Number(bm) || Number(as) - Number(bs);
+}
+
 /**
  * Follows a queue's event stream on one dedicated connection and tells waiters when their job finishes. The
  * reader runs only while someone waits; it starts from the stream's newest entry, so a waiter that registers before
@@ -96,28 +106,58 @@ export class ResultWaiter {
         this.#connection ??= await this.#open();
         const connection = this.#connection;
         const reply = await connection.send<unknown>(
-          ["XREAD", "COUNT", "1000", "BLOCK", String(BLOCK_MS), "STREAMS", this.#keys.events, lastId],
+          [
+            "XREAD",
+            "COUNT",
+            String(READ_COUNT),
+            "BLOCK",
+            String(BLOCK_MS),
+            "STREAMS",
+            this.#keys.events,
+            lastId,
+          ],
           this.#keys.events,
         );
         if (failures > 0) {
           // events may have been missed while the connection was down: every waiter re-checks its job
           failures = 0;
-          for (const set of [...this.#listeners.values()]) for (const listener of [...set]) listener("gap");
+          this.#notifyGap();
         }
-        for (const { id, fields } of parseXRead(reply, this.#keys.events)) {
+        const entries = parseXRead(reply, this.#keys.events);
+        const before = lastId;
+        for (const { id, fields } of entries) {
           lastId = id;
-          const jobId = fields.id;
           const event = fields.e;
-          if (jobId === undefined || event === undefined) continue;
-          const set = this.#listeners.get(jobId);
-          if (set) for (const listener of [...set]) listener(event);
+          if (fields.id === undefined || event === undefined) continue;
+          // one entry names every job of one kind of event in one script call, separated by spaces
+          for (const jobId of fields.id.split(" ")) {
+            const set = this.#listeners.get(jobId);
+            if (set) for (const listener of [...set]) listener(event);
+          }
         }
+        // A full batch means this reader is behind: if the stream was trimmed past where it read from, events were
+        // lost, and every waiter re-checks its job.
+        if (entries.length >= READ_COUNT && (await this.#trimmedPast(connection, before))) this.#notifyGap();
       } catch {
         if (this.#closed) return;
         failures++;
         await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** Math.min(failures, 6))));
       }
     }
+  }
+
+  #notifyGap(): void {
+    for (const set of [...this.#listeners.values()]) for (const listener of [...set]) listener("gap");
+  }
+
+  /** Whether the oldest entry still in the stream is newer than `lastId`: entries after it may have been trimmed unread. */
+  async #trimmedPast(connection: RedisConnection, lastId: string): Promise<boolean> {
+    const first = await connection.send<unknown[]>(
+      ["XRANGE", this.#keys.events, "-", "+", "COUNT", "1"],
+      this.#keys.events,
+    );
+    const entry = Array.isArray(first) ? (first[0] as unknown[] | undefined) : undefined;
+    return entry !== undefined && compareIds(String(entry[0]), lastId) > 0;
   }
 
   /** Stops the reader and drops its connection. */

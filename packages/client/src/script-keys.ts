@@ -44,7 +44,13 @@ export const retryKeys = (k: QueueKeys) => [
   k.events,
 ];
 
-export const cancelKeys = (k: QueueKeys) => [k.pending.high, k.pending.normal, k.pending.low, k.scheduled, k.events];
+export const cancelKeys = (k: QueueKeys) => [
+  k.pending.high,
+  k.pending.normal,
+  k.pending.low,
+  k.scheduled,
+  k.events,
+];
 
 export const resumeKeys = (k: QueueKeys) => [k.meta, k.marker];
 

@@ -1,7 +1,8 @@
 import { createClient } from "redis";
 import { afterEach } from "vitest";
 import type { Queue } from "../src/index.js";
-import { runScript, scripts, takeKeys } from "../src/internal.js";
+import type { ClaimedJob } from "../src/internal.js";
+import { parseTakeReply, runScript, scripts, takeKeys } from "../src/internal.js";
 
 const newRawClient = (url: string) => createClient({ url });
 /** A plain node-redis client, as the tests create them. */
@@ -37,13 +38,8 @@ export class Cleanup {
   }
 }
 
-/** A job claimed by {@link claim}: what a worker gets. */
-export interface Claimed {
-  id: string;
-  token: string;
-  attempt: number;
-  data: string;
-}
+/** A job claimed by {@link take}: what a worker gets. */
+export type Claimed = ClaimedJob;
 
 /** One finished run for {@link take}. */
 export interface Ack {
@@ -74,16 +70,8 @@ export async function take(
     takeKeys(queue.keys),
     args,
   );
-  const claimed: Claimed[] = [];
-  for (let i = 2; i + 3 < reply.length; i += 4) {
-    claimed.push({
-      id: String(reply[i]),
-      token: String(reply[i + 1]),
-      attempt: Number(reply[i + 2]),
-      data: String(reply[i + 3]),
-    });
-  }
-  return { outcomes: String(reply[1]), claimed };
+  const { outcomes, claimed } = parseTakeReply(reply);
+  return { outcomes, claimed };
 }
 
 /** Claims every job in `ids` (they must be the next pending ones) and completes or fails each. */

@@ -28,7 +28,7 @@ export interface JobEnvelope<Args = unknown> {
  * The byte length of a string in UTF-8. A string of n UTF-16 units takes at most 3n bytes, so short payloads are
  * never measured.
  */
-function exceedsBytes(text: string, maxBytes: number): number | false {
+export function exceedsBytes(text: string, maxBytes: number): number | false {
   if (text.length * 3 <= maxBytes) return false;
   const bytes = Buffer.byteLength(text, "utf8");
   return bytes > maxBytes ? bytes : false;
@@ -60,7 +60,7 @@ export function encodeJob(envelope: JobEnvelope, maxBytes: number = DEFAULT_MAX_
   return text;
 }
 
-function decodeError(reason: string, cause?: unknown): TqError {
+export function decodeError(reason: string, cause?: unknown): TqError {
   return new TqError("DECODE", `undecodable job record: ${reason}`, { cause, retryable: false });
 }
 

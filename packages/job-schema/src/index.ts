@@ -15,6 +15,8 @@ export {
 } from "./keys.js";
 export type { JobOptions, ResolvedJobOptions, StoredJobOptions } from "./options.js";
 export { DEFAULT_MAX_RETRIES, isValidJobId, resolveJobOptions, storedJobOptions } from "./options.js";
+export type { JobRecord } from "./record.js";
+export { decodeJobRecord, encodeJobRecord, JOB_RECORD_FIELDS } from "./record.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
 export type { Task, TaskArgs, TaskArgsInput, TaskDefaults, TaskDefinition, TaskResult } from "./task.js";
 export { defineTask, isTask } from "./task.js";

@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Queue } from "@tq/client";
 import { startRedis } from "@tq/testing";
-import { createClient } from "redis";
 import { Worker } from "@tq/worker";
+import { createClient } from "redis";
 import { Scheduler } from "../src/index.js";
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 import { defineTask, type StandardSchemaV1 } from "@tq/job-schema";
 import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
-import { expect, test } from "vitest";
 import { Worker } from "@tq/worker";
+import { expect, test } from "vitest";
 import { connection, defer, queue, redis, scheduler } from "./support.js";
 
 test("delayed jobs never start before their time on the Redis clock", async () => {

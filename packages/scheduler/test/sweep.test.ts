@@ -1,4 +1,4 @@
-import { RedisConnection, runScript, scripts, takeKeys } from "@tq/client/internal";
+import { parseTakeReply, RedisConnection, runScript, scripts, takeKeys } from "@tq/client/internal";
 import { sleep, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { expect, test } from "vitest";
 import type { SweptEvent } from "../src/index.js";
@@ -15,9 +15,7 @@ async function claimAndDie(prefix: string, name: string, leaseMs: number): Promi
     "10",
     "0",
   ]);
-  const ids: string[] = [];
-  for (let i = 2; i + 3 < reply.length; i += 4) ids.push(String(reply[i]));
-  return ids;
+  return parseTakeReply(reply).claimed.map((c) => c.id);
 }
 
 function queueKeys(prefix: string, name: string) {

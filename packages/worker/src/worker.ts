@@ -1,7 +1,9 @@
 import { EventEmitter } from "node:events";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
 import {
+  type ClaimedJob,
   extendKeys,
+  parseTakeReply,
   progressKeys,
   RedisConnection,
   releaseKeys,
@@ -16,7 +18,7 @@ import {
   DEFAULT_BACKOFF,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_PREFIX,
-  decodeJob,
+  decodeJobRecord,
   isTask,
   isValidQueueName,
   type JobEnvelope,
@@ -106,13 +108,6 @@ interface Registered {
   task: Task | undefined;
 }
 
-interface Claim {
-  id: string;
-  token: string;
-  attempt: number;
-  data: string;
-}
-
 interface Running {
   id: string;
   token: string;
@@ -134,7 +129,7 @@ interface Ack {
   error?: Error;
 }
 
-type TakeReply = [number, string, ...Array<string | number>];
+type TakeReply = [number, string, ...Array<string | number | null>];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -342,17 +337,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Reports the outcome of each ack and starts the claimed runs. Returns how many were claimed. */
   #applyTake(acks: readonly Ack[], reply: TakeReply): number {
-    const outcomes = String(reply[1] ?? "");
+    const { outcomes, claimed: claims } = parseTakeReply(reply);
     for (const [i, ack] of acks.entries()) this.#reportOutcome(ack, outcomes[i] ?? "l");
-    const claims: Claim[] = [];
-    for (let i = 2; i + 3 < reply.length; i += 4) {
-      claims.push({
-        id: String(reply[i]),
-        token: String(reply[i + 1]),
-        attempt: Number(reply[i + 2]),
-        data: String(reply[i + 3]),
-      });
-    }
     // Announced before any handler runs: a handler that kills the process must not hide its batch-mates.
     if (claims.length > 0) this.emit("claimed", claims);
     for (const claim of claims) this.#startRun(claim);
@@ -452,7 +438,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   // ---- running jobs ---------------------------------------------------------------------------------------------
 
-  #startRun(claim: Claim): void {
+  #startRun(claim: ClaimedJob): void {
     const run: Running = {
       id: claim.id,
       token: claim.token,
@@ -465,10 +451,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     void this.#execute(run, claim);
   }
 
-  async #execute(run: Running, claim: Claim): Promise<void> {
+  async #execute(run: Running, claim: ClaimedJob): Promise<void> {
     let envelope: JobEnvelope;
     try {
-      envelope = decodeJob(claim.data, this.#maxPayloadBytes);
+      envelope = decodeJobRecord(claim.id, claim.record, this.#maxPayloadBytes);
     } catch (error) {
       this.#settle(run, "f", toError(error), -1);
       return;

@@ -17,27 +17,18 @@ describe("bad input never kills the loop", () => {
     const queue = h.queue();
     const raw = await h.raw();
     const k = queue.keys;
-    const envelope = (id: string, fields: Record<string, unknown>) =>
-      JSON.stringify({
-        v: JOB_SCHEMA_VERSION,
-        id,
-        task: "send_email",
-        args: ["user@example.com", "Hi"],
-        opts: { priority: "normal", maxRetries: 3 },
-        createdAt: Date.now(),
-        ...fields,
-      });
     const inject = async (id: string, fields: Record<string, string>) => {
       await raw.hSet(k.job(id), { state: "pending", pri: "normal", maxr: "3", att: "0", ...fields });
       await raw.lPush(k.pending.normal, id);
     };
     const good1 = await queue.enqueue("send_email", ["first@example.com", "Hi"]);
     await raw.lPush(k.pending.normal, "ghost"); // an id with no job record
-    await inject("not-json", { data: "{this is not json" });
+    const record = { v: String(JOB_SCHEMA_VERSION), task: "send_email", args: '["user@example.com","Hi"]' };
+    await inject("not-json", { ...record, args: "{this is not json" });
     await inject("no-data", {});
-    await inject("v99", { data: envelope("v99", { v: 99 }) });
-    await inject("array", { data: "[1,2,3]" });
-    await inject("no-task", { data: envelope("no-task", { task: undefined }) });
+    await inject("v99", { ...record, v: "99" });
+    await inject("bad-opts", { ...record, opts: "[1,2" });
+    await inject("no-task", { v: record.v, args: record.args });
     const badArgs = await queue.enqueue("send_email", ["not-an-email", "Hi"], { maxRetries: 5 });
     const badResult = await queue.enqueue("send_email", ["bad-result@example.com", "Hi"], { maxRetries: 5 });
     const good2 = await queue.enqueue("send_email", ["second@example.com", "Hi"]);
@@ -55,7 +46,16 @@ describe("bad input never kills the loop", () => {
     expect(await queue.waitForResult(good1.id, { timeoutMs: 20_000 })).toEqual({ delivered: true });
     expect(await queue.waitForResult(good2.id, { timeoutMs: 20_000 })).toEqual({ delivered: true });
     const reasons: Record<string, [string | undefined, string]> = {};
-    for (const id of ["ghost", "not-json", "no-data", "v99", "array", "no-task", badArgs.id, badResult.id]) {
+    for (const id of [
+      "ghost",
+      "not-json",
+      "no-data",
+      "v99",
+      "bad-opts",
+      "no-task",
+      badArgs.id,
+      badResult.id,
+    ]) {
       await expect(queue.waitForResult(id, { timeoutMs: 20_000 })).rejects.toMatchObject({
         code: "JOB_FAILED",
       });
@@ -69,10 +69,10 @@ describe("bad input never kills the loop", () => {
     expect(reasons["not-json"]![0]).toBe("DECODE");
     expect(reasons["not-json"]![1]).toContain("not valid JSON");
     expect(reasons["no-data"]![0]).toBe("DECODE");
-    expect(reasons["no-data"]![1]).toContain("no data field");
+    expect(reasons["no-data"]![1]).toContain("no envelope fields");
     expect(reasons.v99![0]).toBe("DECODE");
     expect(reasons.v99![1]).toContain("schema version 99 is not supported");
-    expect(reasons.array![1]).toContain("expected a JSON object");
+    expect(reasons["bad-opts"]![1]).toContain('field "opts" is not valid JSON');
     expect(reasons["no-task"]![1]).toContain('field "task"');
     expect(reasons[badArgs.id]![0]).toBe("VALIDATION");
     expect(reasons[badArgs.id]![1]).toContain("args[0]");

@@ -22,4 +22,5 @@ else
 end
 redis.call('DEL', jk)
 emit('removed', id)
+flushEvents()
 return 1

@@ -21,7 +21,6 @@ local BASE = ARGV[1]
 
 local now = nowMs()
 local out = {}
-local ready, failedAny = false, false
 for i = 2, #ARGV, 5 do
   local id, token, delay, stalled, errJson = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   local jk = jobKey(id)
@@ -38,26 +37,10 @@ for i = 2, #ARGV, 5 do
     end
     redis.call('ZREM', K.active, id)
     if stalled == '1' then redis.call('HINCRBY', jk, 'stalls', 1) end
-    if delay >= 0 and att <= maxr then
-      appendError(jk, errJson)
-      if delay > 0 then
-        redis.call('HSET', jk, 'state', 'scheduled', 'runAt', now + delay)
-        redis.call('ZADD', K.scheduled, now + delay, id)
-        wakeAt(now + delay)
-      else
-        redis.call('HSET', jk, 'state', 'pending')
-        redis.call('LPUSH', pendingKey(f[5]), id)
-        ready = true
-      end
-      if stalled == '1' then emit('stalled', id) else emit('retrying', id) end
-      out[#out + 1] = 'r'
-    else
-      deadLetter(id, jk, errJson, now)
-      failedAny = true
-      out[#out + 1] = 'f'
-    end
+    out[#out + 1] = failRun(id, jk, att, maxr, f[5], errJson, delay, now, stalled == '1' and 'stalled' or 'retrying')
   end
 end
-if failedAny then applyRetention(now, false, true) end
-if ready then wakeWorkers() end
+if WAKE.failed then applyRetention(now, false, true) end
+if WAKE.ready then wakeWorkers() end
+flushEvents()
 return table.concat(out)

@@ -9,5 +9,5 @@ local jk = ARGV[1] .. 'job:' .. ARGV[2]
 local f = redis.call('HMGET', jk, 'state', 'tok')
 if f[1] ~= 'active' or f[2] ~= ARGV[3] then return 0 end
 redis.call('HSET', jk, 'progress', ARGV[4])
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', 10000, '*', 'e', 'progress', 'id', ARGV[2])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', 2000, '*', 'e', 'progress', 'id', ARGV[2])
 return 1

@@ -21,7 +21,7 @@ local moved = 0
 for i = 1, #ids do
   local id = ids[i]
   local jk = jobKey(id)
-  local f = redis.call('HMGET', jk, 'state', 'pri', 'data')
+  local f = redis.call('HMGET', jk, 'state', 'pri', 'v')
   if f[1] == 'failed' then
     redis.call('ZREM', K.failed, id)
     if f[3] then
@@ -36,4 +36,5 @@ for i = 1, #ids do
   end
 end
 if moved > 0 then wakeWorkers() end
+flushEvents()
 return moved

@@ -18,4 +18,5 @@ local promoted = promoteDue(now, limit)
 local requeued = reclaimExpired(now, limit)
 if promoted + requeued > 0 then wakeWorkers() end
 if redis.call('ZCARD', K.failed) > 0 then applyRetention(now, false, true) end
+flushEvents()
 return { promoted, requeued, nextWake(now) }

@@ -8,7 +8,7 @@
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  (the enqueue script's keys)
         6 fired (HASH: schedule name -> the latest tick ms fired into this queue)
   ARGV: 1 schedule name  2 tick ms  then the enqueue script's ARGV for one job:
-        3 base  4 "1"  5 job id ("<name>:<tick>")  6 data  7 priority  8 maxRetries  9 delayMs  10 runAtMs
+        3 base  4 "1"  5 job id ("<name>:<tick>")  6.. the rest of the job's enqueue arguments (see enqueue-5.lua)
   Returns: 1 the job was created; 0 this tick or a later one was fired already; -1 the tick is not due on the
            Redis clock (nothing done).
 

@@ -14,9 +14,44 @@ local function pendingKey(pri)
   return K.normal
 end
 
-local MAX_EVENTS = 10000
+-- Events are collected while a script runs and written at its end by flushEvents(): one stream entry per kind
+-- of event, its `id` field the space-separated ids (job ids never contain whitespace).
+local MAX_EVENTS = 2000
+local EVENTS = {}
+local EVENT_ORDER = {}
 local function emit(event, id)
-  redis.call('XADD', K.events, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', event, 'id', id)
+  local ids = EVENTS[event]
+  if not ids then
+    ids = {}
+    EVENTS[event] = ids
+    EVENT_ORDER[#EVENT_ORDER + 1] = event
+  end
+  ids[#ids + 1] = id
+end
+
+local function flushEvents()
+  for _, event in ipairs(EVENT_ORDER) do
+    redis.call('XADD', K.events, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', event, 'id', table.concat(EVENTS[event], ' '))
+  end
+end
+
+-- Runs a variadic command (LPUSH, ZREM, DEL, ...) over a list of arguments in chunks that Lua's unpack can take.
+local function callChunked(command, key, list)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    if key then
+      redis.call(command, key, unpack(list, i, j))
+    else
+      redis.call(command, unpack(list, i, j))
+    end
+    i = j + 1
+  end
+end
+
+local function pushAll(command, key, list)
+  if #list > 0 then callChunked(command, key, list) end
 end
 
 -- Records a run's error as the job's last error and appends it to the list of every run's errors.
@@ -38,21 +73,63 @@ local function deadLetter(id, jk, errJson, now)
   emit('failed', id)
 end
 
+-- Set by the functions below when a job became pending, so the script wakes an idle worker once at its end.
+local WAKE = { ready = false, failed = false }
+
+-- Records a failed run of an active job (the caller has removed it from `active`): the job is retried after
+-- `delay` ms while it has retries left (attempts <= maxRetries) and `delay` >= 0, else it is dead-lettered.
+-- Returns 'r' (retry) or 'f' (failed).
+local function failRun(id, jk, att, maxr, pri, errJson, delay, now, retryEvent)
+  if delay >= 0 and att <= maxr then
+    appendError(jk, errJson)
+    if delay > 0 then
+      redis.call('HSET', jk, 'state', 'scheduled', 'runAt', now + delay)
+      redis.call('ZADD', K.scheduled, now + delay, id)
+      redis.call('ZADD', K.marker, 'LT', now + delay, 'd')
+    else
+      redis.call('HSET', jk, 'state', 'pending')
+      redis.call('LPUSH', pendingKey(pri), id)
+      WAKE.ready = true
+    end
+    emit(retryEvent or 'retrying', id)
+    return 'r'
+  end
+  deadLetter(id, jk, errJson, now)
+  WAKE.failed = true
+  return 'f'
+end
+
+-- HMGET of a job's fields. A job key holding another type (written by something other than tq) would make every
+-- later HMGET of it fail and stop the queue: it is replaced by a failed record that says so, and nil is returned.
+local function jobFields(id, jk, now, ...)
+  local f = redis.pcall('HMGET', jk, ...)
+  if not f.err then return f end
+  local kind = redis.call('TYPE', jk).ok
+  redis.call('DEL', jk)
+  deadLetter(id, jk, cjson.encode({ name = 'TqError', code = 'DECODE',
+    message = 'undecodable job record: the key of job "' .. id .. '" held a ' .. kind .. ', not a hash; it was removed' }), now)
+  WAKE.failed = true
+  return nil
+end
+
 -- Moves due scheduled jobs (run-at <= now) to their pending lists, at most `limit` per call, in run-at order.
 -- Returns how many were moved.
 local function promoteDue(now, limit)
   local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then return 0 end
+  local ready = { high = {}, normal = {}, low = {} }
   for i = 1, #due do
     local id = due[i]
     local jk = jobKey(id)
-    local f = redis.call('HMGET', jk, 'state', 'pri')
-    if f[1] == 'scheduled' then
+    local f = jobFields(id, jk, now, 'state', 'pri')
+    if f and f[1] == 'scheduled' then
       redis.call('HSET', jk, 'state', 'pending')
-      redis.call('LPUSH', pendingKey(f[2]), id)
+      local list = ready[f[2]] or ready.normal
+      list[#list + 1] = id
     end
   end
-  redis.call('ZREM', K.scheduled, unpack(due))
+  for _, pri in ipairs({ 'high', 'normal', 'low' }) do pushAll('LPUSH', pendingKey(pri), ready[pri]) end
+  callChunked('ZREM', K.scheduled, due)
   return #due
 end
 
@@ -67,8 +144,8 @@ local function reclaimExpired(now, limit)
   for i = 1, #expired do
     local id = expired[i]
     local jk = jobKey(id)
-    local f = redis.call('HMGET', jk, 'state', 'att', 'maxr', 'pri')
-    if f[1] == 'active' then
+    local f = jobFields(id, jk, now, 'state', 'att', 'maxr', 'pri')
+    if f and f[1] == 'active' then
       local att = tonumber(f[2]) or 1
       local maxr = tonumber(f[3]) or 0
       local err = cjson.encode({
@@ -87,7 +164,7 @@ local function reclaimExpired(now, limit)
       end
     end
   end
-  redis.call('ZREM', K.active, unpack(expired))
+  callChunked('ZREM', K.active, expired)
   return requeued
 end
 
@@ -106,7 +183,8 @@ local function nextWake(now)
 end
 
 local function anyPending()
-  return redis.call('LLEN', K.high) + redis.call('LLEN', K.normal) + redis.call('LLEN', K.low) > 0
+  -- an empty list does not exist in Redis, so one EXISTS call answers for all three
+  return redis.call('EXISTS', K.high, K.normal, K.low) > 0
 end
 
 -- Wakes one idle worker (BZPOPMIN on the marker) because ready work exists.

@@ -7,14 +7,18 @@ local function trimSet(setKey, keep, ageMs, now)
     if excess > 0 then
       if excess > 1000 then excess = 1000 end
       local popped = redis.call('ZPOPMIN', setKey, excess)
-      for i = 1, #popped, 2 do redis.call('DEL', jobKey(popped[i])) end
+      local keys = {}
+      for i = 1, #popped, 2 do keys[#keys + 1] = jobKey(popped[i]) end
+      pushAll('DEL', nil, keys)
     end
   end
   if ageMs > 0 then
     local old = redis.call('ZRANGEBYSCORE', setKey, '-inf', now - ageMs, 'LIMIT', 0, 1000)
     if #old > 0 then
-      redis.call('ZREM', setKey, unpack(old))
-      for i = 1, #old do redis.call('DEL', jobKey(old[i])) end
+      callChunked('ZREM', setKey, old)
+      local keys = {}
+      for i = 1, #old do keys[#keys + 1] = jobKey(old[i]) end
+      callChunked('DEL', nil, keys)
     end
   end
 end

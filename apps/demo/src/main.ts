@@ -1,0 +1,257 @@
+// The whole system in one command: starts the worker pool and the scheduler, runs the producer, shows every job's
+// life (enqueued, retried, completed, failed, with ids and timings) and stops everything cleanly.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { type JobInfo, Queue } from "@tq/client";
+import { parseXRead } from "@tq/client/internal";
+import { DEMO_QUEUE } from "@tq/example-contracts";
+import { createClient } from "redis";
+import { type PrivateRedis, redisAnswers, startPrivateRedis } from "./redis.js";
+
+const DEADLINE_MS = Number(process.env.TQ_DEMO_TIMEOUT_MS ?? 60_000);
+const DELAY_MS = 2_000;
+const EVERY_MS = 1_000;
+const tty = process.stdout.isTTY === true;
+const t0 = Date.now();
+
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(2).padStart(6)}s`;
+let statusLine = "";
+function print(line: string): void {
+  if (tty && statusLine) process.stdout.write("\r\x1b[K");
+  process.stdout.write(`${elapsed()}  ${line}\n`);
+  if (tty && statusLine) process.stdout.write(statusLine);
+}
+function status(line: string): void {
+  if (!tty) return;
+  statusLine = `\x1b[2m${elapsed()}  ${line}\x1b[0m`;
+  process.stdout.write(`\r\x1b[K${statusLine}`);
+}
+
+interface App {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+const appPath = (app: string) => fileURLToPath(new URL(`../../${app}/dist/main.js`, import.meta.url));
+
+function startApp(
+  name: string,
+  app: string,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  onLine: (l: string) => void,
+): App {
+  const child = spawn(process.execPath, [appPath(app), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on("line", (line) => {
+      print(`[${name}] ${line}`);
+      onLine(line);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { name, child, exited };
+}
+
+async function stopApp(app: App): Promise<void> {
+  if (app.child.exitCode !== null || app.child.signalCode !== null) return;
+  app.child.kill("SIGTERM");
+  const timer = setTimeout(() => app.child.kill("SIGKILL"), 15_000);
+  await app.exited;
+  clearTimeout(timer);
+}
+
+function waitForLine(matcher: RegExp, lines: string[], timeoutMs: number): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = () => {
+      for (const line of lines) {
+        const match = line.match(matcher);
+        if (match) return resolve(match);
+      }
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for output ${matcher}`));
+      setTimeout(check, 20);
+    };
+    check();
+  });
+}
+
+const ms = (a?: number, b?: number) =>
+  a !== undefined && b !== undefined ? `${Math.max(0, b - a)} ms` : "-";
+
+async function main(): Promise<number> {
+  // 1. Redis: the one at REDIS_URL, or a private one.
+  const wanted = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  let privateRedis: PrivateRedis | null = null;
+  let url = wanted;
+  if (!(await redisAnswers(wanted))) {
+    privateRedis = await startPrivateRedis();
+    if (!privateRedis) {
+      console.error(
+        `No Redis answers at ${wanted} and redis-server is not installed: run \`sudo apt-get install -y redis-server\` (or set REDIS_URL).`,
+      );
+      return 1;
+    }
+    url = privateRedis.url;
+    print(`No Redis at ${wanted}: started a private redis-server at ${url}`);
+  } else {
+    print(`Using Redis at ${wanted}`);
+  }
+  const prefix = `tq-demo-${randomBytes(3).toString("hex")}`;
+  const queueName = DEMO_QUEUE;
+  print(`Queue "${queueName}", key prefix "${prefix}"`);
+  const env = {
+    ...process.env,
+    REDIS_URL: url,
+    TQ_PREFIX: prefix,
+    TQ_QUEUE: queueName,
+    TQ_DELAY_MS: String(DELAY_MS),
+    TQ_EVERY_MS: String(EVERY_MS),
+    TQ_PROCESSES: "2",
+    TQ_CONCURRENCY: "4",
+  };
+
+  const queue = new Queue(queueName, { connection: url, prefix });
+  const events = createClient({ url });
+  events.on("error", () => {});
+  await events.connect();
+  const apps: App[] = [];
+  const jobs = new Map<string, { label: string; info?: JobInfo }>();
+  let exitCode = 1;
+  try {
+    // 2. Follow the queue's event stream from now on.
+    const stream = `${prefix}:{${queueName}}:events`;
+    let following = true;
+    let interval = 0;
+    const follow = (async () => {
+      let lastId = "$";
+      while (following) {
+        const reply = await events
+          .sendCommand(["XREAD", "BLOCK", "500", "STREAMS", stream, lastId])
+          .catch(() => null);
+        const seen: Array<[string, string]> = [];
+        for (const { id, fields } of parseXRead(reply, stream)) {
+          lastId = id;
+          if (fields.e === undefined || fields.e === "progress") continue;
+          // one entry names every job of one kind of event in one script call
+          for (const jobId of (fields.id ?? "").split(" ")) seen.push([fields.e, jobId]);
+        }
+        for (const [event, jobId] of seen) {
+          const info = await queue.getJob(jobId);
+          if (!info) continue;
+          if (
+            !jobs.has(jobId) &&
+            info.task === "generate_report" &&
+            JSON.stringify(info.args) === '["status","live"]'
+          ) {
+            interval++;
+            jobs.set(jobId, { label: `interval #${interval}` });
+          }
+          const entry = jobs.get(jobId);
+          if (entry) entry.info = info;
+          const what = `${info.task}(${JSON.stringify(info.args).slice(1, -1)}) ${jobId}`;
+          if (event === "completed") {
+            print(
+              `completed  ${what}  attempt ${info.attempts}, waited ${ms(info.createdAt, info.startedAt)}, ran ${ms(info.startedAt, info.finishedAt)}`,
+            );
+          } else if (event === "retrying") {
+            print(`retrying   ${what}  run ${info.attempts} failed: ${info.error?.message}`);
+          } else if (event === "failed") {
+            print(`failed     ${what}  after ${info.attempts} run(s): ${info.error?.message}`);
+          }
+        }
+        const c = await queue.counts().catch(() => null);
+        if (c) {
+          status(
+            `scheduled ${c.scheduled} | pending ${c.pending} | active ${c.active} | completed ${c.completed} | failed ${c.failed}`,
+          );
+        }
+      }
+    })();
+
+    // 3. The worker pool and the scheduler.
+    const workerLines: string[] = [];
+    const schedulerLines: string[] = [];
+    apps.push(startApp("worker", "worker", env, [], (l) => workerLines.push(l)));
+    apps.push(startApp("scheduler", "scheduler", env, [], (l) => schedulerLines.push(l)));
+    await waitForLine(/Worker started/, workerLines, 30_000);
+    const scheduled = await waitForLine(/Scheduled job (\S+)/, schedulerLines, 30_000);
+    jobs.set(scheduled[1] as string, { label: "delayed welcome" });
+
+    // 4. The producer.
+    const producerLines: string[] = [];
+    const producer = startApp("producer", "producer", env, ["--extra"], (l) => producerLines.push(l));
+    apps.push(producer);
+    if ((await producer.exited) !== 0) throw new Error("the producer failed");
+    for (const line of producerLines) {
+      const match = line.match(/Enqueued job: (\S+) \((\S+)\)/);
+      if (match) jobs.set(match[1] as string, { label: match[2] as string });
+    }
+
+    // 5. Until every job has ended and the interval schedule fired twice.
+    const deadline = Date.now() + DEADLINE_MS;
+    const finished = () =>
+      [...jobs.values()].every((j) => j.info?.status === "completed" || j.info?.status === "failed") &&
+      interval >= 2;
+    while (!finished() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      for (const [id, entry] of jobs) {
+        if (entry.info?.status !== "completed" && entry.info?.status !== "failed") {
+          entry.info = (await queue.getJob(id)) ?? undefined;
+        }
+      }
+    }
+    following = false;
+    await follow;
+    if (tty) process.stdout.write("\r\x1b[K");
+    statusLine = "";
+
+    // 6. Stop the processes (graceful drain), then the summary.
+    for (const app of apps) await stopApp(app);
+    print("Summary:");
+    const rows = [...jobs.entries()].map(([id, { label, info }]) => ({
+      job: id,
+      what: label,
+      status: info?.status ?? "unknown",
+      runs: info?.attempts ?? 0,
+      waited: ms(info?.createdAt, info?.startedAt),
+      ran: ms(info?.startedAt, info?.finishedAt),
+      result: info?.status === "failed" ? info.error?.message : JSON.stringify(info?.result),
+    }));
+    console.table(rows);
+    const byLabel = (label: string) => rows.filter((r) => r.what === label);
+    const ok =
+      finished() &&
+      byLabel("send_email").length === 2 &&
+      rows.filter((r) => r.status === "failed").length === 1 &&
+      rows.find((r) => r.what === "resize_image" && r.status === "failed") !== undefined &&
+      rows.filter((r) => r.status === "completed").length === rows.length - 1;
+    print(
+      ok
+        ? "Demo finished: every job reached its expected state."
+        : "Demo FAILED: some jobs did not end as expected.",
+    );
+    exitCode = ok ? 0 : 1;
+  } catch (error) {
+    print(`Demo FAILED: ${(error as Error).message}`);
+  } finally {
+    for (const app of apps) await stopApp(app);
+    // Remove what the demo wrote (only its own prefix), then disconnect.
+    try {
+      for await (const keys of events.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) {
+        if (keys.length > 0) await events.del(keys);
+      }
+    } catch {
+      // best effort
+    }
+    events.destroy();
+    await queue.close();
+    await privateRedis?.stop();
+  }
+  return exitCode;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,90 @@
+/**
+ * Benchmarks tq against BullMQ and Bee-Queue on a private redis-server, side by side in one run, and writes the
+ * results to docs/benchmarks.md (between the bench markers) and docs/benchmarks.svg.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startRedis } from "@tq/testing";
+import { renderChart } from "./chart.js";
+import { BENCH_DIR } from "./child.js";
+import { parseArgs, reproduceCommand } from "./cli.js";
+import { writeRegion } from "./docs-file.js";
+import { loadNow, machineInfo } from "./machine.js";
+import { RedisAdmin } from "./redis-admin.js";
+import { renderReport } from "./report.js";
+import { runAll } from "./runner.js";
+import { scenarios, sizes } from "./scenarios.js";
+import { snapshotTq } from "./tq-snapshot.js";
+
+const DOCS_DIR = join(BENCH_DIR, "..", "docs");
+const CHART_FILE = "benchmarks.svg";
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const size = sizes(options.quick);
+  let selected = scenarios(size);
+  if (options.only.length > 0) {
+    const unknown = options.only.filter((id) => !selected.some((s) => s.id === id));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(", ")}`);
+    selected = selected.filter((s) => options.only.includes(s.id));
+  }
+
+  const snapshot = await snapshotTq();
+  process.env.TQ_BENCH_TQ_ROOT = snapshot.root;
+  console.log(
+    `tq build from ${snapshot.source}, built ${snapshot.builtAt.toISOString()}, copied to ${snapshot.root}`,
+  );
+  const server = await startRedis({ appendonly: false });
+  // Anything that falls back to REDIS_URL talks to the private server, never to the shared one.
+  process.env.REDIS_URL = server.url;
+  const stop = async () => {
+    await server.stop();
+    snapshot.remove();
+  };
+  process.once("SIGINT", () => void stop().finally(() => process.exit(130)));
+  let admin: RedisAdmin | undefined;
+  try {
+    admin = await RedisAdmin.open(server.url);
+    const machine = machineInfo(await admin.version(), snapshot);
+    console.log(
+      `private redis-server ${machine.redis} on ${server.url}; ${machine.cpus} vCPUs, load ${machine.loadStart.toFixed(2)}`,
+    );
+    const results = await runAll(selected, {
+      url: server.url,
+      admin,
+      rounds: options.runs,
+      timeoutMs: options.timeoutS * 1000,
+      log: (line) => console.log(line),
+    });
+    const date = new Date();
+    const report = renderReport({
+      results,
+      machine,
+      loadEnd: loadNow(),
+      date,
+      command: reproduceCommand(options),
+      sizes: size,
+      quick: options.quick,
+      profile: options.profile,
+      chartFile: CHART_FILE,
+    });
+    if (options.write) {
+      const subtitle = `${machine.cpus} vCPUs, Node ${machine.node}, Redis ${machine.redis}, ${results.rounds} round(s)${options.quick ? ", --quick" : ""}, ${date.toISOString().slice(0, 10)}`;
+      writeFileSync(join(DOCS_DIR, CHART_FILE), renderChart(results, subtitle));
+      writeRegion(join(DOCS_DIR, "benchmarks.md"), report);
+      console.log(`\nwrote docs/benchmarks.md (bench section) and docs/${CHART_FILE}`);
+    } else {
+      console.log(`\n${report}`);
+    }
+    const failed = results.records.filter((r) => r.error).length;
+    if (failed > 0) console.log(`${failed} run(s) failed; see the report`);
+  } finally {
+    await admin?.close();
+    await stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

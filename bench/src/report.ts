@@ -1,0 +1,243 @@
+import type { MachineInfo } from "./machine.js";
+import type { Library } from "./protocol.js";
+import type { RedisProfile } from "./redis-admin.js";
+import type { Results } from "./runner.js";
+import { type Column, LIBRARIES, LIBRARY_NAMES, type Scenario, type Sizes } from "./scenarios.js";
+import { type Spread, spread } from "./stats.js";
+
+/** Report options beside the results. */
+export interface ReportInput {
+  results: Results;
+  machine: MachineInfo;
+  loadEnd: number;
+  date: Date;
+  command: string;
+  sizes: Sizes;
+  quick: boolean;
+  profile: boolean;
+  chartFile: string;
+}
+
+function num(value: number, digits: number): string {
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function cell(s: Spread | undefined, digits: number): string {
+  if (!s) return "—";
+  if (s.n === 1) return num(s.median, digits);
+  return `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`;
+}
+
+function ratio(a: Spread | undefined, b: Spread | undefined): string {
+  if (!a || !b || b.median === 0) return "—";
+  return `${(a.median / b.median).toFixed(2)}×`;
+}
+
+/** The spread over rounds of one column of one scenario for one library. */
+export function columnSpread(
+  results: Results,
+  scenario: string,
+  library: Library,
+  key: string | "value",
+): Spread | undefined {
+  const values = results.records
+    .filter((r) => r.scenario === scenario && r.library === library && r.measurement)
+    .map((r) => (key === "value" ? r.measurement?.value : r.measurement?.extra[key]) ?? Number.NaN);
+  return spread(values);
+}
+
+function failures(results: Results, scenario: string): string[] {
+  return results.records
+    .filter((r) => r.scenario === scenario && r.error)
+    .map((r) => `${LIBRARY_NAMES[r.library]}, round ${r.round + 1}: ${r.error}`);
+}
+
+function scenarioTable(results: Results, scenario: Scenario): string[] {
+  const columns: Column[] = [scenario.primary, ...scenario.columns];
+  const lines = [
+    `| library | ${columns.map((c) => c.label).join(" | ")} |`,
+    `|---|${columns.map(() => "---:").join("|")}|`,
+  ];
+  for (const library of LIBRARIES) {
+    const cells = columns.map((c) =>
+      cell(columnSpread(results, scenario.id, library, c === scenario.primary ? "value" : c.key), c.digits),
+    );
+    lines.push(`| ${LIBRARY_NAMES[library]} | ${cells.join(" | ")} |`);
+  }
+  const tq = columnSpread(results, scenario.id, "tq", "value");
+  lines.push(
+    "",
+    `Ratios of medians (${scenario.primary.label}, ${scenario.higherIsBetter ? "higher" : "lower"} is better): ` +
+      `tq/BullMQ ${ratio(tq, columnSpread(results, scenario.id, "bullmq", "value"))}, ` +
+      `tq/Bee-Queue ${ratio(tq, columnSpread(results, scenario.id, "bee-queue", "value"))}.`,
+  );
+  const retried = results.records
+    .filter((r) => r.scenario === scenario.id && r.retried)
+    .map((r) => `${LIBRARY_NAMES[r.library]}, round ${r.round + 1}: ${r.retried}`);
+  if (retried.length > 0) {
+    lines.push("", "Runs repeated once after a failed first attempt:", ...retried.map((f) => `- ${f}`));
+  }
+  const failed = failures(results, scenario.id);
+  if (failed.length > 0)
+    lines.push("", "Failed runs (left out of the medians):", ...failed.map((f) => `- ${f}`));
+  return lines;
+}
+
+/** Per command, the median over rounds of calls and microseconds per job. */
+function profileTable(results: Results, scenario: Scenario): string[] {
+  const ignored = new Set(["info", "flushall", "dbsize"]);
+  const perLibrary = new Map<Library, Map<string, { calls: number[]; usec: number[] }>>();
+  const cpu = new Map<Library, number[]>();
+  for (const record of results.records) {
+    const profile: RedisProfile | undefined = record.measurement?.profile;
+    if (record.scenario !== scenario.id || !profile) continue;
+    const commands = perLibrary.get(record.library) ?? new Map();
+    perLibrary.set(record.library, commands);
+    for (const c of profile.commands) {
+      if (ignored.has(c.command)) continue;
+      const entry = commands.get(c.command) ?? { calls: [], usec: [] };
+      entry.calls.push(c.callsPerJob);
+      entry.usec.push(c.usecPerJob);
+      commands.set(c.command, entry);
+    }
+    cpu.set(record.library, [...(cpu.get(record.library) ?? []), profile.cpuUsPerJob]);
+  }
+  const rows = new Map<string, number>();
+  for (const commands of perLibrary.values()) {
+    for (const [command, entry] of commands) {
+      const usec = spread(entry.usec)?.median ?? 0;
+      const calls = spread(entry.calls)?.median ?? 0;
+      if (usec < 0.05 && calls < 0.01) continue;
+      rows.set(command, Math.max(rows.get(command) ?? 0, usec));
+    }
+  }
+  const ordered = [...rows.entries()].sort((a, b) => b[1] - a[1]).map(([command]) => command);
+  const header = LIBRARIES.map((l) => `${LIBRARY_NAMES[l]} calls | ${LIBRARY_NAMES[l]} µs`).join(" | ");
+  const lines = [`| command | ${header} |`, `|---|${LIBRARIES.map(() => "---:|---:").join("|")}|`];
+  for (const command of ordered) {
+    const cells = LIBRARIES.map((l) => {
+      const entry = perLibrary.get(l)?.get(command);
+      if (!entry) return "· | ·";
+      return `${num(spread(entry.calls)?.median ?? 0, 2)} | ${num(spread(entry.usec)?.median ?? 0, 2)}`;
+    });
+    lines.push(`| ${command.toUpperCase()} | ${cells.join(" | ")} |`);
+  }
+  const totals = LIBRARIES.map((l) => {
+    const median = spread(cpu.get(l) ?? [])?.median;
+    return ` | ${median === undefined ? "—" : num(median, 1)}`;
+  });
+  lines.push(`| **Redis main-thread CPU µs/job** | ${totals.join(" | ")} |`);
+  return lines;
+}
+
+function settingsNotes(sizes: Sizes): string[] {
+  return [
+    "Each library runs with its defaults; what the harness sets:",
+    "",
+    "- **tq**: `new Queue(name, { connection: url })`, `new Worker(name, { noop }, { connection: url, concurrency })`. " +
+      "Default retention (newest 1,000 completed, 10,000 failed), lease 30 s.",
+    "- **BullMQ**: one ioredis connection per `Queue` and per `Worker` (`new Redis(url)`); the worker's has " +
+      "`maxRetriesPerRequest: null`, which BullMQ requires for workers. Default job options " +
+      "(removeOnComplete/removeOnFail keep every job), lock 30 s, stalled check every 30 s.",
+    "- **Bee-Queue**: `new BeeQueue(name, { redis: { host, port } })` for producers and workers alike, so the " +
+      "producer's queue also has the defaults `isWorker`, `getEvents` and `storeJobs` on (it subscribes to job " +
+      "events and keeps its created jobs in memory); removeOnSuccess/removeOnFailure false.",
+    `- Job payload \`{ i, t }\` (two numbers) for every library; the handler is an empty async function.`,
+    `- Bulk enqueues go ${sizes.bulkBatch.toLocaleString("en-US")} jobs per call for every library ` +
+      "(tq's `enqueueMany` splits into 500-job script calls itself).",
+  ];
+}
+
+function loadSentence(input: ReportInput): string {
+  const loads = input.results.records.map((r) => r.load);
+  const range = spread(loads);
+  const idle = input.machine.cpus;
+  const words =
+    range && range.max > idle / 2
+      ? "The machine was not idle (other work ran beside the benchmark): "
+      : "The machine was otherwise quiet: ";
+  return (
+    `${words}the 1-minute load average was ${input.machine.loadStart.toFixed(1)} at the start and ` +
+    `${input.loadEnd.toFixed(1)} at the end` +
+    (range
+      ? `, ${range.min.toFixed(1)}–${range.max.toFixed(1)} at the starts of the runs (median ${range.median.toFixed(1)}).`
+      : ".")
+  );
+}
+
+/** The markdown between the bench markers. */
+export function renderReport(input: ReportInput): string {
+  const { results, machine, sizes } = input;
+  const out: string[] = [];
+  out.push(
+    "## tq, BullMQ and Bee-Queue side by side",
+    "",
+    `Measured ${input.date.toISOString().slice(0, 16).replace("T", " ")} UTC on ${machine.cpus} vCPUs ` +
+      `(${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM; Node ${machine.node}, Redis ` +
+      `${machine.redis} (private \`redis-server\`, no persistence: \`appendonly no\`, \`save ""\`).`,
+    "",
+    `Versions: ${Object.entries(machine.versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(", ")}. tq from ${machine.tqSource}.`,
+    "",
+    "Reproduce (from the repository root; Redis must be installed, the harness starts its own server):",
+    "",
+    "```sh",
+    input.command,
+    "```",
+    "",
+    `${results.rounds} round(s)${input.quick ? " in `--quick` mode (job counts ÷ 10)" : ""}, ` +
+      `${(results.elapsedMs / 60_000).toFixed(1)} min in all. Each round runs every scenario for every library, ` +
+      "the order of the libraries rotating from one run to the next; the server is flushed (`FLUSHALL`) before " +
+      "each run. Producers and workers are separate Node processes (`node --import tsx`), talking to the runner " +
+      "over IPC; timings are taken inside them. Cells are the median over rounds, with min–max in brackets. " +
+      "Ratios divide tq's median by the other library's.",
+    "",
+    `**Noise.** Redis, the producer and the worker share ${machine.cpus} vCPUs. ${loadSentence(input)} ` +
+      "Differences within the min–max spread are not findings; compare libraries within this run only.",
+    "",
+    "### Summary",
+    "",
+    "| scenario | tq | BullMQ | Bee-Queue | tq/BullMQ | tq/Bee-Queue |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  for (const scenario of results.scenarios) {
+    const label = `${scenario.title} (${scenario.primary.label}, ${scenario.higherIsBetter ? "higher" : "lower"} is better)`;
+    const skipped = results.skipped.get(scenario.id);
+    if (skipped) {
+      out.push(`| ${label} | ${skipped} | | | | |`);
+      continue;
+    }
+    const s = LIBRARIES.map((l) => columnSpread(results, scenario.id, l, "value"));
+    out.push(
+      `| ${label} | ${s.map((x) => cell(x, scenario.primary.digits)).join(" | ")} | ` +
+        `${ratio(s[0], s[1])} | ${ratio(s[0], s[2])} |`,
+    );
+  }
+  out.push("", `![Throughput per scenario and library](${input.chartFile})`, "");
+  for (const scenario of results.scenarios) {
+    out.push(`### ${scenario.title}`, "", scenario.description, "");
+    const skipped = results.skipped.get(scenario.id);
+    if (skipped) out.push(`Not run: ${skipped.replace(/^not run: /, "")}.`, "");
+    else out.push(...scenarioTable(results, scenario), "");
+  }
+  out.push("### Settings", "", ...settingsNotes(sizes), "");
+  if (input.profile) {
+    out.push(
+      "### Where Redis spends its time (`--profile`)",
+      "",
+      "`INFO commandstats` deltas over each run, divided by the number of jobs: calls per job and microseconds " +
+        "per job, per command (median over rounds). Commands that scripts and transactions run are counted " +
+        "under their own names as well, so `EVALSHA` and `EXEC` time includes the time of the commands inside " +
+        "them: do not add the rows up. The microseconds are wall-clock time inside Redis and grow when the " +
+        "busy machine takes the CPU away from Redis mid-command; the last row, Redis's main-thread CPU time per job " +
+        "(`INFO cpu`), does not, and is the one number to compare.",
+      "",
+    );
+    for (const scenario of results.scenarios) {
+      if (!scenario.profiled || results.skipped.has(scenario.id)) continue;
+      out.push(`#### ${scenario.title}`, "", ...profileTable(results, scenario), "");
+    }
+  }
+  return out.join("\n").trimEnd();
+}

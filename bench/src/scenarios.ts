@@ -1,0 +1,439 @@
+import { RoleProcess, waitForProgress } from "./child.js";
+import type { Library, ProduceMode, ProduceResult, RoleConfig, WorkerStats } from "./protocol.js";
+import { profileBetween, type RedisAdmin, type RedisProfile } from "./redis-admin.js";
+import { loadTq } from "./roles/tq-modules.js";
+
+export const LIBRARIES: readonly Library[] = ["tq", "bullmq", "bee-queue"];
+
+export const LIBRARY_NAMES: Record<Library, string> = {
+  tq: "tq",
+  bullmq: "BullMQ",
+  "bee-queue": "Bee-Queue",
+};
+
+const ROLE_SCRIPTS: Record<Library, string> = {
+  tq: "tq.ts",
+  bullmq: "bullmq.ts",
+  "bee-queue": "bee-queue.ts",
+};
+
+/** What a scenario run gets from the runner. */
+export interface RunContext {
+  url: string;
+  admin: RedisAdmin;
+  /** A queue name no other run uses. */
+  queue: string;
+  /** The longest one run may take, in milliseconds. */
+  timeoutMs: number;
+  /** Registers a role process so the runner can kill it if the run fails. */
+  track(role: RoleProcess): RoleProcess;
+}
+
+/** One run's numbers: `value` is the scenario's headline metric, `extra` the other columns. */
+export interface Measurement {
+  value: number;
+  extra: Record<string, number>;
+  profile?: RedisProfile;
+}
+
+export interface Column {
+  key: string;
+  label: string;
+  /** Digits after the point. */
+  digits: number;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** A few words for the chart. */
+  short: string;
+  /** What it does, for the report. */
+  description: string;
+  /** The headline metric's column; its median drives the ratios and the chart. */
+  primary: Column;
+  /** More columns, each reported as median (min–max). */
+  columns: Column[];
+  higherIsBetter: boolean;
+  /** Drawn in the throughput chart. */
+  chart: boolean;
+  /** Profiled (Redis commandstats per job) with --profile. */
+  profiled: boolean;
+  /** A reason not to run the scenario, checked at run time. */
+  skipReason?(): Promise<string | undefined>;
+  run(library: Library, ctx: RunContext): Promise<Measurement>;
+}
+
+/** Job counts and rates; `--quick` divides the counts by 10. */
+export interface Sizes {
+  serial: number;
+  concurrent: number;
+  inFlight: number;
+  bulk: number;
+  bulkBatch: number;
+  process: number;
+  mixed: number;
+  mixedConcurrency: number;
+  latencyPerSecond: number;
+  latencySeconds: number;
+  latencyConcurrency: number;
+  memory: number;
+  memoryConcurrency: number;
+  pool: number;
+  poolProcesses: number;
+  poolConcurrency: number;
+}
+
+export function sizes(quick: boolean): Sizes {
+  const k = quick ? 10 : 1;
+  return {
+    serial: 5_000 / k,
+    concurrent: 20_000 / k,
+    inFlight: 100,
+    bulk: 20_000 / k,
+    bulkBatch: 1_000,
+    process: 20_000 / k,
+    mixed: 100_000 / k,
+    mixedConcurrency: 100,
+    latencyPerSecond: 500,
+    latencySeconds: quick ? 2 : 10,
+    latencyConcurrency: 10,
+    memory: 10_000 / k,
+    memoryConcurrency: 10,
+    pool: 20_000 / k,
+    poolProcesses: 2,
+    poolConcurrency: 10,
+  };
+}
+
+function roleConfig(ctx: RunContext, role: RoleConfig["role"], extra: Partial<RoleConfig> = {}): RoleConfig {
+  return { role, url: ctx.url, queue: ctx.queue, ...extra };
+}
+
+async function spawnProducer(library: Library, ctx: RunContext): Promise<RoleProcess> {
+  return ctx.track(await RoleProcess.spawn(ROLE_SCRIPTS[library], roleConfig(ctx, "producer")));
+}
+
+async function spawnWorker(
+  library: Library,
+  ctx: RunContext,
+  concurrency: number,
+  latency = false,
+): Promise<RoleProcess> {
+  return ctx.track(
+    await RoleProcess.spawn(ROLE_SCRIPTS[library], roleConfig(ctx, "worker", { concurrency, latency })),
+  );
+}
+
+async function produce(producer: RoleProcess, how: ProduceMode, ctx: RunContext): Promise<ProduceResult> {
+  producer.send({ type: "produce", ...how });
+  return producer.next("produced", ctx.timeoutMs);
+}
+
+/** Pre-enqueues `count` jobs with the library's bulk call, untimed. */
+async function fill(library: Library, ctx: RunContext, count: number): Promise<void> {
+  const producer = await spawnProducer(library, ctx);
+  await produce(producer, { mode: "bulk", count, batch: 1_000 }, ctx);
+  await producer.close();
+}
+
+async function finish(workers: readonly RoleProcess[], ctx: RunContext): Promise<WorkerStats[]> {
+  return Promise.all(
+    workers.map((w) => {
+      w.send({ type: "finish" });
+      return w.next("final", ctx.timeoutMs);
+    }),
+  );
+}
+
+function combine(stats: readonly WorkerStats[]): WorkerStats {
+  const starts = stats.map((s) => s.firstStartMs).filter((t) => t > 0);
+  return {
+    completed: stats.reduce((sum, s) => sum + s.completed, 0),
+    failed: stats.reduce((sum, s) => sum + s.failed, 0),
+    firstStartMs: starts.length > 0 ? Math.min(...starts) : 0,
+    lastCompletedMs: Math.max(...stats.map((s) => s.lastCompletedMs)),
+    cpuUs: stats.reduce((sum, s) => sum + s.cpuUs, 0),
+  };
+}
+
+function checkAllDone(stats: WorkerStats, expected: number): void {
+  if (stats.failed > 0) throw new Error(`${stats.failed} of ${expected} jobs failed`);
+  if (stats.completed < expected) throw new Error(`only ${stats.completed} of ${expected} jobs completed`);
+}
+
+const perSecond = (count: number, fromMs: number, toMs: number) =>
+  (count * 1000) / Math.max(1, toMs - fromMs);
+
+const JOBS_PER_S: Column = { key: "rate", label: "jobs/s", digits: 0 };
+const REDIS_CPU: Column = { key: "redisCpu", label: "Redis CPU µs/job", digits: 1 };
+const PRODUCER_CPU: Column = { key: "producerCpu", label: "producer CPU µs/job", digits: 1 };
+const WORKER_CPU: Column = { key: "workerCpu", label: "worker CPU µs/job", digits: 1 };
+
+function enqueueScenario(
+  id: string,
+  title: string,
+  short: string,
+  description: string,
+  how: ProduceMode,
+): Scenario {
+  return {
+    id,
+    title,
+    short,
+    description,
+    primary: JOBS_PER_S,
+    columns: [PRODUCER_CPU, REDIS_CPU],
+    higherIsBetter: true,
+    chart: true,
+    profiled: true,
+    async run(library, ctx) {
+      const producer = await spawnProducer(library, ctx);
+      const before = await ctx.admin.snapshot();
+      const result = await produce(producer, how, ctx);
+      const after = await ctx.admin.snapshot();
+      await producer.close();
+      const profile = profileBetween(before, after, result.count);
+      return {
+        value: perSecond(result.count, result.startMs, result.endMs),
+        extra: { producerCpu: result.cpuUs / result.count, redisCpu: profile.cpuUsPerJob },
+        profile,
+      };
+    },
+  };
+}
+
+function processScenario(size: Sizes, concurrency: number): Scenario {
+  return {
+    id: `process-c${concurrency}`,
+    title: `Process pre-enqueued jobs, concurrency ${concurrency}`,
+    short: `Process, concurrency ${concurrency}`,
+    description:
+      `${size.process.toLocaleString("en-US")} no-op jobs are enqueued first (bulk, untimed); then one worker ` +
+      `process with concurrency ${concurrency} runs them. Jobs/s from the first handler start to the last ` +
+      `completion the library reports, measured in the worker process.`,
+    primary: JOBS_PER_S,
+    columns: [WORKER_CPU, REDIS_CPU],
+    higherIsBetter: true,
+    chart: true,
+    profiled: true,
+    async run(library, ctx) {
+      await fill(library, ctx, size.process);
+      const before = await ctx.admin.snapshot();
+      const worker = await spawnWorker(library, ctx, concurrency);
+      await waitForProgress([worker], size.process, ctx.timeoutMs);
+      const [stats] = await finish([worker], ctx);
+      const after = await ctx.admin.snapshot();
+      await worker.close();
+      if (!stats) throw new Error("no stats from the worker");
+      checkAllDone(stats, size.process);
+      const profile = profileBetween(before, after, stats.completed);
+      return {
+        value: perSecond(stats.completed, stats.firstStartMs, stats.lastCompletedMs),
+        extra: { workerCpu: stats.cpuUs / stats.completed, redisCpu: profile.cpuUsPerJob },
+        profile,
+      };
+    },
+  };
+}
+
+async function workerPoolExported(): Promise<boolean> {
+  const { worker } = await loadTq();
+  return typeof (worker as unknown as Record<string, unknown>).WorkerPool === "function";
+}
+
+/** The scenarios, in the order they run within a round. */
+export function scenarios(size: Sizes): Scenario[] {
+  const n = (x: number) => x.toLocaleString("en-US");
+  return [
+    enqueueScenario(
+      "enqueue-serial",
+      "Enqueue one by one",
+      "Enqueue, one by one",
+      `${n(size.serial)} jobs from one producer process, each enqueue awaited before the next ` +
+        "(`enqueue` / `add` / `createJob().save()`).",
+      { mode: "serial", count: size.serial },
+    ),
+    enqueueScenario(
+      "enqueue-concurrent",
+      "Enqueue concurrently",
+      `Enqueue, ${size.inFlight} in flight`,
+      `${n(size.concurrent)} jobs from one producer process with ${size.inFlight} enqueue calls in flight.`,
+      { mode: "concurrent", count: size.concurrent, inFlight: size.inFlight },
+    ),
+    enqueueScenario(
+      "enqueue-bulk",
+      "Enqueue in bulk",
+      "Enqueue, bulk",
+      `${n(size.bulk)} jobs from one producer process through the bulk call (\`enqueueMany\` / \`addBulk\` / ` +
+        `\`saveAll\`), ${n(size.bulkBatch)} jobs per call, calls awaited one after another.`,
+      { mode: "bulk", count: size.bulk, batch: size.bulkBatch },
+    ),
+    processScenario(size, 1),
+    processScenario(size, 10),
+    processScenario(size, 100),
+    {
+      id: "mixed",
+      title: "Enqueue and process at the same time",
+      short: "Enqueue + process at once",
+      description:
+        `One producer process enqueues ${n(size.mixed)} jobs (${size.inFlight} calls in flight) while one worker ` +
+        `process (concurrency ${size.mixedConcurrency}) runs them. Jobs/s from the producer's first enqueue to ` +
+        "the worker's last completion; the producer's own rate beside it.",
+      primary: JOBS_PER_S,
+      columns: [{ key: "producerRate", label: "producer jobs/s", digits: 0 }, WORKER_CPU, REDIS_CPU],
+      higherIsBetter: true,
+      chart: true,
+      profiled: false,
+      async run(library, ctx) {
+        const worker = await spawnWorker(library, ctx, size.mixedConcurrency);
+        const producer = await spawnProducer(library, ctx);
+        const before = await ctx.admin.snapshot();
+        const produced = await produce(
+          producer,
+          { mode: "concurrent", count: size.mixed, inFlight: size.inFlight },
+          ctx,
+        );
+        await waitForProgress([worker], size.mixed, ctx.timeoutMs);
+        const [stats] = await finish([worker], ctx);
+        const after = await ctx.admin.snapshot();
+        await Promise.all([producer.close(), worker.close()]);
+        if (!stats) throw new Error("no stats from the worker");
+        checkAllDone(stats, size.mixed);
+        const profile = profileBetween(before, after, size.mixed);
+        return {
+          value: perSecond(size.mixed, produced.startMs, stats.lastCompletedMs),
+          extra: {
+            producerRate: perSecond(size.mixed, produced.startMs, produced.endMs),
+            workerCpu: stats.cpuUs / size.mixed,
+            redisCpu: profile.cpuUsPerJob,
+          },
+          profile,
+        };
+      },
+    },
+    {
+      id: "latency",
+      title: "Enqueue→start latency at a steady rate",
+      short: "Latency",
+      description:
+        `One producer process enqueues ${size.latencyPerSecond} jobs/s for ${size.latencySeconds} s, each stamped ` +
+        `with the wall-clock time; one worker process (concurrency ${size.latencyConcurrency}, already idle and ` +
+        "waiting) subtracts the stamp from the time its handler starts. Same machine, same clock, read as " +
+        "`performance.timeOrigin + performance.now()` for sub-millisecond resolution. Milliseconds, lower is better.",
+      primary: { key: "p50", label: "p50 ms", digits: 2 },
+      columns: [
+        { key: "p95", label: "p95 ms", digits: 2 },
+        { key: "p99", label: "p99 ms", digits: 2 },
+        { key: "max", label: "max ms", digits: 0 },
+      ],
+      higherIsBetter: false,
+      chart: false,
+      profiled: false,
+      async run(library, ctx) {
+        const count = size.latencyPerSecond * size.latencySeconds;
+        const worker = await spawnWorker(library, ctx, size.latencyConcurrency, true);
+        const producer = await spawnProducer(library, ctx);
+        await produce(producer, { mode: "paced", count, perSecond: size.latencyPerSecond }, ctx);
+        await waitForProgress([worker], count, ctx.timeoutMs);
+        const [stats] = await finish([worker], ctx);
+        await Promise.all([producer.close(), worker.close()]);
+        if (!stats?.latency) throw new Error("no latency from the worker");
+        checkAllDone(stats, count);
+        const { p50, p95, p99, max } = stats.latency;
+        return { value: p50, extra: { p95, p99, max } };
+      },
+    },
+    {
+      id: "memory",
+      title: "Redis memory after completed jobs",
+      short: "Memory",
+      description:
+        `${n(size.memory)} jobs enqueued (bulk) and completed by one worker process (concurrency ` +
+        `${size.memoryConcurrency}), each library with its default retention of finished jobs: tq keeps the ` +
+        "newest 1,000 completed jobs, BullMQ and Bee-Queue keep all of them. `INFO memory` `used_memory` after " +
+        "all clients disconnected, minus the value on the flushed server before; bytes per job and keys left. " +
+        "Lower is better.",
+      primary: { key: "bytesPerJob", label: "bytes/job", digits: 0 },
+      columns: [
+        { key: "deltaMiB", label: "used_memory Δ MiB", digits: 2 },
+        { key: "keys", label: "keys left", digits: 0 },
+      ],
+      higherIsBetter: false,
+      chart: false,
+      profiled: false,
+      async run(library, ctx) {
+        const baseline = await ctx.admin.usedMemory();
+        const worker = await spawnWorker(library, ctx, size.memoryConcurrency);
+        const producer = await spawnProducer(library, ctx);
+        await produce(producer, { mode: "bulk", count: size.memory, batch: size.bulkBatch }, ctx);
+        await waitForProgress([worker], size.memory, ctx.timeoutMs);
+        const [stats] = await finish([worker], ctx);
+        await Promise.all([producer.close(), worker.close()]);
+        if (!stats) throw new Error("no stats from the worker");
+        checkAllDone(stats, size.memory);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const delta = (await ctx.admin.usedMemory()) - baseline;
+        return {
+          value: delta / size.memory,
+          extra: { deltaMiB: delta / 1024 / 1024, keys: await ctx.admin.dbSize() },
+        };
+      },
+    },
+    {
+      id: "pool",
+      title: `${size.poolProcesses} worker processes (tq: WorkerPool)`,
+      short: `${size.poolProcesses} worker processes`,
+      description:
+        `${n(size.pool)} no-op jobs enqueued first (bulk, untimed), then run by ${size.poolProcesses} worker ` +
+        `processes with concurrency ${size.poolConcurrency} each: tq's \`WorkerPool\` (processes: ` +
+        `${size.poolProcesses}), and for BullMQ and Bee-Queue ${size.poolProcesses} worker processes started ` +
+        "side by side. Jobs/s from the first handler start to the last completion. For tq the first start is " +
+        "written by the pool children's handler module and the last completion is the newest completed job's " +
+        "`finishedAt`.",
+      primary: JOBS_PER_S,
+      columns: [REDIS_CPU],
+      higherIsBetter: true,
+      chart: true,
+      profiled: false,
+      async skipReason() {
+        return (await workerPoolExported())
+          ? undefined
+          : "not run: `WorkerPool` is not exported from `@tq/worker` in this build";
+      },
+      async run(library, ctx) {
+        await fill(library, ctx, size.pool);
+        const before = await ctx.admin.snapshot();
+        let workers: RoleProcess[];
+        if (library === "tq") {
+          workers = [
+            ctx.track(
+              await RoleProcess.spawn(
+                "tq-pool.ts",
+                roleConfig(ctx, "pool", {
+                  processes: size.poolProcesses,
+                  concurrency: size.poolConcurrency,
+                  expect: size.pool,
+                }),
+              ),
+            ),
+          ];
+        } else {
+          workers = await Promise.all(
+            Array.from({ length: size.poolProcesses }, () => spawnWorker(library, ctx, size.poolConcurrency)),
+          );
+        }
+        await waitForProgress(workers, size.pool, ctx.timeoutMs);
+        const stats = combine(await finish(workers, ctx));
+        const after = await ctx.admin.snapshot();
+        await Promise.all(workers.map((w) => w.close()));
+        checkAllDone(stats, size.pool);
+        const profile = profileBetween(before, after, stats.completed);
+        return {
+          value: perSecond(stats.completed, stats.firstStartMs, stats.lastCompletedMs),
+          extra: { redisCpu: profile.cpuUsPerJob },
+        };
+      },
+    },
+  ];
+}
