@@ -171,6 +171,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #leaseTimer: NodeJS.Timeout | undefined;
   #slotWaiter: (() => void) | undefined;
   #isBlocked = false;
+  /** take calls in flight, and the slots they asked for. */
+  #inFlight = 0;
+  #reserved = 0;
+  /** The last take got fewer jobs than it asked for: the queue is drained, block when nothing is in flight. */
+  #drained = false;
+  #nextWakeMs = -1;
+  #failures = 0;
+  #retryAt = 0;
   #flushScheduled = false;
   #flushing: Promise<void> | undefined;
   #wakeTimer: NodeJS.Timeout | undefined;
@@ -294,37 +302,76 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   // ---- the fetch loop -------------------------------------------------------------------------------------------
 
+  /**
+   * Claims and acknowledges in batches. Up to two `take` calls are in flight at once, so Redis works on the next
+   * batch while this process runs the current one; a second call goes out only when at least half the slots are
+   * free, so batches stay large. When a call returns fewer jobs than it asked for, the queue is drained: the loop
+   * blocks on the marker until work arrives (acks of runs that finish meanwhile go out on their own).
+   */
   async #fetchLoop(): Promise<void> {
-    let failures = 0;
+    const halfBatch = Math.max(1, Math.floor(this.#concurrency / 2));
     while (this.#state === "running") {
-      const free = this.#concurrency - this.#running.size;
-      if (free <= 0 && this.#acks.length === 0) {
+      if (this.#retryAt > Date.now()) {
+        await sleep(this.#retryAt - Date.now());
+        continue;
+      }
+      if (this.#drained && this.#inFlight === 0 && this.#acks.length === 0) {
+        this.#drained = false;
+        await this.#block(this.#nextWakeMs);
+        continue;
+      }
+      const free = this.#concurrency - this.#running.size - this.#reserved;
+      const worth =
+        this.#inFlight === 0
+          ? free > 0 || this.#acks.length > 0
+          : free >= halfBatch || this.#acks.length >= halfBatch;
+      if (!worth || this.#inFlight >= 2) {
         await this.#slotFreed();
         // let the other runs finishing in this tick queue their acks too: one round trip for all of them
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      let reply: TakeReply;
       const acks = this.#acks;
       this.#acks = [];
-      try {
-        reply = await this.#take(acks, Math.max(0, free));
-        failures = 0;
-      } catch (error) {
-        this.#acks = acks.concat(this.#acks);
-        if (this.#state !== "running") break;
-        failures++;
-        this.#reportError(
-          toTqError(error, `worker for queue "${this.queue}": claiming jobs failed (retrying)`),
-        );
-        await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)));
-        continue;
-      }
-      const claimed = this.#applyTake(acks, reply);
-      if (free > 0 && claimed < free && this.#acks.length === 0 && this.#state === "running") {
-        await this.#block(Number(reply[0]));
-      }
+      // at most half the slots per call, so one batch runs here while Redis prepares the next
+      const want = Math.max(0, Math.min(free, halfBatch));
+      this.#inFlight++;
+      this.#reserved += want;
+      this.#take(acks, want).then(
+        (reply) => {
+          this.#inFlight--;
+          this.#reserved -= want;
+          this.#failures = 0;
+          const claimed = this.#applyTake(acks, reply);
+          if (want > 0 && claimed < want) {
+            this.#drained = true;
+            this.#nextWakeMs = Number(reply[0]);
+          }
+          this.#wakeLoop();
+        },
+        (error: unknown) => {
+          this.#inFlight--;
+          this.#reserved -= want;
+          this.#acks = acks.concat(this.#acks);
+          if (this.#state === "running") {
+            this.#failures++;
+            this.#retryAt = Date.now() + Math.min(2_000, 25 * 2 ** Math.min(this.#failures, 7));
+            this.#reportError(
+              toTqError(error, `worker for queue "${this.queue}": claiming jobs failed (retrying)`),
+            );
+          }
+          this.#wakeLoop();
+        },
+      );
     }
+    // close() waits for the calls still in flight: their claimed jobs must run or be released
+    while (this.#inFlight > 0) await this.#slotFreed();
+  }
+
+  #wakeLoop(): void {
+    const waiter = this.#slotWaiter;
+    this.#slotWaiter = undefined;
+    waiter?.();
   }
 
   #take(acks: readonly Ack[], claim: number): Promise<TakeReply> {
@@ -575,9 +622,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     };
     if (error) ack.error = error;
     this.#acks.push(ack);
-    const waiter = this.#slotWaiter;
-    this.#slotWaiter = undefined;
-    waiter?.();
+    this.#wakeLoop();
     if (this.#isBlocked || this.#state !== "running") this.#scheduleFlush();
   }
 
@@ -683,9 +728,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       run.controller.abort(error);
       this.emit("ended", id, run.token);
       this.#reportError(error);
-      const waiter = this.#slotWaiter;
-      this.#slotWaiter = undefined;
-      waiter?.();
+      this.#wakeLoop();
     }
   }
 
@@ -714,9 +757,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return;
     }
     this.#unblock();
-    const waiter = this.#slotWaiter;
-    this.#slotWaiter = undefined;
-    waiter?.();
+    this.#wakeLoop();
+    // Claims in flight still start their jobs; wait for them so that every job this worker holds is known below.
+    await this.#loop?.catch(() => {});
     // Leases keep being renewed while the jobs finish.
     const deadline = Date.now() + graceMs;
     while (this.#running.size > 0 && Date.now() < deadline) {
