@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import "@tq/testing";
 import { expect, inject, test } from "vitest";
 
 const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
