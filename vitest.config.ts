@@ -2,6 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // the JSON report lets CI print one "N passed, N failed" line
+    reporters: ["default", ["json", { outputFile: ".tmp/test-results.json" }]],
     projects: [
       "packages/*/vitest.config.ts",
       "apps/*/vitest.config.ts",
