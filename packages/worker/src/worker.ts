@@ -119,6 +119,8 @@ interface Running {
 }
 
 interface Ack {
+  /** Sent before in a call whose reply was lost: it may have been applied then, so "lease lost" now means nothing. */
+  resent?: boolean;
   id: string;
   token: string;
   op: "c" | "f";
@@ -352,6 +354,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         (error: unknown) => {
           this.#inFlight--;
           this.#reserved -= want;
+          for (const ack of acks) ack.resent = true;
           this.#acks = acks.concat(this.#acks);
           if (this.#state === "running") {
             this.#failures++;
@@ -406,6 +409,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.emit("failed", ack.job, ack.error ?? new Error("job failed"));
         break;
       default:
+        if (ack.resent) break;
         this.#reportError(
           new TqError(
             "LEASE_LOST",
@@ -691,6 +695,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       this.#applyTake(acks, await this.#take(acks, 0));
     } catch (error) {
+      for (const ack of acks) ack.resent = true;
       this.#acks = acks.concat(this.#acks);
       this.#reportError(
         toTqError(error, `worker for queue "${this.queue}": acknowledging jobs failed (retrying)`),
