@@ -24,7 +24,9 @@ let endedFlush = false;
 function send(message: FromChild): void {
   if (!process.connected) return;
   try {
-    process.send?.(message);
+    // With a callback, a write that fails because the supervisor just died (EPIPE) is handed to it; without one,
+    // Node emits it as an 'error' on `process`, which crashes this child mid-job instead of letting it drain.
+    process.send?.(message, undefined, {}, () => {});
   } catch {
     // the supervisor is gone; the disconnect handler shuts this process down
   }
