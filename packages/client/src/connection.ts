@@ -30,7 +30,7 @@ export function defaultRedisUrl(): string {
 type Sender = (
   args: readonly string[],
   firstKey: string | undefined,
-  options: SendOptions,
+  options: SendOptions | undefined,
 ) => Promise<unknown>;
 
 interface SendOptions {
@@ -38,13 +38,22 @@ interface SendOptions {
 }
 
 /**
- * node-redis times every command out 5 s after it was issued if it was not written by then, which costs a timer
- * per command. A command sent on a ready connection is written at once, so tq asks for no timer; only while the
- * connection is down (commands wait in the offline queue) does it keep the 5 s limit, so callers get an error
- * instead of waiting for Redis forever.
+ * node-redis arms a 5 s timer for every command; it fires only if the command was not written by then. On a ready
+ * connection tq skips that timer (it costs more than the rest of sending a command) and guards the one case it
+ * covered itself: a command issued just as the connection dropped stays queued for the reconnect, so when the
+ * connection drops, commands still unanswered {@link LOST_REPLY_MS} later fail with `CONNECTION` (one timer per
+ * drop, not per command). While the connection is down, commands keep node-redis's 5 s timer.
+ * Clients the user passed in keep their own settings.
  */
 const READY: SendOptions = { timeout: 0 };
 const OFFLINE: SendOptions = { timeout: 5_000 };
+
+/** How long after a connection drops a command still waiting for its reply fails, in milliseconds. */
+const LOST_REPLY_MS = 5_000;
+
+interface PendingCommand {
+  reject(error: unknown): void;
+}
 
 function isClientLike(value: unknown): value is RedisClientLike {
   return (
@@ -98,10 +107,12 @@ export class RedisConnection {
   readonly #send: Sender;
   readonly #owned: boolean;
   readonly #options: OpenOptions;
+  readonly #pending = new Set<PendingCommand>();
 
   private constructor(client: RedisClientLike, owned: boolean, options: OpenOptions) {
     this.#client = client;
     this.#owned = owned;
+    if (owned) client.on("error", () => this.#connectionLost());
     this.#options = options;
     const raw = client as unknown as {
       sendCommand(...args: unknown[]): Promise<unknown>;
@@ -180,7 +191,40 @@ export class RedisConnection {
 
   /** Sends one raw command; `firstKey` routes it on a cluster. */
   send<T>(args: readonly string[], firstKey?: string): Promise<T> {
-    return this.#send(args, firstKey, this.#client.isReady === false ? OFFLINE : READY) as Promise<T>;
+    if (!this.#owned) return this.#send(args, firstKey, undefined) as Promise<T>;
+    if (this.#client.isReady === false) return this.#send(args, firstKey, OFFLINE) as Promise<T>;
+    const reply = this.#send(args, firstKey, READY) as Promise<T>;
+    return new Promise<T>((resolve, reject) => {
+      const entry: PendingCommand = { reject };
+      this.#pending.add(entry);
+      reply.then(
+        (value) => {
+          this.#pending.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The connection dropped: commands that get no reply within {@link LOST_REPLY_MS} fail (their outcome is unknown). */
+  #connectionLost(): void {
+    if (this.#pending.size === 0) return;
+    const waiting = [...this.#pending];
+    setTimeout(() => {
+      for (const entry of waiting) {
+        if (!this.#pending.delete(entry)) continue;
+        entry.reject(
+          new TqError(
+            "CONNECTION",
+            `no reply within ${LOST_REPLY_MS} ms after the connection to Redis dropped; the command may still run when it is back`,
+          ),
+        );
+      }
+    }, LOST_REPLY_MS).unref();
   }
 
   /** A new connection of its own to the same Redis (for blocking commands), always owned by tq. */
