@@ -1,6 +1,7 @@
 import type { JobInfo } from "@tq/client";
 import type { Lab } from "./lab.js";
 import { byJob, type LedgerEntry } from "./ledger.js";
+import type { Tally } from "./result.js";
 
 /** Error codes that end a job without retries: a job failed with one of them has not ended early. */
 const FINAL_CODES = new Set(["DECODE", "UNKNOWN_TASK", "VALIDATION"]);
@@ -9,7 +10,7 @@ const FINAL_CODES = new Set(["DECODE", "UNKNOWN_TASK", "VALIDATION"]);
 const SAMPLE = 10;
 
 /** What the analysis after quiescence found. */
-export interface Analysis {
+export interface Analysis extends Tally {
   quiesced: boolean;
   /** The final record of every analysed job (null: it does not exist). */
   infos: Map<string, JobInfo | null>;
@@ -18,27 +19,6 @@ export interface Analysis {
   ledger: LedgerEntry[];
   /** Execution starts by job id. */
   runs: Map<string, LedgerEntry[]>;
-  enqueued: number;
-  lost: number;
-  lostIds: string[];
-  completed: number;
-  failed: number;
-  executions: number;
-  duplicates: number;
-  byLease: number;
-  byRetry: number;
-  unexplained: number;
-  unexplainedIds: string[];
-  early: number;
-  earlyIds: string[];
-  stale: number;
-  staleIds: string[];
-  /**
-   * Claims that never reached a handler and were recovered by their lease or a crash record (LEASE_LOST errors of
-   * attempts with no execution): the claim's reply was lost (connection cut after Redis applied it) or its process
-   * died before the handler started.
-   */
-  claimsNeverRun: number;
   /** The jobs those claims belonged to. */
   strandedIds: string[];
 }

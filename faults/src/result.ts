@@ -7,14 +7,8 @@ export interface Check {
   detail?: string;
 }
 
-/** What one scenario measured: the row of the reliability table, plus what the tests assert on. */
-export interface ScenarioResult {
-  id: string;
-  title: string;
-  /** The fault, as injected. */
-  fault: string;
-  /** Whether Redis keeps its data through this fault (then nothing acknowledged may be lost). */
-  redisKeepsData: boolean;
+/** The counts of one run after quiescence, shared by the analysis and the scenario result. */
+export interface Tally {
   /** Enqueues that resolved (acknowledged by Redis). */
   enqueued: number;
   /** Acknowledged jobs that did not end `completed` or `failed` (missing, or stuck in another state). */
@@ -41,6 +35,16 @@ export interface ScenarioResult {
   staleIds: string[];
   /** Claims that never reached a handler and waited for their lease or the pool's crash record (see Analysis). */
   claimsNeverRun: number;
+}
+
+/** What one scenario measured: the row of the reliability table, plus what the tests assert on. */
+export interface ScenarioResult extends Tally {
+  id: string;
+  title: string;
+  /** The fault, as injected. */
+  fault: string;
+  /** Whether Redis keeps its data through this fault (then nothing acknowledged may be lost). */
+  redisKeepsData: boolean;
   /** Whether the queue drained (nothing scheduled, pending or active) before the analysis. */
   quiesced: boolean;
   /** From the end of the fault until consumption resumed, in milliseconds (see `recovery`). */

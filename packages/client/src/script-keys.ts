@@ -66,14 +66,5 @@ export const sweepKeys = (k: QueueKeys) => [
   k.events,
 ];
 
-export const crashedKeys = (k: QueueKeys) => [
-  k.pending.high,
-  k.pending.normal,
-  k.pending.low,
-  k.scheduled,
-  k.active,
-  k.failed,
-  k.marker,
-  k.meta,
-  k.events,
-];
+/** The crashed script takes the same keys as sweep. */
+export const crashedKeys = sweepKeys;
