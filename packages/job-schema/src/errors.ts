@@ -27,7 +27,11 @@ export type TqErrorCode =
   /** A handler threw or rejected. */
   | "HANDLER"
   /** The operation does not apply to the job in its current state (for example cancelling an active job). */
-  | "INVALID_STATE";
+  | "INVALID_STATE"
+  /** The queue holds `maxPending` jobs waiting to run; nothing was enqueued. */
+  | "QUEUE_FULL"
+  /** Redis refused a command under its ACL (`NOPERM`): the connection's user may not touch that key or command. */
+  | "NOPERM";
 
 /** Options accepted by the {@link TqError} constructor. */
 export interface TqErrorOptions {

@@ -76,3 +76,32 @@ describe("isValidQueueName", () => {
     }
   });
 });
+
+describe("prefix validation", () => {
+  test("a prefix that could reach another queue's hash slot or forge a log line is refused", async () => {
+    const { checkPrefix, isValidPrefix } = await import("./keys.js");
+    for (const bad of [
+      "",
+      "{emails}",
+      "tq:{other",
+      "x}",
+      "a b",
+      "line\nbreak",
+      "nul\u0000",
+      "x".repeat(101),
+      7,
+    ]) {
+      expect(isValidPrefix(bad)).toBe(false);
+      expect(() => queueKeys("emails", bad as string)).toThrow(/prefix must be/);
+      expect(() => queuesKey(bad as string)).toThrow(/prefix must be/);
+      expect(() => schedulesKey(bad as string)).toThrow(/prefix must be/);
+    }
+    expect(checkPrefix()).toBe(DEFAULT_PREFIX);
+    expect(checkPrefix("app:v2")).toBe("app:v2");
+  });
+
+  test("queueKeys refuses a queue name that is not valid", () => {
+    expect(() => queueKeys("a}b")).toThrow(/queue name/);
+    expect(() => queueKeys("")).toThrow(/queue name/);
+  });
+});

@@ -1,3 +1,6 @@
+import { TqError } from "./errors.js";
+import { quote } from "./quote.js";
+
 /** The three priorities, highest first. */
 export const PRIORITIES = ["high", "normal", "low"] as const;
 
@@ -31,14 +34,37 @@ export interface QueueKeys {
 /** The default key prefix. */
 export const DEFAULT_PREFIX = "tq";
 
+// No braces (a `{…}` in the prefix would become the keys' hash tag and could name another queue's slot), no
+// whitespace or control characters (they end up in log lines), at most 100 characters.
+const PREFIX = /^[^{}\s\p{Cc}]{1,100}$/u;
+
+/** Whether `prefix` is a valid key prefix: 1–100 characters, no braces, whitespace or control characters. */
+export function isValidPrefix(prefix: unknown): prefix is string {
+  return typeof prefix === "string" && PREFIX.test(prefix);
+}
+
+/**
+ * Returns `prefix` (or the default) once it is known to be valid; throws a `VALIDATION` {@link TqError}
+ * otherwise. Every function that builds keys calls it, so no class can write outside its namespace.
+ */
+export function checkPrefix(prefix: unknown = DEFAULT_PREFIX): string {
+  if (!isValidPrefix(prefix)) {
+    throw new TqError(
+      "VALIDATION",
+      `prefix must be 1-100 characters without braces, whitespace or control characters, got ${quote(prefix)}`,
+    );
+  }
+  return prefix;
+}
+
 /** The SET of known queue names under a prefix (outside any queue's hash slot). */
 export function queuesKey(prefix: string = DEFAULT_PREFIX): string {
-  return `${prefix}:queues`;
+  return `${checkPrefix(prefix)}:queues`;
 }
 
 /** The HASH of named schedules under a prefix. */
 export function schedulesKey(prefix: string = DEFAULT_PREFIX): string {
-  return `${prefix}:schedules`;
+  return `${checkPrefix(prefix)}:schedules`;
 }
 
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -48,9 +74,18 @@ export function isValidQueueName(name: unknown): name is string {
   return typeof name === "string" && QUEUE_NAME.test(name);
 }
 
-/** The Redis key layout of queue `queue` under `prefix`. */
+/**
+ * The Redis key layout of queue `queue` under `prefix`. Throws a `VALIDATION` {@link TqError} for an invalid queue
+ * name or prefix.
+ */
 export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): QueueKeys {
-  const base = `${prefix}:{${queue}}:`;
+  if (!isValidQueueName(queue)) {
+    throw new TqError(
+      "VALIDATION",
+      `queue name must be 1-200 characters of letters, digits and _ . : - (got ${quote(queue)})`,
+    );
+  }
+  const base = `${checkPrefix(prefix)}:{${queue}}:`;
   return {
     base,
     job: (id) => `${base}job:${id}`,

@@ -131,3 +131,21 @@ describe("storedJobOptions", () => {
     });
   });
 });
+
+describe("names and ids with control characters", () => {
+  test("job ids and task names with control characters are refused; printable ones pass", async () => {
+    const { isValidJobId, isValidTaskName } = await import("./options.js");
+    for (const bad of ["a\nb", "a\rb", "nul\u0000", "bell\u0007", "del\u007f", "esc\u001b[31m", ""]) {
+      expect(isValidJobId(bad)).toBe(false);
+      expect(isValidTaskName(bad)).toBe(false);
+      expect(() => resolveJobOptions({ jobId: bad })).toThrow(/jobId must be/);
+    }
+    expect(isValidTaskName("send email (v2) ✉")).toBe(true);
+    expect(isValidJobId("report-2026-06")).toBe(true);
+  });
+
+  test("a timeoutMs a timer cannot wait for is refused", () => {
+    expect(() => resolveJobOptions({ timeoutMs: 30 * 24 * 3_600_000 })).toThrow(/timeoutMs/);
+    expect(resolveJobOptions({ timeoutMs: 2_147_483_647 }).timeoutMs).toBe(2_147_483_647);
+  });
+});

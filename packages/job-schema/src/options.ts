@@ -1,6 +1,8 @@
 import { type BackoffOptions, DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from "./backoff.js";
 import { TqError } from "./errors.js";
 import { PRIORITIES, type Priority } from "./keys.js";
+import { quote } from "./quote.js";
+import { checkTimerMs } from "./timers.js";
 
 /** Options for one job, given to `enqueue`. */
 export interface JobOptions {
@@ -45,11 +47,17 @@ export interface ResolvedJobOptions extends StoredJobOptions {
 /** The default number of retries after the first run. */
 export const DEFAULT_MAX_RETRIES = 3;
 
-const JOB_ID = /^[^{}\s]{1,200}$/;
+const JOB_ID = /^[^{}\s\p{Cc}]{1,200}$/u;
+const TASK_NAME = /^[^\p{Cc}]{1,200}$/u;
 
-/** Whether `id` may be used as a job id: 1–200 characters, no whitespace or braces. */
+/** Whether `id` may be used as a job id: 1–200 characters, no whitespace, braces or control characters. */
 export function isValidJobId(id: unknown): id is string {
   return typeof id === "string" && JOB_ID.test(id);
+}
+
+/** Whether `name` may be used as a task name: 1–200 characters, no control characters (newlines included). */
+export function isValidTaskName(name: unknown): name is string {
+  return typeof name === "string" && TASK_NAME.test(name);
 }
 
 function checkMs(value: unknown, name: string, { min = 0 }: { min?: number } = {}): number {
@@ -94,12 +102,15 @@ export function resolveJobOptions(opts: JobOptions = {}): ResolvedJobOptions {
     const at = opts.runAt instanceof Date ? opts.runAt.getTime() : opts.runAt;
     resolved.runAt = Math.ceil(checkMs(at, "runAt (epoch ms)"));
   }
-  if (opts.timeoutMs !== undefined) resolved.timeoutMs = checkMs(opts.timeoutMs, "timeoutMs", { min: 1 });
+  if (opts.timeoutMs !== undefined) {
+    // a run's timeout is a Node.js timer in the worker: larger values would fire after 1 ms
+    resolved.timeoutMs = checkTimerMs(opts.timeoutMs, "timeoutMs", { min: 1 });
+  }
   if (opts.jobId !== undefined) {
     if (!isValidJobId(opts.jobId)) {
       throw new TqError(
         "VALIDATION",
-        `jobId must be 1-200 characters without whitespace or braces, got ${JSON.stringify(opts.jobId)}`,
+        `jobId must be 1-200 characters without whitespace, braces or control characters, got ${quote(opts.jobId)}`,
       );
     }
     resolved.jobId = opts.jobId;

@@ -1,5 +1,6 @@
 import { TqError } from "./errors.js";
-import type { JobOptions } from "./options.js";
+import { isValidTaskName, type JobOptions } from "./options.js";
+import { quote } from "./quote.js";
 import type { StandardSchemaV1 } from "./standard-schema.js";
 
 /** Options a task applies to every job of its kind unless the enqueue call overrides them. */
@@ -65,8 +66,11 @@ export function defineTask<
 >(
   definition: TaskDefinition<Name, ArgsSchema, ResultSchema>,
 ): Task<Name, InputOf<ArgsSchema, unknown>, OutputOf<ArgsSchema, unknown>, OutputOf<ResultSchema, unknown>> {
-  if (typeof definition?.name !== "string" || definition.name.length === 0) {
-    throw new TqError("VALIDATION", "defineTask needs a non-empty string name");
+  if (!isValidTaskName(definition?.name)) {
+    throw new TqError(
+      "VALIDATION",
+      `defineTask needs a name of 1-200 characters without control characters, got ${quote(definition?.name)}`,
+    );
   }
   for (const key of ["args", "result"] as const) {
     const schema = definition[key];
