@@ -44,10 +44,7 @@ export const releaseKeys = (k: QueueKeys) => [
   k.events,
 ];
 
-export const recoverKeys = (k: QueueKeys, workerId: string) => [
-  ...releaseKeys(k),
-  claimsKey(k, workerId),
-];
+export const recoverKeys = (k: QueueKeys, workerId: string) => [...releaseKeys(k), claimsKey(k, workerId)];
 
 export const retryKeys = (k: QueueKeys) => [
   k.pending.high,

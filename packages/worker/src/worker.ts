@@ -201,7 +201,10 @@ function bytesOver(text: string, maxBytes: number): number | false {
 
 function positiveBytes(value: unknown, name: string): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new TqError("VALIDATION", `${name} must be a positive integer number of bytes, got ${String(value)}`);
+    throw new TqError(
+      "VALIDATION",
+      `${name} must be a positive integer number of bytes, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -282,7 +285,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     // Each becomes a timer: a value over 2³¹−1 ms would fire after 1 ms (leaseMs: 7e9 renewed leases 800 times a second).
     const leaseMs = checkTimerMs(options.leaseMs ?? 30_000, "leaseMs", { min: 100 }) as number;
-    this.#shutdownTimeoutMs = checkTimerMs(options.shutdownTimeoutMs ?? 30_000, "shutdownTimeoutMs") as number;
+    this.#shutdownTimeoutMs = checkTimerMs(
+      options.shutdownTimeoutMs ?? 30_000,
+      "shutdownTimeoutMs",
+    ) as number;
     this.#maxBlockMs = checkTimerMs(options.maxBlockMs ?? 5_000, "maxBlockMs", { min: 10 }) as number;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#maxResultBytes = positiveBytes(options.maxResultBytes ?? this.#maxPayloadBytes, "maxResultBytes");
@@ -629,7 +635,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const job = ack.job;
     const what = `job ${quote(ack.id)}${job ? ` (task ${quote(job.task)})` : ""} in queue ${quote(this.queue)}`;
     const error = new TqError(
-      /bulk length|Protocol error/i.test(refusal) || size > MIN_PROTO_MAX_BULK_LEN ? "PAYLOAD_TOO_LARGE" : "REDIS",
+      /bulk length|Protocol error/i.test(refusal) || size > MIN_PROTO_MAX_BULK_LEN
+        ? "PAYLOAD_TOO_LARGE"
+        : "REDIS",
       `Redis refused to record the ${ack.op === "c" ? "result" : "failure"} of ${what} (${size} bytes): ` +
         `${describeThrown(refusal)}; the job was failed instead`,
       { cause, retryable: false },

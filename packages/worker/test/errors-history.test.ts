@@ -58,9 +58,6 @@ describe("a job's errors history stays bounded", () => {
     });
     const info = await queue.getJob(job.id);
     expect(info?.errorCount).toBe(51);
-    expect(info?.errors?.map((e) => e.message)).toEqual([
-      ...old.slice(-9).map((e) => e.message),
-      "new",
-    ]);
+    expect(info?.errors?.map((e) => e.message)).toEqual([...old.slice(-9).map((e) => e.message), "new"]);
   });
 });

@@ -36,12 +36,19 @@ describe("recoverClaims (what a WorkerPool calls for a child that died)", () => 
     expect((await queue.getJob(known.id))?.status).toBe("active");
     // another worker's claim is never touched
     expect((await queue.getJob(other[0]!.id))?.status).toBe("active");
-    expect(await recoverClaims(connection, k, "child-2", [{ id: other[0]!.id, token: other[0]!.token }])).toBe(0);
+    expect(
+      await recoverClaims(connection, k, "child-2", [{ id: other[0]!.id, token: other[0]!.token }]),
+    ).toBe(0);
     expect((await queue.getJob(other[0]!.id))?.status).toBe("active");
 
     // the handed-back jobs are claimed again at once, as their first run
     const again = await claim("child-3", 10);
-    expect(again.map((c) => c.id).sort()).toEqual(dead.slice(1).map((c) => c.id).sort());
+    expect(again.map((c) => c.id).sort()).toEqual(
+      dead
+        .slice(1)
+        .map((c) => c.id)
+        .sort(),
+    );
     expect(again.every((c) => c.attempt === 1)).toBe(true);
     // once the supervisor no longer holds it, that run goes back too, and the dead worker leaves no key behind
     expect(await recoverClaims(connection, k, "child-1")).toBe(1);

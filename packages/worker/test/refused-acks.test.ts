@@ -111,7 +111,13 @@ describe("an ack Redis refuses never stalls the worker", () => {
         expect(info?.error?.code).toBe("PAYLOAD_TOO_LARGE");
         expect(info?.error?.message).toContain("Redis refused to record the result");
         expect(failed.map((e) => (isTqError(e) ? e.code : e.message))).toEqual(["PAYLOAD_TOO_LARGE"]);
-        expect(await queue.counts()).toEqual({ scheduled: 0, pending: 0, active: 0, completed: 1, failed: 1 });
+        expect(await queue.counts()).toEqual({
+          scheduled: 0,
+          pending: 0,
+          active: 0,
+          completed: 1,
+          failed: 1,
+        });
         const later = await queue.enqueue("hold", ["later", 0]);
         expect(await queue.waitForResult(later.id, { timeoutMs: 20_000 })).toBe("later");
         expect(worker.isRunning).toBe(true);

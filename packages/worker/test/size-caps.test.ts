@@ -103,7 +103,13 @@ describe("size caps", () => {
 
     // progress over the limit passed in ARGV: refused (-1), nothing stored
     const progress = (value: string) =>
-      runScript<number>(connection, scripts.progress, progressKeys(k), [k.base, job.id, String(token), value, "100"]);
+      runScript<number>(connection, scripts.progress, progressKeys(k), [
+        k.base,
+        job.id,
+        String(token),
+        value,
+        "100",
+      ]);
     expect(await progress(JSON.stringify("p".repeat(200)))).toBe(-1);
     expect((await queue.getJob(job.id))?.progress).toBeUndefined();
     expect(await progress("42")).toBe(1);

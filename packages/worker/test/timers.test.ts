@@ -36,7 +36,9 @@ describe("timer values", () => {
   });
 
   test("a worker id that could not be part of a key is refused", () => {
-    expect(() => new Worker("q", {}, { workerId: "a b" })).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => new Worker("q", {}, { workerId: "a b" })).toThrow(
+      expect.objectContaining({ code: "VALIDATION" }),
+    );
     expect(() => new Worker("q", {}, { workerId: "{other}" })).toThrow(
       expect.objectContaining({ code: "VALIDATION" }),
     );
