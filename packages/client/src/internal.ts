@@ -11,10 +11,12 @@ export { ENQUEUE_ARGS_PER_JOB, prepareJob, taskName, validateArgs } from "./prep
 export { retentionFields } from "./retention.js";
 export {
   cancelKeys,
+  claimsKey,
   crashedKeys,
   enqueueKeys,
   extendKeys,
   progressKeys,
+  recoverKeys,
   releaseKeys,
   resumeKeys,
   retryKeys,

@@ -61,8 +61,20 @@ describe("parseJobInfo", () => {
       result: { delivered: true },
       error,
       errors: [error],
+      errorCount: 1,
       progress: 100,
     });
+  });
+
+  test("errorCount counts every failed run, beyond the entries kept in errors", () => {
+    const error = { name: "Error", message: "boom", attempt: 40 };
+    const info = parseJobInfo(
+      "q",
+      "j",
+      row({ ...record, state: "failed", errors: JSON.stringify([error]), errn: "40" }),
+    );
+    expect(info?.errors).toEqual([error]);
+    expect(info?.errorCount).toBe(40);
   });
 
   test("runAt shows only while scheduled; result only once completed", () => {

@@ -38,8 +38,13 @@ export interface JobInfo {
   result?: unknown;
   /** The latest run's error. */
   error?: JobError;
-  /** One entry per failed run, oldest first. */
+  /**
+   * The errors of the latest failed runs, oldest first: at most the newest 10 are kept (older ones are dropped so
+   * that a job failing many runs, or replayed many times, stays small). {@link JobInfo.errorCount} counts them all.
+   */
   errors?: JobError[];
+  /** How many runs of this job have failed in all (also those no longer in {@link JobInfo.errors}). */
+  errorCount?: number;
   /** The latest value a handler passed to `ctx.progress()`. */
   progress?: unknown;
 }
@@ -62,6 +67,7 @@ export const JOB_FIELDS = [
   "error",
   "errors",
   "progress",
+  "errn",
 ] as const;
 
 const STATUSES = new Set<string>(["scheduled", "pending", "active", "completed", "failed"]);
@@ -104,6 +110,7 @@ export function parseJobInfo(
     error,
     errors,
     progress,
+    errn,
   ] = values;
   if (state === null || state === undefined) return null;
   let envelope: { task: string; args: unknown; createdAt: number } = {
@@ -138,6 +145,9 @@ export function parseJobInfo(
   if (lastError !== undefined) info.error = lastError as JobError;
   const allErrors = json(errors);
   if (Array.isArray(allErrors)) info.errors = allErrors as JobError[];
+  // records written before the counter existed kept every entry
+  const errorCount = num(errn) ?? info.errors?.length;
+  if (errorCount !== undefined) info.errorCount = errorCount;
   const p = json(progress);
   if (p !== undefined) info.progress = p;
   return info;

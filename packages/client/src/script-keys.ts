@@ -10,7 +10,13 @@ export const enqueueKeys = (k: QueueKeys) => [
   k.marker,
 ];
 
-export const takeKeys = (k: QueueKeys) => [
+/**
+ * The SET of job ids a worker claimed (`<base>claims:<workerId>`), in the queue's hash slot: after a claim whose
+ * reply was lost, the `recover` script finds those jobs there.
+ */
+export const claimsKey = (k: QueueKeys, workerId: string) => `${k.base}claims:${workerId}`;
+
+export const takeKeys = (k: QueueKeys, workerId: string) => [
   k.pending.high,
   k.pending.normal,
   k.pending.low,
@@ -21,11 +27,12 @@ export const takeKeys = (k: QueueKeys) => [
   k.marker,
   k.meta,
   k.events,
+  claimsKey(k, workerId),
 ];
 
-export const extendKeys = (k: QueueKeys) => [k.active];
+export const extendKeys = (k: QueueKeys) => [k.active, k.failed, k.events];
 
-export const progressKeys = (k: QueueKeys) => [k.events];
+export const progressKeys = (k: QueueKeys) => [k.events, k.active, k.failed];
 
 export const releaseKeys = (k: QueueKeys) => [
   k.pending.high,
@@ -33,7 +40,11 @@ export const releaseKeys = (k: QueueKeys) => [
   k.pending.low,
   k.active,
   k.marker,
+  k.failed,
+  k.events,
 ];
+
+export const recoverKeys = (k: QueueKeys, workerId: string) => [...releaseKeys(k), claimsKey(k, workerId)];
 
 export const retryKeys = (k: QueueKeys) => [
   k.pending.high,

@@ -15,7 +15,11 @@ export interface ClaimedJob {
 export interface TakeResult {
   /** Milliseconds until the next timed event; -1 none; -2 not computed (every slot was filled). */
   nextWakeMs: number;
-  /** One letter per ack: c completed, r retry scheduled, f dead-lettered, l lease lost. */
+  /**
+   * One letter per ack: c completed, r retry scheduled, f dead-lettered, p dead-lettered because its payload was
+   * over the limit (`PAYLOAD_TOO_LARGE`), d dead-lettered because the job's key held another type (`DECODE`),
+   * l lease lost. An ack that an earlier call applied (its reply was lost) reports that call's outcome.
+   */
   outcomes: string;
   claimed: ClaimedJob[];
 }

@@ -52,6 +52,9 @@ export interface Ack {
   delayMs?: number;
 }
 
+/** The worker id the tests' hand-made claims are tagged with. */
+export const TEST_WORKER_ID = "test-worker";
+
 /**
  * Plays a worker's part with the `take` script: applies `acks`, then claims up to `count` jobs.
  * Returns the per-ack outcome letters and the claimed jobs.
@@ -62,12 +65,12 @@ export async function take(
   acks: readonly Ack[] = [],
   leaseMs = 30_000,
 ): Promise<{ outcomes: string; claimed: Claimed[] }> {
-  const args = [queue.keys.base, String(leaseMs), String(count), String(acks.length)];
+  const args = [queue.keys.base, String(leaseMs), String(count), String(acks.length), TEST_WORKER_ID, "0"];
   for (const a of acks) args.push(a.id, a.token, a.op, a.payload, String(a.delayMs ?? -1));
   const reply = await runScript<unknown[]>(
     await queue.connection(),
     scripts.take,
-    takeKeys(queue.keys),
+    takeKeys(queue.keys, TEST_WORKER_ID),
     args,
   );
   const { outcomes, claimed } = parseTakeReply(reply);

@@ -9,10 +9,12 @@ async function claimAndDie(prefix: string, name: string, leaseMs: number): Promi
   const c = await RedisConnection.open(connection);
   defer(() => c.close());
   const keys = queueKeys(prefix, name);
-  const reply = await runScript<Array<string | number>>(c, scripts.take, takeKeys(keys), [
+  const reply = await runScript<Array<string | number>>(c, scripts.take, takeKeys(keys, "dead-worker"), [
     keys.base,
     String(leaseMs),
     "10",
+    "0",
+    "dead-worker",
     "0",
   ]);
   return parseTakeReply(reply).claimed.map((c) => c.id);

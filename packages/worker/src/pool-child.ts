@@ -138,6 +138,7 @@ async function start(received: ChildConfig): Promise<void> {
       maxPayloadBytes: received.maxPayloadBytes,
       maxBlockMs: received.maxBlockMs,
       retention: received.retention,
+      workerId: received.workerId,
     });
     // Sent at once (not batched): the next thing to run may be a handler that exits or never yields.
     worker.on("claimed", (runs) => {

@@ -21,6 +21,8 @@ export interface ChildConfig {
   maxPayloadBytes: number | undefined;
   maxBlockMs: number | undefined;
   retention: RetentionOptions | undefined;
+  /** The id the child's Worker tags its claims with (one per child process). */
+  workerId?: string;
   /** The supervisor's pid: the child shuts down when its parent changes (the supervisor died). */
   supervisorPid: number;
 }

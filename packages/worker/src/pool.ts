@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -19,7 +20,13 @@ import { resolveHandlersModule } from "./load-handlers.js";
 import { childConnection } from "./pool-connection.js";
 import type { ChildConfig, FromChild, ToChild } from "./pool-protocol.js";
 import { HEARTBEAT_MS, isProtocolMessage } from "./pool-protocol.js";
-import { failLostRuns, type LostRun, type LostRunOutcome, releaseRuns } from "./run-accounting.js";
+import {
+  failLostRuns,
+  type LostRun,
+  type LostRunOutcome,
+  recoverClaims,
+  releaseRuns,
+} from "./run-accounting.js";
 
 /** Options for {@link WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -164,6 +171,8 @@ interface Child {
   slot: Slot;
   proc: ChildProcess;
   pid: number;
+  /** The id its Worker tags claims with, so the pool can hand back claims the child took with it when it died. */
+  workerId: string;
   state: "starting" | "ready" | "stopping" | "exited";
   readyAt: number | undefined;
   /** When the child last sent anything (it sends a heartbeat every second while its event loop turns). */
@@ -406,6 +415,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       slot,
       proc,
       pid: proc.pid ?? -1,
+      workerId: randomUUID(),
       state: "starting",
       readyAt: undefined,
       lastSeenAt: Date.now(),
@@ -464,7 +474,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       );
       if (proc.pid === undefined) finish(null, null);
     });
-    this.#sendTo(child, { t: "start", config: this.#config });
+    this.#sendTo(child, { t: "start", config: { ...this.#config, workerId: child.workerId } });
     return ready;
   }
 
@@ -633,6 +643,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       }
     }
     const runs = await this.#account(child, lost, released);
+    await this.#recoverClaims(child, [...lost, ...released]);
 
     let restartInMs: number | undefined;
     const slot = child.slot;
@@ -743,6 +754,21 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         }
         await sleep(200 * attempt);
       }
+    }
+  }
+
+  /** Hands back jobs the dead child had claimed but not yet reported (its claim reply was in flight when it died). */
+  async #recoverClaims(child: Child, known: ReadonlyArray<{ id: string; token: string }>): Promise<void> {
+    if (!this.#redis) return;
+    try {
+      await recoverClaims(this.#redis, this.#keys, child.workerId, known);
+    } catch (error) {
+      this.#reportError(
+        toTqError(
+          error,
+          `worker pool for queue "${this.queue}": handing back the claims of worker process ${child.pid} failed; their leases will expire`,
+        ),
+      );
     }
   }
 

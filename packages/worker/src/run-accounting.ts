@@ -1,4 +1,11 @@
-import { crashedKeys, type RedisConnection, releaseKeys, runScript, scripts } from "@tq/client/internal";
+import {
+  crashedKeys,
+  type RedisConnection,
+  recoverKeys,
+  releaseKeys,
+  runScript,
+  scripts,
+} from "@tq/client/internal";
 import type { QueueKeys } from "@tq/job-schema";
 
 /** A run that ended with its process: what to record for it. */
@@ -55,4 +62,22 @@ export async function releaseRuns(
   const args = [keys.base];
   for (const run of runs) args.push(run.id, run.token);
   return Number(await runScript<number>(connection, scripts.release, releaseKeys(keys), args));
+}
+
+/**
+ * Hands back the jobs claimed under `workerId` that are not among `held` (id and token of the runs the worker, or
+ * its supervisor, knows about): claims whose reply was lost, or that a process took with it when it died. They go
+ * to the front of their queue without counting the run, instead of waiting for their leases to expire. Call it
+ * only when that worker has no claim call in flight (it is dead, or its last claim call has failed). Returns how
+ * many jobs were handed back.
+ */
+export async function recoverClaims(
+  connection: RedisConnection,
+  keys: QueueKeys,
+  workerId: string,
+  held: ReadonlyArray<{ id: string; token: string }> = [],
+): Promise<number> {
+  const args = [keys.base, workerId];
+  for (const run of held) args.push(run.id, run.token);
+  return Number(await runScript<number>(connection, scripts.recover, recoverKeys(keys, workerId), args));
 }

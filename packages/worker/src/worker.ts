@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
 import {
@@ -6,6 +7,7 @@ import {
   parseTakeReply,
   progressKeys,
   RedisConnection,
+  recoverKeys,
   releaseKeys,
   retentionFields,
   runScript,
@@ -15,22 +17,29 @@ import {
 } from "@tq/client/internal";
 import {
   backoffDelay,
+  checkTimerMs,
   DEFAULT_BACKOFF,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_PREFIX,
   decodeJobRecord,
   isTask,
+  isValidJobId,
   isValidQueueName,
   type JobEnvelope,
+  MAX_TIMER_MS,
   type QueueKeys,
   queueKeys,
   queuesKey,
+  quote,
   type Task,
   TqError,
   validateWithSchema,
 } from "@tq/job-schema";
 import type { Handler, Handlers, JobContext, Logger, TaskHandler, WorkerJob } from "./handlers.js";
-import { isUnrecoverable, serializeError } from "./serialize-error.js";
+import { describeThrown, isUnrecoverable, serializeError, toError } from "./serialize-error.js";
+
+/** The default cap on one progress value, in bytes of JSON: 64 KiB. */
+export const DEFAULT_MAX_PROGRESS_BYTES = 64 * 1024;
 
 /** Options for {@link Worker}. */
 export interface WorkerOptions {
@@ -42,21 +51,41 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * How long a claimed job's lease lasts, in milliseconds. The worker renews it every `leaseMs / 3` while the
-   * handler runs; a lease that is not renewed expires and the job is given to another worker.
+   * handler runs; a lease that is not renewed expires and the job is given to another worker. From 100 to 2³¹−1.
    * @defaultValue 30_000
    */
   leaseMs?: number;
-  /** How long `close()` waits for running jobs, in milliseconds, before it aborts them and hands them back. @defaultValue 30_000 */
+  /**
+   * How long `close()` waits for running jobs, in milliseconds (at most 2³¹−1), before it aborts them and hands them
+   * back. @defaultValue 30_000
+   */
   shutdownTimeoutMs?: number;
   /** The longest a stored job may be, in bytes; larger records fail with `DECODE`. @defaultValue 524288 */
   maxPayloadBytes?: number;
+  /**
+   * The largest handler result stored, in bytes of JSON. A larger result fails the job at once, without retries,
+   * with code `PAYLOAD_TOO_LARGE` (the script that records results refuses it too). @defaultValue `maxPayloadBytes`
+   */
+  maxResultBytes?: number;
+  /**
+   * The largest value `ctx.progress()` stores, in bytes of JSON; a larger one makes `ctx.progress()` throw
+   * `PAYLOAD_TOO_LARGE` and is not stored. @defaultValue 65536
+   */
+  maxProgressBytes?: number;
+  /**
+   * This worker's id: every job it claims is tagged with it, so that after a claim whose reply was lost (the
+   * connection dropped) the worker — or a `WorkerPool`, for a child that died — hands those jobs back at once
+   * instead of one lease later. Must be unique among running workers: 1–200 characters, no whitespace, braces or
+   * control characters. @defaultValue a random UUID
+   */
+  workerId?: string;
   /** Retention of finished jobs, written to Redis for the whole queue when given. @defaultValue the queue's */
   retention?: RetentionOptions;
   /** Where `ctx.logger` writes. @defaultValue `console` */
   logger?: Logger;
   /**
    * The longest an idle worker blocks on Redis in one call, in milliseconds. Idle workers wake at once when work
-   * arrives; this only bounds how long a lost wake-up could go unnoticed. @defaultValue 5_000
+   * arrives; this only bounds how long a lost wake-up could go unnoticed. From 10 to 2³¹−1. @defaultValue 5_000
    */
   maxBlockMs?: number;
 }
@@ -121,6 +150,12 @@ interface Running {
 interface Ack {
   /** Sent before in a call whose reply was lost: it may have been applied then, so "lease lost" now means nothing. */
   resent?: boolean;
+  /** How many calls carrying this ack have failed. */
+  failures: number;
+  /** Sent on its own (not batched with other acks or claims) because a call carrying it failed. */
+  alone?: boolean;
+  /** A failure ack standing in for an ack Redis refused; if Redis refuses it too, the ack is given up. */
+  replaces?: Ack;
   id: string;
   token: string;
   op: "c" | "f";
@@ -135,8 +170,43 @@ type TakeReply = [number, string, ...Array<string | number | null>];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+/** After this many failed calls an ack is sent on its own, so that it cannot hold up other acks or claims. */
+const ACK_FAILURES_BEFORE_ALONE = 2;
+/**
+ * The smallest `proto-max-bulk-len` Redis accepts (1 MiB). An ack larger than that whose call keeps losing its
+ * connection is taken as refused: Redis drops a connection that sends a bulk string over its limit.
+ */
+const MIN_PROTO_MAX_BULK_LEN = 1024 * 1024;
+/** How many times an ack sent on its own may lose its connection before a large one is taken as refused. */
+const ALONE_CONNECTION_FAILURES = 3;
+
+/** Replies that say Redis is busy or failing over (worth retrying as is), not that it refuses this call. */
+const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|NOPERM)\b/;
+
+/** Whether a failed call was refused by Redis for what it carried (not a connection or a transient server state). */
+function isRefusal(error: unknown): boolean {
+  const e = toTqError(error, "");
+  if (e.code !== "REDIS") return false;
+  const cause = e.cause;
+  const message = cause instanceof Error ? cause.message : "";
+  return !TRANSIENT_REPLY.test(message);
+}
+
+/** The UTF-8 byte length of `text` when it may exceed `maxBytes` (a string of n units takes at most 3n bytes). */
+function bytesOver(text: string, maxBytes: number): number | false {
+  if (text.length * 3 <= maxBytes) return false;
+  const bytes = Buffer.byteLength(text, "utf8");
+  return bytes > maxBytes ? bytes : false;
+}
+
+function positiveBytes(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new TqError(
+      "VALIDATION",
+      `${name} must be a positive integer number of bytes, got ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -161,10 +231,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #leaseMs: number;
   readonly #maxBlockMs: number;
   readonly #maxPayloadBytes: number;
+  readonly #maxResultBytes: number;
+  readonly #maxProgressBytes: number;
+  readonly #shutdownTimeoutMs: number;
   readonly #logger: Logger;
   readonly #handlers = new Map<string, Registered>();
   readonly #running = new Map<string, Running>();
+  /** Every claim this worker knows it holds (id → token), from its claim until its outcome reached Redis. */
+  readonly #held = new Map<string, string>();
   #acks: Ack[] = [];
+  /** Acks being sent on their own. */
+  readonly #alone = new Set<Promise<void>>();
+  /** A claim call failed: jobs it may have claimed must be handed back before the next claim. */
+  #recoverNeeded = false;
   #command: RedisConnection | undefined;
   #blocking: RedisConnection | undefined;
   #blockingId: string | undefined;
@@ -186,12 +265,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #wakeTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
+  /** This worker's id (the `workerId` option, or a random UUID): the claims it makes are tagged with it. */
+  readonly workerId: string;
+
   constructor(queue: string, handlers: Handlers = {}, options: WorkerOptions = {}) {
     super();
     if (!isValidQueueName(queue)) {
       throw new TqError(
         "VALIDATION",
-        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${JSON.stringify(queue)})`,
+        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${quote(queue)})`,
       );
     }
     const concurrency = options.concurrency ?? 1;
@@ -201,22 +283,37 @@ export class Worker extends EventEmitter<WorkerEvents> {
         `concurrency must be an integer from 1 to 10000, got ${String(options.concurrency)}`,
       );
     }
-    const leaseMs = options.leaseMs ?? 30_000;
-    if (!Number.isFinite(leaseMs) || leaseMs < 100) {
-      throw new TqError("VALIDATION", `leaseMs must be at least 100 ms, got ${String(options.leaseMs)}`);
+    // Each becomes a timer: a value over 2³¹−1 ms would fire after 1 ms (leaseMs: 7e9 renewed leases 800 times a second).
+    const leaseMs = checkTimerMs(options.leaseMs ?? 30_000, "leaseMs", { min: 100 }) as number;
+    this.#shutdownTimeoutMs = checkTimerMs(
+      options.shutdownTimeoutMs ?? 30_000,
+      "shutdownTimeoutMs",
+    ) as number;
+    this.#maxBlockMs = checkTimerMs(options.maxBlockMs ?? 5_000, "maxBlockMs", { min: 10 }) as number;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#maxResultBytes = positiveBytes(options.maxResultBytes ?? this.#maxPayloadBytes, "maxResultBytes");
+    this.#maxProgressBytes = positiveBytes(
+      options.maxProgressBytes ?? DEFAULT_MAX_PROGRESS_BYTES,
+      "maxProgressBytes",
+    );
+    const workerId = options.workerId ?? randomUUID();
+    if (!isValidJobId(workerId)) {
+      throw new TqError(
+        "VALIDATION",
+        `workerId must be 1-200 characters without whitespace, braces or control characters, got ${quote(workerId)}`,
+      );
     }
+    this.workerId = workerId;
     if (options.retention) retentionFields(options.retention);
     this.queue = queue;
     this.#keys = queueKeys(queue, options.prefix ?? DEFAULT_PREFIX);
     this.#options = options;
     this.#concurrency = concurrency;
     this.#leaseMs = Math.round(leaseMs);
-    this.#maxBlockMs = Math.max(10, options.maxBlockMs ?? 5_000);
-    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#logger = options.logger ?? console;
     for (const [name, fn] of Object.entries(handlers)) {
       if (typeof fn !== "function")
-        throw new TqError("VALIDATION", `handler for task "${name}" must be a function`);
+        throw new TqError("VALIDATION", `handler for task ${quote(name)} must be a function`);
       this.#handlers.set(name, { fn: fn as Handler<unknown, unknown>, task: undefined });
     }
   }
@@ -253,7 +350,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.#state !== "new") {
       if (this.#state === "running" || this.#state === "starting") return;
-      throw new TqError("CLOSED", `worker for queue "${this.queue}" is closed; create a new Worker`);
+      throw new TqError("CLOSED", `worker for queue ${quote(this.queue)} is closed; create a new Worker`);
     }
     this.#state = "starting";
     try {
@@ -278,7 +375,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#state = "closed";
       await this.#command?.close();
       this.#blocking?.destroy();
-      throw toTqError(error, `worker for queue "${this.queue}": cannot start`);
+      throw toTqError(error, `worker for queue ${quote(this.queue)}: cannot start`);
     }
     this.#state = "running";
     this.#leaseTimer = setInterval(
@@ -317,6 +414,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await sleep(this.#retryAt - Date.now());
         continue;
       }
+      // A claim call failed: the jobs it may have claimed are handed back first. Only with no claim call in flight,
+      // so that every claim this worker will learn of is already known.
+      if (this.#recoverNeeded && this.#inFlight === 0) {
+        if (!(await this.#recover())) continue;
+      }
       if (this.#drained && this.#inFlight === 0 && this.#acks.length === 0) {
         this.#drained = false;
         await this.#block(this.#nextWakeMs);
@@ -339,36 +441,82 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const want = Math.max(0, Math.min(free, halfBatch));
       this.#inFlight++;
       this.#reserved += want;
-      this.#take(acks, want).then(
-        (reply) => {
-          this.#inFlight--;
-          this.#reserved -= want;
-          this.#failures = 0;
-          const claimed = this.#applyTake(acks, reply);
-          if (want > 0 && claimed < want) {
-            this.#drained = true;
-            this.#nextWakeMs = Number(reply[0]);
-          }
-          this.#wakeLoop();
-        },
-        (error: unknown) => {
-          this.#inFlight--;
-          this.#reserved -= want;
-          for (const ack of acks) ack.resent = true;
-          this.#acks = acks.concat(this.#acks);
-          if (this.#state === "running") {
-            this.#failures++;
-            this.#retryAt = Date.now() + Math.min(2_000, 25 * 2 ** Math.min(this.#failures, 7));
-            this.#reportError(
-              toTqError(error, `worker for queue "${this.queue}": claiming jobs failed (retrying)`),
-            );
-          }
-          this.#wakeLoop();
-        },
-      );
+      this.#take(acks, want)
+        .then(
+          (reply) => {
+            this.#inFlight--;
+            this.#reserved -= want;
+            this.#failures = 0;
+            const claimed = this.#applyTake(acks, reply);
+            if (want > 0 && claimed < want) {
+              this.#drained = true;
+              this.#nextWakeMs = Number(reply[0]);
+            }
+          },
+          (error: unknown) => {
+            this.#inFlight--;
+            this.#reserved -= want;
+            // Redis may have applied the claim before the reply was lost: those jobs are this worker's now.
+            if (want > 0) this.#recoverNeeded = true;
+            this.#ackCallFailed(acks, error);
+            if (this.#state === "running") {
+              this.#failures++;
+              this.#retryAt = Date.now() + Math.min(2_000, 25 * 2 ** Math.min(this.#failures, 7));
+              this.#reportError(
+                toTqError(error, `worker for queue ${quote(this.queue)}: claiming jobs failed (retrying)`),
+              );
+            }
+          },
+        )
+        .catch((error: unknown) => this.#listenerFailed(error))
+        .finally(() => this.#wakeLoop());
     }
     // close() waits for the calls still in flight: their claimed jobs must run or be released
     while (this.#inFlight > 0) await this.#slotFreed();
+    if (this.#recoverNeeded) await this.#recover();
+  }
+
+  /** An event listener threw while the worker reported an outcome: the worker goes on. */
+  #listenerFailed(error: unknown): void {
+    try {
+      this.#reportError(
+        new TqError(
+          "HANDLER",
+          `worker for queue ${quote(this.queue)}: an event listener threw: ${describeThrown(toError(error).message)}`,
+          { cause: error },
+        ),
+      );
+    } catch {
+      // an "error" listener threw too: nothing more to tell
+    }
+  }
+
+  /**
+   * Hands back the jobs claimed under this worker's id that it does not hold (a claim whose reply was lost).
+   * Returns false (and backs off) if Redis could not be reached.
+   */
+  async #recover(): Promise<boolean> {
+    const command = this.#command;
+    if (!command) return true;
+    const args = [this.#keys.base, this.workerId];
+    for (const [id, token] of this.#held) args.push(id, token);
+    try {
+      await runScript<number>(command, scripts.recover, recoverKeys(this.#keys, this.workerId), args);
+      this.#recoverNeeded = false;
+      return true;
+    } catch (error) {
+      if (this.#state === "running") {
+        this.#failures++;
+        this.#retryAt = Date.now() + Math.min(2_000, 25 * 2 ** Math.min(this.#failures, 7));
+        this.#reportError(
+          toTqError(
+            error,
+            `worker for queue ${quote(this.queue)}: handing back claims whose reply was lost failed (retrying)`,
+          ),
+        );
+      }
+      return false;
+    }
   }
 
   #wakeLoop(): void {
@@ -380,40 +528,193 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #take(acks: readonly Ack[], claim: number): Promise<TakeReply> {
     const command = this.#command;
     if (!command) return Promise.reject(new TqError("CLOSED", "worker is closed"));
-    const args = [this.#keys.base, String(this.#leaseMs), String(claim), String(acks.length)];
+    const args = [
+      this.#keys.base,
+      String(this.#leaseMs),
+      String(claim),
+      String(acks.length),
+      this.workerId,
+      String(this.#maxResultBytes),
+    ];
     for (const ack of acks) args.push(ack.id, ack.token, ack.op, ack.payload, String(ack.delayMs));
-    return runScript<TakeReply>(command, scripts.take, takeKeys(this.#keys), args);
+    return runScript<TakeReply>(command, scripts.take, takeKeys(this.#keys, this.workerId), args);
   }
 
   /** Reports the outcome of each ack and starts the claimed runs. Returns how many were claimed. */
   #applyTake(acks: readonly Ack[], reply: TakeReply): number {
     const { outcomes, claimed: claims } = parseTakeReply(reply);
-    for (const [i, ack] of acks.entries()) this.#reportOutcome(ack, outcomes[i] ?? "l");
+    // Held before anything is reported: a listener that throws must not leave a claimed job unknown.
+    for (const claim of claims) this.#held.set(claim.id, claim.token);
+    for (const [i, ack] of acks.entries()) {
+      try {
+        this.#reportOutcome(ack, outcomes[i] ?? "l");
+      } catch (error) {
+        this.#listenerFailed(error);
+      }
+    }
     // Announced before any handler runs: a handler that kills the process must not hide its batch-mates.
-    if (claims.length > 0) this.emit("claimed", claims);
+    if (claims.length > 0) {
+      try {
+        this.emit("claimed", claims);
+      } catch (error) {
+        this.#listenerFailed(error);
+      }
+    }
     for (const claim of claims) this.#startRun(claim);
     return claims.length;
   }
 
+  /**
+   * A call carrying acks failed. Acks go back in front of the next call (the call may have been applied before its
+   * reply was lost: the script then reports what it did); an ack whose calls keep failing, or that Redis refused,
+   * is sent on its own so that it cannot hold up other acks or claims.
+   */
+  #ackCallFailed(acks: readonly Ack[], error: unknown): void {
+    const refused = isRefusal(error);
+    const retry: Ack[] = [];
+    for (const ack of acks) {
+      ack.resent = true;
+      ack.failures++;
+      if (refused || ack.failures >= ACK_FAILURES_BEFORE_ALONE) this.#sendAlone(ack);
+      else retry.push(ack);
+    }
+    if (retry.length > 0) this.#acks = retry.concat(this.#acks);
+  }
+
+  /**
+   * Sends one ack in a call of its own until Redis answers. If Redis refuses it (a result over
+   * `proto-max-bulk-len`, a script error), the run is recorded as failed instead, with the reason; if Redis refuses
+   * that too, the ack is given up and the job's lease expires. Connection errors are retried with a backoff.
+   */
+  #sendAlone(first: Ack): void {
+    first.alone = true;
+    const run = async () => {
+      let ack = first;
+      let connectionFailures = 0;
+      for (;;) {
+        try {
+          this.#applyTake([ack], await this.#take([ack], 0));
+          return;
+        } catch (error) {
+          ack.resent = true;
+          let refused = isRefusal(error);
+          if (!refused) {
+            connectionFailures++;
+            const size = Buffer.byteLength(ack.payload, "utf8");
+            refused = connectionFailures >= ALONE_CONNECTION_FAILURES && size > MIN_PROTO_MAX_BULK_LEN;
+          }
+          if (refused) {
+            if (ack.replaces) {
+              this.#giveUp(ack, error);
+              return;
+            }
+            ack = this.#replacement(ack, error);
+            connectionFailures = 0;
+            continue;
+          }
+          if (this.#state !== "running" && connectionFailures >= 5) {
+            this.#giveUp(ack, error);
+            return;
+          }
+          await sleep(Math.min(2_000, 25 * 2 ** Math.min(connectionFailures, 7)));
+        }
+      }
+    };
+    const sending = run()
+      .catch((error: unknown) => this.#listenerFailed(error))
+      .finally(() => {
+        this.#alone.delete(sending);
+      });
+    this.#alone.add(sending);
+  }
+
+  /** A failure ack standing in for one Redis refused: the job fails without retries, saying why. */
+  #replacement(ack: Ack, cause: unknown): Ack {
+    const refusal = toError(cause).message;
+    const size = Buffer.byteLength(ack.payload, "utf8");
+    const job = ack.job;
+    const what = `job ${quote(ack.id)}${job ? ` (task ${quote(job.task)})` : ""} in queue ${quote(this.queue)}`;
+    const error = new TqError(
+      /bulk length|Protocol error/i.test(refusal) || size > MIN_PROTO_MAX_BULK_LEN
+        ? "PAYLOAD_TOO_LARGE"
+        : "REDIS",
+      `Redis refused to record the ${ack.op === "c" ? "result" : "failure"} of ${what} (${size} bytes): ` +
+        `${describeThrown(refusal)}; the job was failed instead`,
+      { cause, retryable: false },
+    );
+    const attempt = job?.attempt ?? 1;
+    const replacement: Ack = {
+      id: ack.id,
+      token: ack.token,
+      op: "f",
+      payload: JSON.stringify(serializeError(error, attempt)),
+      delayMs: -1,
+      job,
+      result: ack.result,
+      error,
+      failures: 0,
+      alone: true,
+      resent: true,
+      replaces: ack,
+    };
+    return replacement;
+  }
+
+  /** Redis refused an ack and its replacement: this process lets the run go; its lease expires in Redis. */
+  #giveUp(ack: Ack, cause: unknown): void {
+    if (this.#held.get(ack.id) === ack.token) this.#held.delete(ack.id);
+    this.emit("ended", ack.id, ack.token);
+    this.#reportError(
+      toTqError(
+        cause,
+        `worker for queue ${quote(this.queue)}: Redis refused the outcome of job ${quote(ack.id)}; its lease will expire and it will run again`,
+      ),
+    );
+  }
+
   #reportOutcome(ack: Ack, outcome: string): void {
+    if (this.#held.get(ack.id) === ack.token) this.#held.delete(ack.id);
     this.emit("ended", ack.id, ack.token);
     if (!ack.job) return;
+    const job = ack.job;
     switch (outcome) {
       case "c":
-        this.emit("completed", ack.job, ack.result);
+        this.emit("completed", job, ack.result);
         break;
       case "r":
-        this.emit("retrying", ack.job, ack.error ?? new Error("run failed"), ack.delayMs);
+        this.emit("retrying", job, ack.error ?? new Error("run failed"), ack.delayMs);
         break;
       case "f":
-        this.emit("failed", ack.job, ack.error ?? new Error("job failed"));
+        this.emit("failed", job, ack.error ?? new Error("job failed"));
+        break;
+      case "p":
+        this.emit(
+          "failed",
+          job,
+          new TqError(
+            "PAYLOAD_TOO_LARGE",
+            `the ${ack.op === "c" ? "result" : "error"} of job ${quote(job.id)} (task ${quote(job.task)}) in queue ${quote(this.queue)} is over the ${this.#maxResultBytes}-byte limit (maxResultBytes); Redis did not store it and failed the job`,
+            { retryable: false },
+          ),
+        );
+        break;
+      case "d":
+        this.emit(
+          "failed",
+          job,
+          new TqError(
+            "DECODE",
+            `the key of job ${quote(job.id)} (task ${quote(job.task)}) in queue ${quote(this.queue)} no longer held a job record (something else overwrote it); the job was failed`,
+            { retryable: false },
+          ),
+        );
         break;
       default:
         if (ack.resent) break;
         this.#reportError(
           new TqError(
             "LEASE_LOST",
-            `job "${ack.id}" (task "${ack.job.task}") in queue "${this.queue}" finished after its lease was lost; another worker owns it and this run's outcome was discarded`,
+            `job ${quote(ack.id)} (task ${quote(job.task)}) in queue ${quote(this.queue)} finished after its lease was lost; another worker owns it and this run's outcome was discarded`,
           ),
         );
     }
@@ -434,7 +735,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await this.#openBlocking();
       } catch (error) {
         this.#reportError(
-          toTqError(error, `worker for queue "${this.queue}": blocking connection failed (retrying)`),
+          toTqError(error, `worker for queue ${quote(this.queue)}: blocking connection failed (retrying)`),
         );
         await sleep(Math.min(waitMs, 1_000));
         return;
@@ -464,7 +765,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } catch (error) {
       if (this.#state === "running") {
         this.#reportError(
-          toTqError(error, `worker for queue "${this.queue}": blocking read failed (reconnecting)`),
+          toTqError(error, `worker for queue ${quote(this.queue)}: blocking read failed (reconnecting)`),
         );
         await sleep(50);
       }
@@ -499,7 +800,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       job: undefined,
     };
     this.#running.set(claim.id, run);
-    void this.#execute(run, claim);
+    // Every run settles: whatever escapes (a hostile thrown value, a listener that throws) fails the run.
+    this.#execute(run, claim).catch((error: unknown) => {
+      this.#settle(run, "f", toError(error), -1);
+    });
   }
 
   async #execute(run: Running, claim: ClaimedJob): Promise<void> {
@@ -520,15 +824,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
       priority: envelope.opts.priority,
     };
     run.job = job;
+    const what = `task ${quote(job.task)} (job ${quote(job.id)})`;
     const registered = this.#handlers.get(envelope.task);
     if (!registered) {
-      const known = this.tasks.length > 0 ? this.tasks.map((t) => `"${t}"`).join(", ") : "none";
+      const known = this.tasks.length > 0 ? this.tasks.map((t) => quote(t)).join(", ") : "none";
       this.#settle(
         run,
         "f",
         new TqError(
           "UNKNOWN_TASK",
-          `unknown task "${envelope.task}" for job "${job.id}" in queue "${this.queue}": this worker knows ${known}`,
+          `unknown task ${quote(envelope.task)} for job ${quote(job.id)} in queue ${quote(this.queue)}: this worker knows ${known}`,
           { retryable: false },
         ),
         -1,
@@ -536,54 +841,55 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return;
     }
     let timer: NodeJS.Timeout | undefined;
-    const timeoutMs = envelope.opts.timeoutMs;
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        const error = new TqError(
-          "TIMEOUT",
-          `task "${job.task}" (job "${job.id}") ran past its timeoutMs of ${timeoutMs} ms on attempt ${job.attempt}`,
-        );
-        run.controller.abort(error);
-        this.#fail(run, envelope, error);
-      }, timeoutMs);
-    }
-    this.emit("active", job, {
-      id: job.id,
-      token: run.token,
-      timeoutMs,
-      retryDelayMs: backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, job.attempt),
-    });
+    // A stored timeoutMs beyond what a timer can wait (written by an old or foreign producer) means no timeout:
+    // a timer would fire after 1 ms. Runs that long are bounded by their lease renewals, not by a timer.
+    const timeoutMs =
+      envelope.opts.timeoutMs !== undefined && envelope.opts.timeoutMs <= MAX_TIMER_MS
+        ? envelope.opts.timeoutMs
+        : undefined;
     try {
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const error = new TqError(
+            "TIMEOUT",
+            `${what} ran past its timeoutMs of ${timeoutMs} ms on attempt ${job.attempt}`,
+          );
+          run.controller.abort(error);
+          this.#fail(run, envelope, error);
+        }, timeoutMs);
+      }
+      this.emit("active", job, {
+        id: job.id,
+        token: run.token,
+        timeoutMs,
+        retryDelayMs: backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, job.attempt),
+      });
       let args = envelope.args;
       if (registered.task?.args) {
-        args = await validateWithSchema(
-          registered.task.args,
-          args,
-          "args",
-          `task "${job.task}" (job "${job.id}")`,
-        );
+        args = await validateWithSchema(registered.task.args, args, "args", what);
       }
       const ctx = this.#context(run, job);
       let result = await registered.fn(args, ctx);
       if (registered.task?.result) {
-        result = await validateWithSchema(
-          registered.task.result,
-          result,
-          "result",
-          `task "${job.task}" (job "${job.id}")`,
-        );
+        result = await validateWithSchema(registered.task.result, result, "result", what);
       }
       let payload: string;
       try {
-        payload = result === undefined ? "" : JSON.stringify(result);
+        // a function or symbol result is no result, as JSON would drop it from an object
+        payload = result === undefined ? "" : (JSON.stringify(result) ?? "");
       } catch (cause) {
         throw new TqError(
           "VALIDATION",
-          `task "${job.task}" returned a value that is not JSON: ${(cause as Error).message}`,
-          {
-            cause,
-            retryable: false,
-          },
+          `${what} returned a value that is not JSON: ${describeThrown(toError(cause).message)}`,
+          { cause, retryable: false },
+        );
+      }
+      const size = bytesOver(payload, this.#maxResultBytes);
+      if (size !== false) {
+        throw new TqError(
+          "PAYLOAD_TOO_LARGE",
+          `${what} returned a result of ${size} bytes encoded, over the ${this.#maxResultBytes}-byte cap (maxResultBytes); store large data elsewhere and return a reference`,
+          { retryable: false },
         );
       }
       this.#settle(run, "c", undefined, 0, payload, result);
@@ -597,10 +903,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #fail(run: Running, envelope: JobEnvelope, thrown: unknown): void {
     const error = toError(thrown);
     const attempt = run.job?.attempt ?? 1;
-    const delayMs = isUnrecoverable(error)
-      ? -1
-      : backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, attempt);
-    this.#settle(run, "f", error, delayMs);
+    let delayMs = -1;
+    try {
+      if (!isUnrecoverable(error)) delayMs = backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, attempt);
+    } catch {
+      // a backoff that cannot be computed: no retry rather than no outcome
+    }
+    this.#settle(run, "f", error, Number.isFinite(delayMs) ? delayMs : -1);
   }
 
   /** Records a run's outcome once, frees its slot and queues its ack. */
@@ -620,9 +929,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       token: run.token,
       op,
       payload: op === "c" ? payload : JSON.stringify(serializeError(error, run.attempt)),
-      delayMs,
+      delayMs: Math.round(delayMs),
       job: run.job,
       result,
+      failures: 0,
     };
     if (error) ack.error = error;
     this.#acks.push(ack);
@@ -631,7 +941,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #context(run: Running, job: WorkerJob): JobContext {
-    const prefix = `[tq ${this.queue}/${job.task} ${job.id}#${job.attempt}]`;
+    const prefix = `[tq ${quote(this.queue)}/${quote(job.task)} ${quote(job.id)}#${job.attempt}]`;
     const base = this.#logger;
     const logger: Logger = {
       debug: (m, ...r) => base.debug(`${prefix} ${m}`, ...r),
@@ -655,18 +965,28 @@ export class Worker extends EventEmitter<WorkerEvents> {
         try {
           json = JSON.stringify(value) ?? "null";
         } catch (cause) {
-          throw new TqError("VALIDATION", `progress value for job "${job.id}" is not JSON`, { cause });
+          throw new TqError("VALIDATION", `progress value for job ${quote(job.id)} is not JSON`, { cause });
         }
+        const tooLarge = (bytes: number | string) =>
+          new TqError(
+            "PAYLOAD_TOO_LARGE",
+            `progress value for job ${quote(job.id)} (task ${quote(job.task)}) is ${bytes} bytes encoded, over the ${this.#maxProgressBytes}-byte cap (maxProgressBytes); it was not stored`,
+          );
+        const size = bytesOver(json, this.#maxProgressBytes);
+        if (size !== false) throw tooLarge(size);
+        let reply: number;
         try {
-          await runScript(command, scripts.progress, progressKeys(this.#keys), [
+          reply = await runScript<number>(command, scripts.progress, progressKeys(this.#keys), [
             this.#keys.base,
             job.id,
             run.token,
             json,
+            String(this.#maxProgressBytes),
           ]);
         } catch (error) {
-          throw toTqError(error, `job "${job.id}": recording progress failed`);
+          throw toTqError(error, `job ${quote(job.id)}: recording progress failed`);
         }
+        if (Number(reply) === -1) throw tooLarge(Buffer.byteLength(json, "utf8"));
       },
     };
   }
@@ -692,16 +1012,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const acks = this.#acks;
     this.#acks = [];
     if (acks.length === 0) return;
+    let reply: TakeReply;
     try {
-      this.#applyTake(acks, await this.#take(acks, 0));
+      reply = await this.#take(acks, 0);
     } catch (error) {
-      for (const ack of acks) ack.resent = true;
-      this.#acks = acks.concat(this.#acks);
+      this.#ackCallFailed(acks, error);
       this.#reportError(
-        toTqError(error, `worker for queue "${this.queue}": acknowledging jobs failed (retrying)`),
+        toTqError(error, `worker for queue ${quote(this.queue)}: acknowledging jobs failed (retrying)`),
       );
       await sleep(100);
+      return;
     }
+    this.#applyTake(acks, reply);
   }
 
   // ---- leases -----------------------------------------------------------------------------------------------------
@@ -717,7 +1039,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       lost = await runScript<string[]>(command, scripts.extend, extendKeys(this.#keys), args);
     } catch (error) {
       this.#reportError(
-        toTqError(error, `worker for queue "${this.queue}": renewing leases failed (retrying)`),
+        toTqError(error, `worker for queue ${quote(this.queue)}: renewing leases failed (retrying)`),
       );
       return;
     }
@@ -726,9 +1048,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (!run || run.settled || this.#running.get(id) !== run) continue;
       run.settled = true;
       this.#running.delete(id);
+      if (this.#held.get(id) === run.token) this.#held.delete(id);
       const error = new TqError(
         "LEASE_LOST",
-        `lease on job "${id}" in queue "${this.queue}" was lost (it expired or another worker took the job); this run is aborted`,
+        `lease on job ${quote(id)} in queue ${quote(this.queue)} was lost (it expired, another worker took the job, or its record was overwritten); this run is aborted`,
       );
       run.controller.abort(error);
       this.emit("ended", id, run.token);
@@ -739,7 +1062,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   #reportError(error: Error): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
-    else this.#logger.error(`[tq worker ${this.queue}] ${error.message}`);
+    else this.#logger.error(`[tq worker ${quote(this.queue)}] ${error.message}`);
   }
 
   // ---- shutdown ---------------------------------------------------------------------------------------------------
@@ -749,7 +1072,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * `ctx.signal`) and hands them back to the queue without counting the run. Closes only connections tq created.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 30_000);
+    this.#closing ??= this.#close(options.timeoutMs ?? this.#shutdownTimeoutMs);
     return this.#closing;
   }
 
@@ -774,14 +1097,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
     for (const run of unfinished) {
       run.settled = true;
       this.#running.delete(run.id);
+      if (this.#held.get(run.id) === run.token) this.#held.delete(run.id);
       this.emit("ended", run.id, run.token);
       run.controller.abort(
-        new TqError("CLOSED", `worker for queue "${this.queue}" shut down before job "${run.id}" finished`),
+        new TqError(
+          "CLOSED",
+          `worker for queue ${quote(this.queue)} shut down before job ${quote(run.id)} finished`,
+        ),
       );
     }
     clearInterval(this.#leaseTimer);
     await this.#flushing;
     for (let i = 0; i < 5 && this.#acks.length > 0; i++) await this.#flushAcks();
+    // acks sent on their own give up after a few connection failures once closing
+    while (this.#alone.size > 0) await Promise.all([...this.#alone]);
     if (unfinished.length > 0 && this.#command) {
       const args = [this.#keys.base];
       for (const run of unfinished) args.push(run.id, run.token);
@@ -791,7 +1120,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.#reportError(
           toTqError(
             error,
-            `worker for queue "${this.queue}": releasing unfinished jobs failed; their leases will expire`,
+            `worker for queue ${quote(this.queue)}: releasing unfinished jobs failed; their leases will expire`,
           ),
         );
       }

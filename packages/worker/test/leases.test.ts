@@ -119,11 +119,13 @@ describe("lease fencing", () => {
     const connection = await queue.connection();
     const k = queue.keys;
     const take = (count: number, leaseMs: number, acks: string[][] = []) =>
-      runScript<unknown[]>(connection, scripts.take, takeKeys(k), [
+      runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
         k.base,
         String(leaseMs),
         String(count),
         String(acks.length),
+        "w1",
+        "0",
         ...acks.flat(),
       ]);
     const job = await queue.enqueue("t", [], { maxRetries: 1 });
@@ -168,10 +170,12 @@ describe("lease fencing", () => {
     const connection = await queue.connection();
     const k = queue.keys;
     await queue.enqueue("t", []);
-    const [, , id, token] = await runScript<unknown[]>(connection, scripts.take, takeKeys(k), [
+    const [, , id, token] = await runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
       k.base,
       "10000",
       "1",
+      "0",
+      "w1",
       "0",
     ]);
     // renewed, with a lease of only 200 ms from now

@@ -24,8 +24,11 @@ local out = {}
 for i = 2, #ARGV, 5 do
   local id, token, delay, stalled, errJson = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   local jk = jobKey(id)
-  local f = redis.call('HMGET', jk, 'state', 'tok', 'att', 'maxr', 'pri')
-  if f[1] ~= 'active' or f[2] ~= token then
+  local f = jobFields(id, jk, now, 'state', 'tok', 'att', 'maxr', 'pri')
+  if not f then
+    -- the key held another type: jobFields dead-lettered it
+    out[#out + 1] = 'f'
+  elseif f[1] ~= 'active' or f[2] ~= token then
     out[#out + 1] = 'l'
   else
     local att = tonumber(f[3]) or 1

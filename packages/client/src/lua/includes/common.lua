@@ -54,15 +54,38 @@ local function pushAll(command, key, list)
   if #list > 0 then callChunked(command, key, list) end
 end
 
--- Records a run's error as the job's last error and appends it to the list of every run's errors.
+-- How many entries a job's `errors` history keeps (the newest); `errn` counts every failed run. Without a cap a job
+-- that fails many runs, or is replayed many times, grows without bound and each failure copies the whole string.
+local MAX_ERRORS_KEPT = 10
+
+-- Records a run's error as the job's last error, appends it to the job's recent errors (keeping the newest
+-- MAX_ERRORS_KEPT) and counts it in `errn`.
 local function appendError(jk, errJson)
-  local errs = redis.call('HGET', jk, 'errors')
-  if errs and #errs > 2 and string.sub(errs, 1, 1) == '[' and string.sub(errs, -1) == ']' then
+  local h = redis.call('HMGET', jk, 'errors', 'errn')
+  local errs, errn = h[1], tonumber(h[2])
+  local whole = errs and #errs > 2 and string.sub(errs, 1, 1) == '[' and string.sub(errs, -1) == ']'
+  if whole and errn and errn < MAX_ERRORS_KEPT then
+    -- the common case: fewer entries than the cap, so appending to the string is enough (no JSON decoding)
     errs = string.sub(errs, 1, -2) .. ',' .. errJson .. ']'
+    errn = errn + 1
+  elseif whole then
+    -- at the cap (or a record from before `errn` existed): decode, keep the newest entries, append
+    local ok, list = pcall(cjson.decode, errs)
+    if ok and type(list) == 'table' then
+      local parts = {}
+      for i = math.max(1, #list - MAX_ERRORS_KEPT + 2), #list do parts[#parts + 1] = cjson.encode(list[i]) end
+      parts[#parts + 1] = errJson
+      errs = '[' .. table.concat(parts, ',') .. ']'
+      errn = math.max(errn or 0, #list) + 1
+    else
+      errs = '[' .. errJson .. ']'
+      errn = (errn or 0) + 1
+    end
   else
     errs = '[' .. errJson .. ']'
+    errn = (errn or 0) + 1
   end
-  redis.call('HSET', jk, 'error', errJson, 'errors', errs)
+  redis.call('HSET', jk, 'error', errJson, 'errors', errs, 'errn', errn)
 end
 
 -- Ends a job in the dead letter with the given error (already JSON).
@@ -106,6 +129,8 @@ local function jobFields(id, jk, now, ...)
   if not f.err then return f end
   local kind = redis.call('TYPE', jk).ok
   redis.call('DEL', jk)
+  -- an active job's stale lease entry goes too, so it is not counted as running
+  if K.active then redis.call('ZREM', K.active, id) end
   deadLetter(id, jk, cjson.encode({ name = 'TqError', code = 'DECODE',
     message = 'undecodable job record: the key of job "' .. id .. '" held a ' .. kind .. ', not a hash; it was removed' }), now)
   WAKE.failed = true
@@ -144,8 +169,10 @@ local function reclaimExpired(now, limit)
   for i = 1, #expired do
     local id = expired[i]
     local jk = jobKey(id)
-    local f = jobFields(id, jk, now, 'state', 'att', 'maxr', 'pri')
+    local f = jobFields(id, jk, now, 'state', 'att', 'maxr', 'pri', 'wid')
     if f and f[1] == 'active' then
+      -- the claim is no longer that worker's (same slot: the key shares the queue's hash tag)
+      if f[5] then redis.call('SREM', BASE .. 'claims:' .. f[5], id) end
       local att = tonumber(f[2]) or 1
       local maxr = tonumber(f[3]) or 0
       local err = cjson.encode({
