@@ -62,7 +62,7 @@ function assertSendable(value: unknown, path: string, seen = new Set<object>()):
   if (seen.has(value)) refuse(path, "a circular reference");
   seen.add(value);
   if (Array.isArray(value)) {
-    value.forEach((item, i) => assertSendable(item, `${path}[${i}]`, seen));
+    for (const [i, item] of value.entries()) assertSendable(item, `${path}[${i}]`, seen);
   } else {
     if (!isPlainObject(value)) {
       const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
