@@ -1,10 +1,11 @@
 // The pool's IPC channel is shared with handler code: what a handler sends there must not crash the supervisor or
 // change its accounting.
+import { spawn } from "node:child_process";
 import { Queue } from "@tq/client";
-import { uniquePrefix, uniqueQueue } from "@tq/testing";
+import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { fixture } from "./pool-helpers.js";
+import { binPath, fixture } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -86,5 +87,40 @@ describe("WorkerPool IPC", () => {
       [{ id: job.id, outcome: "failed" }],
     ]);
     for (const exit of exits) expect(exit.error).toBeUndefined();
+  });
+
+  test("tq-worker, as its own process, survives handlers that send it garbage, and stops cleanly after", async () => {
+    const queue = uniqueQueue("pool-ipc-bin");
+    const prefix = uniquePrefix();
+    const producer = new Queue(queue, { connection, prefix });
+    cleanup.push(() => producer.close());
+    const proc = spawn(
+      process.execPath,
+      [binPath, "--queue", queue, "--prefix", prefix, "-p", "2", "-c", "2", fixture("pool-tasks-ipc.mjs")],
+      { env: { ...process.env, REDIS_URL: connection }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    proc.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+    cleanup.push(async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+    });
+    await waitFor(() => stdout.includes("consuming queue"), { what: `the bin to start (stderr: ${stderr})` });
+    const jobs = await producer.enqueueMany([
+      ...Array.from({ length: 4 }, () => ({ task: "chat", args: [] })),
+      ...Array.from({ length: 6 }, () => ({ task: "pid", args: [] })),
+    ]);
+    for (const job of jobs) await producer.waitForResult(job.id, { timeoutMs: 30_000 });
+    expect(await producer.counts()).toMatchObject({ active: 0, completed: 10, failed: 0 });
+    expect(proc.exitCode).toBeNull();
+    expect(stderr).toContain("sent an IPC message that is not the pool's");
+    proc.kill("SIGTERM");
+    expect(await exited).toBe(0);
   });
 });
