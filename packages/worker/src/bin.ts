@@ -1,10 +1,37 @@
 #!/usr/bin/env node
 // tq-worker: runs a WorkerPool from the command line. Exit codes: 0 clean stop, 2 bad usage, 1 failure.
+import { format } from "node:util";
+import { quote } from "@tq/job-schema";
 import { HELP, parseCliArgs, UsageError } from "./cli-args.js";
+import type { Logger } from "./handlers.js";
 import { WorkerPool } from "./pool.js";
+import { redactCredentials, urlSecrets } from "./redact-credentials.js";
+
+// Every line this process prints goes through here: the Redis URL may carry a password, and messages from the
+// connection layer may quote it back.
+let secrets = urlSecrets(process.env.REDIS_URL);
+const out = (text: string) => process.stdout.write(`${redactCredentials(text, secrets)}\n`);
+const err = (text: string) => process.stderr.write(`${redactCredentials(text, secrets)}\n`);
+
+/** The pool's log lines, redacted like everything else. */
+const logger: Logger = {
+  debug: (message, ...rest) => out(format(message, ...rest)),
+  info: (message, ...rest) => out(format(message, ...rest)),
+  warn: (message, ...rest) => err(format(message, ...rest)),
+  error: (message, ...rest) => err(format(message, ...rest)),
+};
+
+function errorText(error: unknown): string {
+  try {
+    const message = (error as { message?: unknown } | null)?.message;
+    return typeof message === "string" ? message : String(error);
+  } catch {
+    return `a thrown ${typeof error}`;
+  }
+}
 
 function usage(message: string): never {
-  process.stderr.write(`tq-worker: ${message}\nRun "tq-worker --help" for the flags.\n`);
+  err(`tq-worker: ${message}\nRun "tq-worker --help" for the flags.`);
   process.exit(2);
 }
 
@@ -20,24 +47,24 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  const connection = command.options.connection;
+  if (typeof connection === "string") secrets = [...urlSecrets(connection), ...secrets];
   let pool: WorkerPool;
   try {
-    pool = new WorkerPool(command.options);
+    pool = new WorkerPool({ ...command.options, logger });
   } catch (error) {
-    usage((error as Error).message);
+    usage(errorText(error));
   }
-  pool.on("error", (error) => process.stderr.write(`tq-worker: ${error.message}\n`));
+  pool.on("error", (error) => err(`tq-worker: ${error.message}`));
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!stopping) {
       stopping = true;
-      process.stderr.write(
-        `tq-worker: ${signal}: draining (running jobs may finish; send it again to stop at once)\n`,
-      );
+      err(`tq-worker: ${signal}: draining (running jobs may finish; send it again to stop at once)`);
       void pool.close();
     } else {
-      process.stderr.write(`tq-worker: ${signal}: stopping now; running jobs go back to the queue\n`);
+      err(`tq-worker: ${signal}: stopping now; running jobs go back to the queue`);
       void pool.close({ timeoutMs: 0 });
     }
   };
@@ -48,21 +75,22 @@ async function main(): Promise<void> {
   try {
     await pool.start();
   } catch (error) {
-    process.stderr.write(`tq-worker: ${(error as Error).message}\n`);
+    err(`tq-worker: ${errorText(error)}`);
     process.exitCode = 1;
     return;
   }
   if (!stopping) {
-    process.stdout.write(
-      `tq-worker: ${pool.processes} process${pool.processes === 1 ? "" : "es"} consuming queue "${pool.queue}" (pids ${pool.pids.join(", ")})\n`,
+    out(
+      `tq-worker: ${pool.processes} process${pool.processes === 1 ? "" : "es"} consuming queue ${quote(pool.queue)} (pids ${pool.pids.join(", ")})`,
     );
   }
   await closed;
-  process.stdout.write("tq-worker: stopped\n");
+  out("tq-worker: stopped");
   process.exitCode = 0;
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`tq-worker: ${(error as Error)?.stack ?? String(error)}\n`);
+  const stack = (error as { stack?: unknown } | null)?.stack;
+  err(`tq-worker: ${typeof stack === "string" ? stack : errorText(error)}`);
   process.exitCode = 1;
 });

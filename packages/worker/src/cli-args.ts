@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { isValidPrefix, isValidQueueName, MAX_TIMER_MS, quote } from "@tq/job-schema";
 import type { WorkerPoolOptions } from "./pool.js";
 
 /** The `tq-worker --help` text: every flag, its unit and its default. */
@@ -14,7 +15,10 @@ Options:
   -p, --processes <n>              How many worker processes to run. Default: the number of CPUs.
   -c, --concurrency <n>            How many jobs each process runs at once. Default: 1.
       --redis-url <url>            The Redis URL. Default: $REDIS_URL, else redis://127.0.0.1:6379.
-      --prefix <prefix>            The key prefix; must match the producers'. Default: tq.
+                                   Prefer REDIS_URL: a password in --redis-url is visible to every user of
+                                   the machine (ps, /proc/<pid>/cmdline) and may end up in shell history.
+      --prefix <prefix>            The key prefix; must match the producers'. 1-100 characters without
+                                   braces, whitespace or control characters. Default: tq.
       --lease-ms <ms>              A claimed job's lease in milliseconds, renewed while it runs. Default: 30000.
       --shutdown-timeout-ms <ms>   How long running jobs may take to finish on shutdown, in milliseconds.
                                    Default: 30000.
@@ -22,8 +26,12 @@ Options:
                                    killed, in milliseconds. Default: 5000.
   -h, --help                       Print this help and exit.
 
+Durations are whole milliseconds, at most ${MAX_TIMER_MS} (about 24.8 days).
+
 Environment:
-  REDIS_URL                        The Redis URL when --redis-url is not given.
+  REDIS_URL                        The Redis URL (redis://user:password@host:port/db, or rediss:// for TLS)
+                                   when --redis-url is not given; the place for a password. URLs in
+                                   tq-worker's messages show *** instead of their credentials.
 
 Exit codes: 0 after a clean stop, 2 for bad usage, 1 when the pool cannot start or fails.
 
@@ -43,7 +51,18 @@ function integer(flag: string, value: string | undefined, min: number): number |
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === "" || !Number.isInteger(n) || n < min) {
-    throw new UsageError(`--${flag} must be an integer of at least ${min}, got "${value}"`);
+    throw new UsageError(`--${flag} must be an integer of at least ${min}, got ${quote(value)}`);
+  }
+  return n;
+}
+
+/** A duration flag: whole milliseconds from `min` to the longest delay a timer can wait. */
+function duration(flag: string, value: string | undefined, min: number): number | undefined {
+  const n = integer(flag, value, min);
+  if (n !== undefined && n > MAX_TIMER_MS) {
+    throw new UsageError(
+      `--${flag} must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a timer can wait), got ${quote(value)}`,
+    );
   }
   return n;
 }
@@ -59,11 +78,16 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const { values, positionals } = parsed;
   if (values.help) return { kind: "help" };
   if (!values.queue) throw new UsageError("--queue is required");
+  if (!isValidQueueName(values.queue)) {
+    throw new UsageError(
+      `--queue must be 1-200 characters of letters, digits and _ . : -, got ${quote(values.queue)}`,
+    );
+  }
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
         ? "the handlers module is required (the last argument, e.g. ./dist/tasks.js)"
-        : `expected one handlers module, got ${positionals.length}: ${positionals.join(" ")}`,
+        : `expected one handlers module, got ${positionals.length}: ${positionals.map((p) => quote(p)).join(" ")}`,
     );
   }
   const options: WorkerPoolOptions = {
@@ -76,12 +100,19 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (concurrency !== undefined) options.concurrency = concurrency;
   const connection = values["redis-url"] ?? env.REDIS_URL;
   if (connection !== undefined) options.connection = connection;
-  if (values.prefix !== undefined) options.prefix = values.prefix;
-  const leaseMs = integer("lease-ms", values["lease-ms"], 100);
+  if (values.prefix !== undefined) {
+    if (!isValidPrefix(values.prefix)) {
+      throw new UsageError(
+        `--prefix must be 1-100 characters without braces, whitespace or control characters, got ${quote(values.prefix)}`,
+      );
+    }
+    options.prefix = values.prefix;
+  }
+  const leaseMs = duration("lease-ms", values["lease-ms"], 100);
   if (leaseMs !== undefined) options.leaseMs = leaseMs;
-  const shutdownTimeoutMs = integer("shutdown-timeout-ms", values["shutdown-timeout-ms"], 0);
+  const shutdownTimeoutMs = duration("shutdown-timeout-ms", values["shutdown-timeout-ms"], 0);
   if (shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = shutdownTimeoutMs;
-  const grace = integer("hard-timeout-grace-ms", values["hard-timeout-grace-ms"], 0);
+  const grace = duration("hard-timeout-grace-ms", values["hard-timeout-grace-ms"], 0);
   if (grace !== undefined) options.hardTimeoutGraceMs = grace;
   return { kind: "run", options };
 }

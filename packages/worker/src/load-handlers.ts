@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { TqError } from "@tq/job-schema";
+import { quote, TqError } from "@tq/job-schema";
 import type { Handlers } from "./handlers.js";
 
 /**
@@ -18,7 +18,7 @@ export function resolveHandlersModule(module: string | URL): string {
   } else {
     throw new TqError(
       "VALIDATION",
-      `module must be the path or URL of a handlers module, got ${JSON.stringify(module)}`,
+      `module must be the path or URL of a handlers module, got ${quote(module)}`,
     );
   }
   if (url.protocol === "file:") {
@@ -26,7 +26,7 @@ export function resolveHandlersModule(module: string | URL): string {
     if (!isAbsolute(path) || !existsSync(path)) {
       throw new TqError(
         "VALIDATION",
-        `handlers module not found: ${path} (build it first, or check the path; relative paths start at ${process.cwd()})`,
+        `handlers module not found: ${quote(path)} (build it first, or check the path; relative paths start at ${quote(process.cwd())})`,
       );
     }
   }
@@ -39,7 +39,7 @@ function isHandlerMap(value: unknown): value is Record<string, unknown> {
 
 function describeExports(mod: Record<string, unknown>): string {
   const names = Object.keys(mod);
-  return names.length > 0 ? names.map((n) => `"${n}"`).join(", ") : "nothing";
+  return names.length > 0 ? names.map((n) => quote(n)).join(", ") : "nothing";
 }
 
 /**
@@ -60,7 +60,7 @@ export function pickHandlers(mod: Record<string, unknown>, where: string): Handl
   if (!isHandlerMap(handlers)) {
     throw new TqError(
       "VALIDATION",
-      `handlers module ${where} must export its handlers (an object of functions by task name) as its default export or as a named "handlers" export; it exports ${describeExports(mod)}`,
+      `handlers module ${quote(where)} must export its handlers (an object of functions by task name) as its default export or as a named "handlers" export; it exports ${describeExports(mod)}`,
     );
   }
   const out: Handlers = {};
@@ -69,15 +69,24 @@ export function pickHandlers(mod: Record<string, unknown>, where: string): Handl
     if (typeof fn !== "function") {
       throw new TqError(
         "VALIDATION",
-        `handlers module ${where}: the handler for task "${name}" must be a function, got ${fn === null ? "null" : typeof fn}`,
+        `handlers module ${quote(where)}: the handler for task ${quote(name)} must be a function, got ${fn === null ? "null" : typeof fn}`,
       );
     }
     out[name] = fn as Handlers[string];
   }
   if (Object.keys(out).length === 0) {
-    throw new TqError("VALIDATION", `handlers module ${where} exports no handlers`);
+    throw new TqError("VALIDATION", `handlers module ${quote(where)} exports no handlers`);
   }
   return out;
+}
+
+function causeText(cause: unknown): string {
+  try {
+    const message = (cause as { message?: unknown } | null)?.message;
+    return typeof message === "string" ? message : String(cause);
+  } catch {
+    return `a thrown ${typeof cause}`;
+  }
 }
 
 /** Imports a handlers module (ESM or CommonJS) by URL and returns its handlers. */
@@ -86,11 +95,9 @@ export async function loadHandlers(moduleUrl: string): Promise<Handlers> {
   try {
     mod = (await import(moduleUrl)) as Record<string, unknown>;
   } catch (cause) {
-    throw new TqError(
-      "VALIDATION",
-      `cannot load handlers module ${moduleUrl}: ${(cause as Error)?.message ?? String(cause)}`,
-      { cause },
-    );
+    throw new TqError("VALIDATION", `cannot load handlers module ${quote(moduleUrl)}: ${causeText(cause)}`, {
+      cause,
+    });
   }
   return pickHandlers(mod, moduleUrl);
 }

@@ -2,10 +2,10 @@
 // handlers module, runs one Worker, and tells the supervisor which runs it holds so that the supervisor can fail them
 // at once if this process dies, and kill it if a handler overruns its timeoutMs without yielding.
 import { Worker as Thread } from "node:worker_threads";
-import { isTqError } from "@tq/job-schema";
+import { isTqError, MAX_TIMER_MS } from "@tq/job-schema";
 import { loadHandlers } from "./load-handlers.js";
-import type { ChildConfig, FromChild, ToChild } from "./pool-protocol.js";
-import { HEARTBEAT_MS, isProtocolMessage } from "./pool-protocol.js";
+import type { ChildConfig, ChildMessage, FromChild } from "./pool-protocol.js";
+import { HEARTBEAT_MS, parseToChild } from "./pool-protocol.js";
 import { Worker } from "./worker.js";
 
 /** How often the child checks that its supervisor is still its parent, in milliseconds. */
@@ -15,25 +15,31 @@ const ORPHAN_KILL_MARGIN_MS = 5_000;
 
 let worker: Worker | undefined;
 let config: ChildConfig | undefined;
+/** The channel key from `start`: every message to the supervisor carries it, so that it can tell them from a handler's. */
+let channelKey = "";
 let starting: Promise<void> | undefined;
 let stopping: Promise<void> | undefined;
 let leaving = false;
 let ended: string[] = [];
 let endedFlush = false;
 
-function send(message: FromChild): void {
+function tagged(message: ChildMessage): FromChild {
+  return { ...message, k: channelKey };
+}
+
+function send(message: ChildMessage): void {
   if (!process.connected) return;
   try {
     // With a callback, a write that fails because the supervisor just died (EPIPE) is handed to it; without one,
     // Node emits it as an 'error' on `process`, which crashes this child mid-job instead of letting it drain.
-    process.send?.(message, undefined, {}, () => {});
+    process.send?.(tagged(message), undefined, {}, () => {});
   } catch {
     // the supervisor is gone; the disconnect handler shuts this process down
   }
 }
 
 /** Sends a message and waits until it is written (or the channel is gone), so that exiting cannot drop it. */
-function sendAndWait(message: FromChild): Promise<void> {
+function sendAndWait(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.connected || !process.send) {
       resolve();
@@ -41,7 +47,7 @@ function sendAndWait(message: FromChild): Promise<void> {
     }
     const timer = setTimeout(resolve, 1_000);
     try {
-      process.send(message, undefined, {}, () => {
+      process.send(tagged(message), undefined, {}, () => {
         clearTimeout(timer);
         resolve();
       });
@@ -97,10 +103,23 @@ function startOrphanWatchdog(supervisorPid: number, graceMs: number): void {
   }
 }
 
+/** A thrown value as text, whatever it is (an object without a prototype, an error whose message is not a string). */
+function errorText(error: unknown): string {
+  try {
+    const message = (error as { message?: unknown } | null)?.message;
+    return typeof message === "string" ? message : String(error);
+  } catch {
+    return `a thrown ${typeof error}`;
+  }
+}
+
 function stop(timeoutMs: number, exitCode: number): Promise<void> {
   stopping ??= (async () => {
     // If close itself hangs (a handler that never yields holds the loop), the watchdog ends the process.
-    const hard = setTimeout(() => process.exit(exitCode || 1), timeoutMs + ORPHAN_KILL_MARGIN_MS);
+    const hard = setTimeout(
+      () => process.exit(exitCode || 1),
+      Math.min(timeoutMs + ORPHAN_KILL_MARGIN_MS, MAX_TIMER_MS),
+    );
     hard.unref();
     try {
       // A stop that arrives while the Worker is still starting waits for it, so nothing it claims is left behind.
@@ -173,7 +192,7 @@ async function start(received: ChildConfig): Promise<void> {
   } catch (error) {
     const code = isTqError(error) ? error.code : "HANDLER";
     await worker?.close({ timeoutMs: 0 }).catch(() => {});
-    await sendAndWait({ t: "fatal", code, message: (error as Error)?.message ?? String(error) });
+    await sendAndWait({ t: "fatal", code, message: errorText(error) });
     leave(1);
     return;
   }
@@ -182,10 +201,13 @@ async function start(received: ChildConfig): Promise<void> {
   setInterval(() => send({ t: "alive" }), HEARTBEAT_MS).unref();
 }
 
-process.on("message", (message: unknown) => {
-  if (!isProtocolMessage<ToChild>(message)) return;
-  if (message.t === "start" && !config) starting = start(message.config);
-  else if (message.t === "close") void stop(message.timeoutMs, 0);
+process.on("message", (received: unknown) => {
+  const message = parseToChild(received);
+  if (!message) return;
+  if (message.t === "start" && !config) {
+    channelKey = message.key;
+    starting = start(message.config);
+  } else if (message.t === "close") void stop(message.timeoutMs, 0);
 });
 
 // The supervisor died or closed the channel: stop claiming and drain, like on SIGTERM.

@@ -35,32 +35,49 @@ function isBinary(value: unknown): boolean {
   return ArrayBuffer.isView(value) || value instanceof ArrayBuffer;
 }
 
-/** A copy without function-valued fields (a client's own reconnect strategy and the like stay with it). */
-function withoutFunctions(value: unknown): unknown {
-  if (typeof value !== "object" || value === null || isBinary(value)) return value;
-  if (Array.isArray(value)) return value.filter((v) => typeof v !== "function").map(withoutFunctions);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== "function" && v !== undefined) out[k] = withoutFunctions(v);
-  }
-  return out;
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
-/** Throws `VALIDATION` naming the first field a child process could not receive. */
-function assertSendable(value: unknown, path: string): void {
-  if (typeof value === "function") {
-    throw new TqError(
-      "VALIDATION",
-      `${path} is a function, which cannot be sent to WorkerPool child processes: pass a Redis URL or options without functions`,
-    );
-  }
+const WHAT_TO_DO =
+  "pass a Redis URL or client options made of plain values (strings, numbers, booleans, Buffers, arrays and plain objects of those; for TLS, `ca`/`cert`/`key` as strings or Buffers), or set such options in the children's environment (the `env` option, e.g. NODE_EXTRA_CA_CERTS), or run a Worker in your own process";
+
+function refuse(path: string, what: string): never {
+  throw new TqError(
+    "VALIDATION",
+    `${path} is ${what}, which WorkerPool cannot pass to its child processes (each child receives its connection as data over IPC, where it would be lost or broken): ${WHAT_TO_DO}`,
+  );
+}
+
+/**
+ * Throws `VALIDATION` naming the first field a child process could not receive intact: a function (a reconnect
+ * strategy, `checkServerIdentity`), a symbol, or an object that is more than data (a TLS `secureContext`, a socket,
+ * an agent), which structured clone would turn into a plain copy without its methods and state.
+ */
+function assertSendable(value: unknown, path: string, seen = new Set<object>()): void {
+  if (typeof value === "function") refuse(path, "a function");
+  if (typeof value === "symbol") refuse(path, "a symbol");
   if (typeof value !== "object" || value === null || isBinary(value)) return;
-  for (const [k, v] of Object.entries(value)) assertSendable(v, `${path}.${k}`);
+  if (seen.has(value)) refuse(path, "a circular reference");
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) assertSendable(item, `${path}[${i}]`, seen);
+  } else {
+    if (!isPlainObject(value)) {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      refuse(path, `${typeof name === "string" && name ? `a ${name}` : "an"} object, not plain data`);
+    }
+    for (const [k, v] of Object.entries(value)) assertSendable(v, `${path}.${k}`, seen);
+  }
+  seen.delete(value);
 }
 
 /**
  * The connection each child process opens: the URL or options as given, or, for a node-redis client, the URL and
- * socket options it was created with. Throws `VALIDATION` for a cluster client or options that hold functions.
+ * socket options it was created with. Throws `VALIDATION` for a cluster client, and for options (given, or a client's)
+ * that hold a function or an object that is not plain data, naming the option: such values cannot cross to a child,
+ * and dropping them silently would connect the children differently (no custom TLS check, another reconnect policy).
  */
 export function childConnection(option: ConnectionOption | undefined): string | RedisClientOptions {
   if (option === undefined) return defaultRedisUrl();
@@ -82,7 +99,9 @@ export function childConnection(option: ConnectionOption | undefined): string | 
     const picked: Record<string, unknown> = {};
     for (const field of CLIENT_FIELDS) {
       const value = (options as Record<string, unknown>)[field];
-      if (value !== undefined) picked[field] = withoutFunctions(value);
+      if (value === undefined) continue;
+      assertSendable(value, `connection (a node-redis client) option ${field}`);
+      picked[field] = value;
     }
     return picked as RedisClientOptions;
   }

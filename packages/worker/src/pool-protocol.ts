@@ -27,15 +27,18 @@ export interface ChildConfig {
   supervisorPid: number;
 }
 
-/** Supervisor → child. */
+/**
+ * Supervisor → child. `start` carries the channel key the child must put in every message it sends back (`k`), so
+ * that a handler's own `process.send()` of a look-alike message cannot pass for the pool's.
+ */
 export type ToChild =
   /** Start consuming with this config. */
-  | { t: "start"; config: ChildConfig }
+  | { t: "start"; config: ChildConfig; key: string }
   /** Stop claiming, let running jobs finish within `timeoutMs`, hand back the rest, then exit 0. */
   | { t: "close"; timeoutMs: number };
 
-/** Child → supervisor. */
-export type FromChild =
+/** Child → supervisor, before the channel key is added (see {@link FromChild}). */
+export type ChildMessage =
   /** The Worker is consuming. */
   | { t: "ready" }
   /** Jobs were claimed, before any of their handlers runs: `runs` is id, token, id, token, ... */
@@ -51,7 +54,82 @@ export type FromChild =
   /** A heartbeat, every `HEARTBEAT_MS`: the child's event loop turns. */
   | { t: "alive" };
 
-/** Whether a value received over IPC is a message of this protocol. */
-export function isProtocolMessage<T extends { t: string }>(value: unknown): value is T {
-  return typeof value === "object" && value !== null && typeof (value as { t?: unknown }).t === "string";
+/** Child → supervisor, as sent: every message carries the channel key of its child in `k`. */
+export type FromChild = ChildMessage & { k: string };
+
+/** The longest `fatal` message the supervisor keeps, in characters (the rest is cut). */
+const MAX_FATAL_MESSAGE = 4_000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === "string";
+}
+
+/** An id, token, id, token, ... list: an array of an even number of non-empty strings. */
+function isRunList(value: unknown): value is string[] {
+  if (!Array.isArray(value) || value.length % 2 !== 0) return false;
+  for (const item of value) if (typeof item !== "string" || item.length === 0) return false;
+  return true;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/**
+ * The pool message in a value a child sent over IPC, checked field by field, or `undefined` when it is not one: not
+ * an object, an unknown `t`, a field of the wrong type, or a channel key other than `key`. The supervisor acts only on
+ * what this returns, so a handler that calls `process.send()` itself can neither crash it nor forge run accounting.
+ */
+export function parseFromChild(value: unknown, key: string): ChildMessage | undefined {
+  if (!isRecord(value) || value.k !== key) return undefined;
+  switch (value.t) {
+    case "ready":
+    case "closed":
+    case "alive":
+      return { t: value.t };
+    case "claimed":
+    case "ended":
+      return isRunList(value.runs) ? { t: value.t, runs: value.runs } : undefined;
+    case "active": {
+      const { id, token, task, timeoutMs, retryDelayMs } = value;
+      if (!isString(id) || !isString(token) || !isString(task)) return undefined;
+      if (!isFiniteNumber(timeoutMs) || timeoutMs < 0 || !isFiniteNumber(retryDelayMs)) return undefined;
+      return { t: "active", id, token, task, timeoutMs, retryDelayMs };
+    }
+    case "fatal":
+      if (!isString(value.code) || !isString(value.message)) return undefined;
+      return { t: "fatal", code: value.code, message: value.message.slice(0, MAX_FATAL_MESSAGE) };
+    default:
+      return undefined;
+  }
+}
+
+/** The message in a value the supervisor sent, checked like {@link parseFromChild}, or `undefined`. */
+export function parseToChild(value: unknown): ToChild | undefined {
+  if (!isRecord(value)) return undefined;
+  if (value.t === "start" && isRecord(value.config) && isString(value.key) && value.key.length > 0) {
+    return { t: "start", config: value.config as unknown as ChildConfig, key: value.key };
+  }
+  if (value.t === "close" && isFiniteNumber(value.timeoutMs) && value.timeoutMs >= 0) {
+    return { t: "close", timeoutMs: value.timeoutMs };
+  }
+  return undefined;
+}
+
+/**
+ * A short, quoted description of a value that is not a pool message, for a log line: its type, and for an object
+ * its `t` and first keys; never the whole value (it may be huge).
+ */
+export function describeForeignMessage(value: unknown): string {
+  if (typeof value === "string") return `a string (${value.length} characters)`;
+  if (value === null || typeof value !== "object") return String(value).slice(0, 40);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const keys = Object.keys(value);
+  const t = (value as { t?: unknown }).t;
+  const shown = keys.slice(0, 8).join(", ") + (keys.length > 8 ? ", ..." : "");
+  return `an object${typeof t === "string" ? ` with t ${t.slice(0, 40)}` : ""} and keys ${shown || "none"}`;
 }

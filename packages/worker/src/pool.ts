@@ -8,18 +8,21 @@ import { fileURLToPath } from "node:url";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
 import { RedisConnection, retentionFields, toTqError } from "@tq/client/internal";
 import {
-  DEFAULT_PREFIX,
+  checkPrefix,
+  checkTimerMs,
   isValidQueueName,
+  MAX_TIMER_MS,
   type QueueKeys,
   queueKeys,
+  quote,
   TqError,
   type TqErrorCode,
 } from "@tq/job-schema";
 import type { Logger } from "./handlers.js";
 import { resolveHandlersModule } from "./load-handlers.js";
 import { childConnection } from "./pool-connection.js";
-import type { ChildConfig, FromChild, ToChild } from "./pool-protocol.js";
-import { HEARTBEAT_MS, isProtocolMessage } from "./pool-protocol.js";
+import type { ChildConfig, ToChild } from "./pool-protocol.js";
+import { describeForeignMessage, HEARTBEAT_MS, parseFromChild } from "./pool-protocol.js";
 import {
   failLostRuns,
   type LostRun,
@@ -28,7 +31,10 @@ import {
   releaseRuns,
 } from "./run-accounting.js";
 
-/** Options for {@link WorkerPool}. */
+/**
+ * Options for {@link WorkerPool}. Every duration is in milliseconds and at most `MAX_TIMER_MS` (2³¹−1 ms, about
+ * 24.8 days, the longest a Node.js timer can wait); the constructor throws `VALIDATION` for any other value.
+ */
 export interface WorkerPoolOptions {
   /** The queue every child consumes. */
   queue: string;
@@ -49,7 +55,10 @@ export interface WorkerPoolOptions {
    * @defaultValue `process.env.REDIS_URL ?? "redis://127.0.0.1:6379"`
    */
   connection?: ConnectionOption;
-  /** The key prefix; must match the producers'. @defaultValue "tq" */
+  /**
+   * The key prefix; must match the producers'. 1–100 characters without braces, whitespace or control characters
+   * (checked by the constructor, `VALIDATION` otherwise). @defaultValue "tq"
+   */
   prefix?: string;
   /** A claimed job's lease, in milliseconds, renewed by its child every `leaseMs / 3`. @defaultValue 30_000 */
   leaseMs?: number;
@@ -93,8 +102,9 @@ export interface WorkerPoolOptions {
 /** Options for {@link WorkerPool.close}. */
 export interface PoolCloseOptions {
   /**
-   * Overrides `shutdownTimeoutMs` for this call. `0` kills the children now and hands their runs back. A second
-   * call with a shorter timeout brings the deadline forward.
+   * Overrides `shutdownTimeoutMs` for this call, in milliseconds (at most `MAX_TIMER_MS`, about 24.8 days; NaN or
+   * `Infinity` make `close()` reject with `VALIDATION`). `0` (or less) kills the children now and hands their runs
+   * back. A second call with a shorter timeout brings the deadline forward.
    */
   timeoutMs?: number;
 }
@@ -173,6 +183,10 @@ interface Child {
   pid: number;
   /** The id its Worker tags claims with, so the pool can hand back claims the child took with it when it died. */
   workerId: string;
+  /** The channel key this child puts in every message it sends: what lacks it is not the pool's (a handler's own). */
+  key: string;
+  /** Whether a message that is not the pool's has been logged for this child (once per child). */
+  foreignLogged: boolean;
   state: "starting" | "ready" | "stopping" | "exited";
   readyAt: number | undefined;
   /** When the child last sent anything (it sends a heartbeat every second while its event loop turns). */
@@ -195,9 +209,6 @@ interface Slot {
 
 /** How long past the shutdown timeout a child may take to exit before it is killed, in milliseconds. */
 const STOP_MARGIN_MS = 5_000;
-
-/** The longest delay setTimeout accepts, in milliseconds. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 const TQ_ERROR_CODES = new Set<string>([
   "CONNECTION",
@@ -238,11 +249,14 @@ function checkInteger(name: string, value: number | undefined, min: number, max:
   }
 }
 
+/** Checks a duration option that becomes a timer (see `checkTimerMs`); `undefined` means its default. */
 function checkMs(name: string, value: number | undefined, min: number, allowInfinity = false): void {
-  if (value === undefined) return;
-  const ok =
-    (Number.isFinite(value) || (allowInfinity && value === Number.POSITIVE_INFINITY)) && value >= min;
-  if (!ok) throw new TqError("VALIDATION", `${name} must be at least ${min} ms, got ${String(value)}`);
+  if (value !== undefined) checkTimerMs(value, name, { min, allowInfinity });
+}
+
+/** `base + margin` ms as a timer delay: capped at the longest delay a timer can wait. */
+function withMargin(base: number, margin: number): number {
+  return Math.min(base + margin, MAX_TIMER_MS);
 }
 
 function describeDeath(code: number | null, signal: NodeJS.Signals | null): string {
@@ -280,6 +294,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   /** The number of child processes. */
   readonly processes: number;
   readonly #options: WorkerPoolOptions;
+  /** The queue name as it appears in messages. */
+  readonly #quoted: string;
   readonly #keys: QueueKeys;
   readonly #config: ChildConfig;
   readonly #logger: Logger;
@@ -303,9 +319,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     if (!isValidQueueName(queue)) {
       throw new TqError(
         "VALIDATION",
-        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${JSON.stringify(queue)})`,
+        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${quote(queue)})`,
       );
     }
+    const prefix = checkPrefix(options.prefix);
     checkInteger("processes", options.processes, 1, 1024);
     checkInteger("concurrency", options.concurrency, 1, 10_000);
     checkMs("leaseMs", options.leaseMs, 100);
@@ -315,11 +332,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     checkMs("maxRestartDelayMs", options.maxRestartDelayMs, 0);
     checkMs("restartResetMs", options.restartResetMs, 0);
     checkMs("startTimeoutMs", options.startTimeoutMs, 1);
+    checkMs("maxBlockMs", options.maxBlockMs, 0);
     if (options.retention) retentionFields(options.retention);
     this.queue = queue;
+    this.#quoted = quote(queue);
     this.processes = options.processes ?? availableParallelism();
     this.#options = options;
-    this.#keys = queueKeys(queue, options.prefix ?? DEFAULT_PREFIX);
+    this.#keys = queueKeys(queue, prefix);
     this.#logger = options.logger ?? console;
     this.#graceMs = options.hardTimeoutGraceMs ?? 5_000;
     // A child silent for a whole lease has lost its leases anyway; never less than a few heartbeats.
@@ -370,7 +389,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
     if (this.#state === "starting" || this.#state === "running") return this.#starting ?? Promise.resolve();
     return Promise.reject(
-      new TqError("CLOSED", `worker pool for queue "${this.queue}" is closed; create a new one`),
+      new TqError("CLOSED", `worker pool for queue ${this.#quoted} is closed; create a new one`),
     );
   }
 
@@ -380,7 +399,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       this.#redis = await RedisConnection.open(this.#options.connection, { onError: () => {} });
       await Promise.all(this.#slots.map((slot) => this.#spawn(slot)));
     } catch (error) {
-      const failure = toTqError(error, `worker pool for queue "${this.queue}": cannot start`);
+      const failure = toTqError(error, `worker pool for queue ${this.#quoted}: cannot start`);
       this.#state = "closing";
       await this.#stopChildren(0);
       await this.#redis?.close();
@@ -416,6 +435,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       proc,
       pid: proc.pid ?? -1,
       workerId: randomUUID(),
+      key: randomUUID(),
+      foreignLogged: false,
       state: "starting",
       readyAt: undefined,
       lastSeenAt: Date.now(),
@@ -434,7 +455,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         child.onReady?.(
           new TqError(
             "TIMEOUT",
-            `worker pool for queue "${this.queue}": child process ${child.pid} did not start consuming within ${this.#options.startTimeoutMs ?? 60_000} ms`,
+            `worker pool for queue ${this.#quoted}: child process ${child.pid} did not start consuming within ${this.#options.startTimeoutMs ?? 60_000} ms`,
           ),
         );
         proc.kill("SIGKILL");
@@ -456,7 +477,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         .catch((error: unknown) => {
           // an "exit" listener threw: the pool itself goes on
           this.#logger.error(
-            `[tq pool ${this.queue}] handling the exit of worker process ${child.pid} failed:`,
+            `[tq pool ${this.#quoted}] handling the exit of worker process ${child.pid} failed:`,
             error,
           );
         })
@@ -470,11 +491,15 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     proc.on("close", finish);
     proc.on("error", (error) => {
       this.#reportError(
-        toTqError(error, `worker pool for queue "${this.queue}": child process ${child.pid} failed`),
+        toTqError(error, `worker pool for queue ${this.#quoted}: child process ${child.pid} failed`),
       );
       if (proc.pid === undefined) finish(null, null);
     });
-    this.#sendTo(child, { t: "start", config: { ...this.#config, workerId: child.workerId } });
+    this.#sendTo(child, {
+      t: "start",
+      config: { ...this.#config, workerId: child.workerId },
+      key: child.key,
+    });
     return ready;
   }
 
@@ -488,8 +513,18 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
   }
 
-  #onMessage(child: Child, message: unknown): void {
-    if (!isProtocolMessage<FromChild>(message)) return;
+  #onMessage(child: Child, received: unknown): void {
+    const message = parseFromChild(received, child.key);
+    if (!message) {
+      // Handler code may use the IPC channel too (process.send): what is not the pool's is ignored, and said once.
+      if (!child.foreignLogged) {
+        child.foreignLogged = true;
+        this.#logger.warn(
+          `[tq pool ${this.#quoted}] worker process ${child.pid} sent an IPC message that is not the pool's, ignored (is a handler calling process.send()?): ${quote(describeForeignMessage(received))}; further ones from this process are ignored without a log line`,
+        );
+      }
+      return;
+    }
     child.lastSeenAt = Date.now();
     switch (message.t) {
       case "claimed": {
@@ -547,7 +582,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         const code = TQ_ERROR_CODES.has(message.code) ? (message.code as TqErrorCode) : "HANDLER";
         child.fatal = new TqError(
           code,
-          `worker pool for queue "${this.queue}": child process ${child.pid} could not start: ${message.message}`,
+          `worker pool for queue ${this.#quoted}: child process ${child.pid} could not start: ${message.message}`,
         );
         break;
       }
@@ -572,7 +607,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       if (silentMs <= this.#unresponsiveMs) continue;
       child.killReason = "unresponsive";
       this.#logger.warn(
-        `[tq pool ${this.queue}] worker process ${child.pid} has not responded for ${silentMs} ms (its event loop is blocked, so its leases cannot be renewed); killing it (SIGKILL)`,
+        `[tq pool ${this.#quoted}] worker process ${child.pid} has not responded for ${silentMs} ms (its event loop is blocked, so its leases cannot be renewed); killing it (SIGKILL)`,
       );
       child.proc.kill("SIGKILL");
     }
@@ -586,7 +621,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     if (child.killReason) return;
     child.killReason = "timeout";
     this.#logger.warn(
-      `[tq pool ${this.queue}] job "${id}" (task "${run.task ?? "?"}") ran past its timeoutMs of ${run.timeoutMs} ms (+${this.#graceMs} ms grace) without yielding; killing worker process ${child.pid} (SIGKILL)`,
+      `[tq pool ${this.#quoted}] job ${quote(id)} (task ${quote(run.task ?? "?")}) ran past its timeoutMs of ${run.timeoutMs} ms (+${this.#graceMs} ms grace) without yielding; killing worker process ${child.pid} (SIGKILL)`,
     );
     child.proc.kill("SIGKILL");
   }
@@ -619,7 +654,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           error: {
             name: "TqError",
             code: "TIMEOUT",
-            message: `task "${run.task ?? "?"}" (job "${id}") ran past its timeoutMs of ${run.timeoutMs} ms without yielding; worker process ${child.pid} was killed (SIGKILL) ${this.#graceMs} ms later`,
+            message: `task ${quote(run.task ?? "?")} (job ${quote(id)}) ran past its timeoutMs of ${run.timeoutMs} ms without yielding; worker process ${child.pid} was killed (SIGKILL) ${this.#graceMs} ms later`,
           },
         });
       } else if (reason === "crashed" || reason === "start-failed" || reason === "unresponsive") {
@@ -653,7 +688,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       child.fatal ??
         new TqError(
           "CONNECTION",
-          `worker pool for queue "${this.queue}": child process ${child.pid} exited (${how}) before it started consuming`,
+          `worker pool for queue ${this.#quoted}: child process ${child.pid} exited (${how}) before it started consuming`,
         ),
     );
     if (this.#state === "running") {
@@ -679,7 +714,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     // While starting, start() reports failures; while closing, clean stops are expected.
     if (this.#state === "running" || (this.#state === "closing" && reason !== "stopped")) {
       this.#logger.error(
-        `[tq pool ${this.queue}] ${this.#describeExit(child, reason, how, runs, restartInMs)}`,
+        `[tq pool ${this.#quoted}] ${this.#describeExit(child, reason, how, runs, restartInMs)}`,
       );
     }
     if (child.fatal && this.#state === "running") this.#reportError(child.fatal);
@@ -717,7 +752,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const held =
       runs.length === 0
         ? ""
-        : `; its job${runs.length === 1 ? "" : "s"}: ${runs.map((r) => `${r.id} ${r.outcome}`).join(", ")}`;
+        : `; its job${runs.length === 1 ? "" : "s"}: ${runs.map((r) => `${quote(r.id)} ${r.outcome}`).join(", ")}`;
     const next = restartInMs === undefined ? "" : `; restarting it in ${restartInMs} ms`;
     return `${what}${held}${next}`;
   }
@@ -746,7 +781,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           this.#reportError(
             toTqError(
               error,
-              `worker pool for queue "${this.queue}": recording the runs of worker process ${child.pid} failed (${[...lost, ...released].map((r) => r.id).join(", ")}); their leases will expire and they will be retried then`,
+              `worker pool for queue ${this.#quoted}: recording the runs of worker process ${child.pid} failed (${[...lost, ...released].map((r) => quote(r.id)).join(", ")}); their leases will expire and they will be retried then`,
             ),
           );
           for (const run of [...lost, ...released]) out.push({ id: run.id, outcome: "unchanged" });
@@ -786,7 +821,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   #reportError(error: TqError): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
-    else this.#logger.error(`[tq pool ${this.queue}] ${error.message}`);
+    else this.#logger.error(`[tq pool ${this.#quoted}] ${error.message}`);
   }
 
   // ---- shutdown ---------------------------------------------------------------------------------------------------
@@ -797,7 +832,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
    * the pool. Resolves once every child has exited.
    */
   close(options: PoolCloseOptions = {}): Promise<void> {
-    const timeoutMs = Math.max(0, options.timeoutMs ?? this.#shutdownTimeoutMs);
+    let timeoutMs: number;
+    try {
+      const given = options.timeoutMs;
+      // A negative timeout means "now", as 0 does; NaN, Infinity or a delay no timer can wait for are refused.
+      timeoutMs =
+        given === undefined
+          ? this.#shutdownTimeoutMs
+          : typeof given === "number" && given < 0
+            ? 0
+            : (checkTimerMs(given, "close() timeoutMs") as number);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!this.#closing) {
       this.#closing = this.#close(timeoutMs);
     } else {
@@ -835,7 +882,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       child.state = "stopping";
       this.#sendTo(child, { t: "close", timeoutMs });
     }
-    this.#setStopDeadline(timeoutMs === 0 ? STOP_MARGIN_MS : timeoutMs + STOP_MARGIN_MS);
+    this.#setStopDeadline(withMargin(timeoutMs, STOP_MARGIN_MS));
     const waits: Promise<void>[] = [];
     for (const slot of this.#slots) if (slot.child) waits.push(slot.child.exited);
     await Promise.all(waits);
@@ -854,7 +901,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #bringDeadlineForward(timeoutMs: number): void {
     if (this.#state === "closed") return;
     if (timeoutMs === 0) this.#killRemaining();
-    else this.#setStopDeadline(timeoutMs + STOP_MARGIN_MS);
+    else this.#setStopDeadline(withMargin(timeoutMs, STOP_MARGIN_MS));
   }
 
   #killRemaining(): void {

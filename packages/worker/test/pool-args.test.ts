@@ -63,6 +63,14 @@ describe("parseCliArgs", () => {
     }
   });
 
+  test("the help warns that --redis-url shows the password to other users, and prefers REDIS_URL", () => {
+    expect(HELP).toMatch(
+      /Prefer REDIS_URL: a password in --redis-url is visible to every user of\s+the machine \(ps/,
+    );
+    expect(HELP).toMatch(/REDIS_URL .*\n.*the place for a password/);
+    expect(HELP).toContain("REDIS_URL=redis://127.0.0.1:6379 tq-worker");
+  });
+
   test.each([
     [[], /--queue is required/],
     [["-q", "q"], /handlers module is required/],
@@ -70,6 +78,18 @@ describe("parseCliArgs", () => {
     [["-q", "q", "-c", "0", "a.js"], /--concurrency must be an integer of at least 1, got "0"/],
     [["-q", "q", "--lease-ms", "1.5", "a.js"], /--lease-ms must be an integer/],
     [["-q", "q", "--nope", "a.js"], /Unknown option/],
+    [
+      ["-q", "q", "--prefix", "app}{other", "a.js"],
+      /^--prefix must be 1-100 characters without braces.*, got "app\}\{other"$/,
+    ],
+    [["-q", "q", "--prefix", "a\nb", "a.js"], /^--prefix must be .*, got "a\\nb"$/],
+    [["-q", "a b", "a.js"], /^--queue must be 1-200 characters/],
+    [["-q", "q", "--lease-ms", "3000000000", "a.js"], /^--lease-ms must be at most 2147483647 ms/],
+    [
+      ["-q", "q", "--shutdown-timeout-ms", "2147483648", "a.js"],
+      /^--shutdown-timeout-ms must be at most 2147483647 ms/,
+    ],
+    [["-q", "q", "--hard-timeout-grace-ms", "1e10", "a.js"], /^--hard-timeout-grace-ms must be at most/],
   ])("%j is a usage error", (args, message) => {
     expect(() => parseCliArgs(args, {})).toThrow(UsageError);
     expect(() => parseCliArgs(args, {})).toThrow(message);

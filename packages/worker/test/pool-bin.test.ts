@@ -103,11 +103,37 @@ describe("tq-worker", () => {
     [["--queue", "q"], /handlers module is required/],
     [["--queue", "q", "--processes", "zero", "x.js"], /--processes must be an integer/],
     [["--queue", "q", "--bogus", "x.js"], /Unknown option '--bogus'/],
-    [["--queue", "q", "./no/such/tasks.js"], /handlers module not found/],
+    [["--queue", "q", "./no/such/tasks.js"], /handlers module not found: ".*no\/such\/tasks\.js"/],
+    [
+      ["--queue", "q", "--prefix", "a{b}", "x.js"],
+      /^tq-worker: --prefix must be 1-100 characters without braces/,
+    ],
+    [
+      ["--queue", "q", "--shutdown-timeout-ms", "9999999999", "x.js"],
+      /^tq-worker: --shutdown-timeout-ms must be at most 2147483647 ms/,
+    ],
+    [
+      ["--queue", "q", "--lease-ms", "2147483648", "x.js"],
+      /^tq-worker: --lease-ms must be at most 2147483647 ms/,
+    ],
   ])("bad usage %j exits 2", async (args, message) => {
     const bin = runBin(args);
     expect((await bin.exited).code).toBe(2);
     expect(bin.stderr()).toMatch(message);
+  });
+
+  test("never prints the password of the Redis URL, even one with an @ in it", async () => {
+    const port = await freePort();
+    const args = ["--queue", "q", "--processes", "1", fixture("pool-tasks.mjs")];
+    const bins = [
+      runBin(args, { REDIS_URL: `redis://alice:p@SECRET@127.0.0.1:${port}` }),
+      runBin(["--redis-url", `redis://alice:p%40SECRET@127.0.0.1:${port}`, ...args], { REDIS_URL: "" }),
+    ];
+    for (const bin of bins) {
+      expect((await bin.exited).code).toBe(1);
+      expect(bin.stderr()).toMatch(/cannot connect to Redis at redis:\/\/\*\*\*@127\.0\.0\.1:/);
+      expect(bin.stderr() + bin.stdout()).not.toMatch(/SECRET/);
+    }
   });
 
   test("exits 1 when Redis cannot be reached", async () => {

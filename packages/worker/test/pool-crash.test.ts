@@ -1,6 +1,8 @@
 import { Queue } from "@tq/client";
+import { queueKeys } from "@tq/job-schema";
 import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
+import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { fixture, isAlive } from "./pool-helpers.js";
 
@@ -13,6 +15,7 @@ afterEach(async () => {
 function setup(options: Partial<WorkerPoolOptions> = {}) {
   const queue = uniqueQueue("pool-crash");
   const prefix = uniquePrefix();
+  const keys = queueKeys(queue, prefix);
   const producer = new Queue(queue, { connection, prefix });
   const logs: string[] = [];
   const log = (message: string) => logs.push(message);
@@ -34,7 +37,7 @@ function setup(options: Partial<WorkerPoolOptions> = {}) {
   pool.on("error", () => {});
   cleanup.push(() => producer.close());
   cleanup.push(() => pool.close({ timeoutMs: 0 }));
-  return { producer, pool, exits, logs };
+  return { producer, pool, exits, logs, keys };
 }
 
 describe("WorkerPool crash accounting", () => {
@@ -159,5 +162,38 @@ describe("WorkerPool crash accounting", () => {
       },
       { what: "the neighbour running again as attempt 1" },
     );
+  });
+
+  test("a child that dies while one of its jobs' keys holds a string: that job is dead-lettered, its other run is still recorded", async () => {
+    const { producer, pool, exits, keys } = setup({ processes: 1, concurrency: 2 });
+    const redis = createClient({ url: connection });
+    await redis.connect();
+    cleanup.push(() => redis.close());
+    await pool.start();
+    const broken = await producer.enqueue("sleepFirst", [60_000]);
+    const other = await producer.enqueue("sleepFirst", [60_000]);
+    for (const job of [broken, other]) {
+      await waitFor(async () => (await producer.getJob(job.id))?.progress !== undefined, {
+        what: `job ${job.id} running`,
+      });
+    }
+    // Something other than tq overwrites the job's hash with a string.
+    await redis.set(keys.job(broken.id), "not a hash");
+    const pid = pool.pids[0] as number;
+    process.kill(pid, "SIGKILL");
+    const crash = await waitFor(() => exits.find((e) => e.pid === pid), { what: "the crash recorded" });
+    expect(crash.reason).toBe("crashed");
+    expect(crash.runs).toEqual(
+      expect.arrayContaining([
+        { id: broken.id, outcome: "failed" },
+        { id: other.id, outcome: "retrying" },
+      ]),
+    );
+    // The other job runs again at once (not one lease later) and completes; the broken one is in the dead letter.
+    expect(await producer.waitForResult(other.id, { timeoutMs: 20_000 })).toMatchObject({ attempt: 2 });
+    expect(await redis.zScore(keys.failed, broken.id)).not.toBeNull();
+    expect(await redis.zScore(keys.active, broken.id)).toBeNull();
+    expect(await redis.type(keys.job(broken.id))).toBe("hash");
+    expect(await redis.hGet(keys.job(broken.id), "error")).toMatch(/held a string, not a hash/);
   });
 });

@@ -1,3 +1,4 @@
+import { createSecureContext } from "node:tls";
 import { pathToFileURL } from "node:url";
 import { type JobInfo, Queue } from "@tq/client";
 import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
@@ -159,6 +160,77 @@ describe("WorkerPool", () => {
           connection: { url: connection, socket: { reconnectStrategy: () => 100 } },
         }),
     ).toThrow(/connection\.socket\.reconnectStrategy is a function/);
+  });
+
+  test("the constructor refuses socket options children would lose (functions, TLS objects), naming them", () => {
+    const module = fixture("pool-tasks.mjs");
+    const refused = (connection: WorkerPoolOptions["connection"]) => {
+      try {
+        new WorkerPool({ queue: "q", module, connection });
+      } catch (error) {
+        expect(isTqError(error) && error.code).toBe("VALIDATION");
+        return (error as Error).message;
+      }
+      throw new Error("the pool accepted it");
+    };
+    expect(refused({ url: connection, socket: { tls: true, checkServerIdentity: () => undefined } })).toMatch(
+      /^connection\.socket\.checkServerIdentity is a function, which WorkerPool cannot pass to its child processes .*: pass a Redis URL or client options made of plain values/,
+    );
+    expect(refused({ url: connection, socket: { tls: true, secureContext: createSecureContext() } })).toMatch(
+      /^connection\.socket\.secureContext is a SecureContext object, not plain data/,
+    );
+    // A client's options too: they used to be dropped without a word, so children reconnected differently.
+    const client = createClient({ url: connection, socket: { reconnectStrategy: () => 100 } });
+    expect(refused(client)).toMatch(
+      /^connection \(a node-redis client\) option socket\.reconnectStrategy is a function/,
+    );
+    // Plain data, Buffers included, goes through.
+    const plain = {
+      url: connection,
+      socket: { tls: false, ca: [Buffer.from("pem")], reconnectStrategy: false },
+    };
+    expect(() => new WorkerPool({ queue: "q", module, connection: plain as never })).not.toThrow();
+    expect(
+      () => new WorkerPool({ queue: "q", module, connection: createClient({ url: connection }) }),
+    ).not.toThrow();
+  });
+
+  test("the constructor refuses a bad prefix and durations no timer can wait for", () => {
+    const module = fixture("pool-tasks.mjs");
+    const make = (options: Partial<WorkerPoolOptions>) => () =>
+      new WorkerPool({ queue: "q", module, ...options });
+    expect(make({ prefix: "app}{other" })).toThrow(/prefix must be 1-100 characters without braces/);
+    expect(make({ prefix: "" })).toThrow(/prefix must be/);
+    for (const name of [
+      "leaseMs",
+      "shutdownTimeoutMs",
+      "hardTimeoutGraceMs",
+      "restartDelayMs",
+      "maxRestartDelayMs",
+      "restartResetMs",
+      "startTimeoutMs",
+      "maxBlockMs",
+    ] as const) {
+      for (const value of [2 ** 31, Number.NaN]) {
+        expect(make({ [name]: value }), `${name}: ${value}`).toThrow(
+          new RegExp(`^${name} must be a number of milliseconds from \\d+ to 2147483647`),
+        );
+      }
+    }
+    expect(make({ shutdownTimeoutMs: Number.POSITIVE_INFINITY })).toThrow(/shutdownTimeoutMs must be/);
+    // Infinity turns the hard timeout off.
+    expect(make({ hardTimeoutGraceMs: Number.POSITIVE_INFINITY })).not.toThrow();
+  });
+
+  test("close() refuses a timeout no timer can wait for, and the pool stays usable", async () => {
+    const { pool } = setup({ processes: 1 });
+    await pool.start();
+    for (const timeoutMs of [Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+      await expect(pool.close({ timeoutMs })).rejects.toThrow(/close\(\) timeoutMs must be/);
+    }
+    expect(pool.isRunning).toBe(true);
+    await pool.close({ timeoutMs: 1_000 });
+    expect(pool.pids).toEqual([]);
   });
 
   test("a connected node-redis client works: children use its URL, the pool leaves it open", async () => {

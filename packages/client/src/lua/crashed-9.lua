@@ -6,8 +6,9 @@
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 failed  7 marker  8 meta  9 events
   ARGV: 1 base, then per run: id, token, retry delay ms (-1 = do not retry), stalled ("1" counts a stall: the
         process died; "0": it was killed for overrunning), error JSON (its `attempt` is filled in here)
-  Returns: one char per run: r retry scheduled, f dead-lettered, l not active under that token (already finished,
-           handed back or reclaimed): nothing changed
+  Returns: one char per run: r retry scheduled, f dead-lettered (also a job key that is not a hash: it is replaced
+           by a failed record saying so), l not active under that token (already finished, handed back or
+           reclaimed): nothing changed
 
   Invariants: fenced like an ack (state active and the same token), so a run that already ended, or a job another
   worker has claimed since, is never touched. A failed run counts like any other: the job is retried while
