@@ -200,7 +200,10 @@ describe("retry", () => {
 
   test("retryAllFailed replays every failed job, more than one batch", async () => {
     const queue = newQueue();
-    const jobs = await queue.enqueueMany(Array.from({ length: 1_005 }, (_, i) => ({ task: "t", args: [i] })));
+    const jobs = [
+      ...(await queue.enqueueMany(Array.from({ length: 1_000 }, (_, i) => ({ task: "t", args: [i] })))),
+      ...(await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ task: "t", args: [1_000 + i] })))),
+    ];
     const outcomes = await claimAndFinish(
       queue,
       jobs.map((j) => j.id),
