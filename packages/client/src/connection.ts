@@ -252,10 +252,19 @@ export class RedisConnection {
     return this.#client;
   }
 
-  /** Sends one raw command; `firstKey` routes it on a cluster. */
-  send<T>(args: readonly string[], firstKey?: string): Promise<T> {
+  /**
+   * Sends one raw command; `firstKey` routes it on a cluster. `offlineTimeoutMs` shortens how long a command sent
+   * while the connection is down waits for it to come back (at most the default 5 s), for callers with a deadline.
+   */
+  send<T>(args: readonly string[], firstKey?: string, offlineTimeoutMs?: number): Promise<T> {
     if (!this.#owned) return this.#send(args, firstKey, undefined) as Promise<T>;
-    if (this.#client.isReady === false) return this.#send(args, firstKey, OFFLINE) as Promise<T>;
+    if (this.#client.isReady === false) {
+      const options =
+        offlineTimeoutMs !== undefined && offlineTimeoutMs < OFFLINE.timeout
+          ? { timeout: Math.max(1, offlineTimeoutMs) }
+          : OFFLINE;
+      return this.#send(args, firstKey, options) as Promise<T>;
+    }
     const reply = this.#send(args, firstKey, READY) as Promise<T>;
     return new Promise<T>((resolve, reject) => {
       const entry: PendingCommand = { reject };
@@ -299,13 +308,28 @@ export class RedisConnection {
     );
   }
 
-  /** Closes the connection if tq created it, waiting for replies in flight. */
+  /**
+   * Closes the connection if tq created it, waiting for replies in flight (at most {@link LOST_REPLY_MS}). A
+   * connection that is down is dropped at once: node-redis would wait for replies that cannot come, for ever.
+   */
   async close(): Promise<void> {
     if (!this.#owned) return;
+    if (this.#client.isReady === false) {
+      this.#client.destroy();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#client.close();
+      await Promise.race([
+        this.#client.close(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no reply")), LOST_REPLY_MS);
+        }),
+      ]);
     } catch {
       this.#client.destroy();
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -41,9 +41,10 @@ export interface QueueOptions {
    * (the connection dropped, Redis restarted or is still loading its data) before they reject with `CONNECTION`.
    * Re-sending is safe: every job id is minted before the first send, and the enqueue script stores an id only
    * once, so a call whose reply was lost is not stored twice, and it still reports `created: true`. The first re-send
-   * goes out at once, later ones after a short pause (up to 1 s); a re-send still waiting when the time is up gets at
-   * most 5 s more for its reply. `0` rejects on the first connection error (the outcome is then unknown: enqueue again
-   * with the same `jobId`). Failing to open the first connection is not retried: it has its own 10 s wait.
+   * goes out at once, later ones after a short pause (up to 1 s); a re-send made while the connection is down waits
+   * for it no longer than the time left. The time counts from the first failure, which comes at most 5 s after the
+   * connection dropped. `0` rejects on the first connection error (the outcome is then unknown: enqueue again with the
+   * same `jobId`). Failing to open the first connection is not retried: it has its own 10 s wait.
    * @defaultValue 15_000
    */
   retryConnectionMs?: number;
@@ -370,6 +371,7 @@ export class Queue {
           scripts.enqueue,
           this.#enqueueKeys,
           this.#enqueueArgs(jobs, atomic, true),
+          deadline - Date.now(),
         );
         return reply.map(Number);
       } catch (error) {
@@ -377,7 +379,7 @@ export class Queue {
         last = error;
       }
     }
-    const detail = last instanceof Error ? last.message : String(last);
+    const detail = last instanceof Error ? last.message || last.constructor.name : String(last);
     throw new TqError(
       "CONNECTION",
       `queue ${quote(this.name)}: enqueue failed: no answer from Redis after re-sending for ` +
