@@ -93,7 +93,10 @@ function checkUrl(url: string | undefined, where: string): void {
     );
   }
   if (protocol !== "redis:" && protocol !== "rediss:") {
-    throw new TqError("VALIDATION", `${where} must start with redis:// or rediss://, got ${redactUrl(url)}`);
+    throw new TqError(
+      "VALIDATION",
+      `${where} must start with redis:// or rediss:// (the URL given is not shown: it may hold a password)`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { redactUrl, UNPARSABLE_URL } from "./redact-url.js";
+import { NON_REDIS_URL, redactUrl, UNPARSABLE_URL } from "./redact-url.js";
 
 describe("redactUrl", () => {
   test.each([
@@ -9,6 +9,7 @@ describe("redactUrl", () => {
     ["rediss://default:pa%40ss@redis.example.com:6380", "rediss://default:***@redis.example.com:6380"],
     ["redis://onlyasecret@host", "redis://***@host"],
     ["redis://127.0.0.1:6379", "redis://127.0.0.1:6379"],
+    ["redis://u:pw@host/1?x=SECRET#SECRET", "redis://u:***@host/1"],
   ])("%s is shown as %s", (url, shown) => {
     expect(redactUrl(url)).toBe(shown);
   });
@@ -31,3 +32,10 @@ describe("redactUrl", () => {
     },
   );
 });
+
+test.each(["alice:SECRET@127.0.0.1:6379", "http://alice:SECRET@host", "SECRET:x"])(
+  "a URL of another scheme (%j) is not echoed at all",
+  (url) => {
+    expect(redactUrl(url)).toBe(NON_REDIS_URL);
+  },
+);

@@ -91,6 +91,15 @@ describe("re-sending an enqueue whose reply was lost", () => {
     expect(await raw.lRange(queue.keys.pending.normal, 0, -1)).toEqual(["taken"]);
   });
 
+  test("a re-send that finds a key of another type at the job id reports created: false, without failing", async () => {
+    const { proxy, queue, raw } = await throughProxy();
+    await raw.set(queue.keys.job("clash"), "not a hash");
+    proxy.loseNextReply();
+    expect(await queue.enqueue("t", [], { jobId: "clash" })).toMatchObject({ created: false });
+    expect(proxy.lost).toBe(1);
+    expect(await raw.get(queue.keys.job("clash"))).toBe("not a hash");
+  });
+
   test("with retryConnectionMs: 0 the call rejects with CONNECTION at once (the job may be stored)", async () => {
     const { proxy, queue } = await throughProxy({ retryConnectionMs: 0 });
     proxy.loseNextReply();
