@@ -364,8 +364,9 @@ export class Queue {
           setTimeout(resolve, Math.min(left, MAX_RESEND_PAUSE_MS, 25 * 2 ** attempt)),
         );
       }
+      let connection: RedisConnection | undefined;
       try {
-        const connection = await this.connection();
+        connection = await this.connection();
         const reply = await runScript<number[]>(
           connection,
           scripts.enqueue,
@@ -375,7 +376,11 @@ export class Queue {
         );
         return reply.map(Number);
       } catch (error) {
-        if (!isTransient(error)) throw toTqError(error, `queue ${quote(this.name)}: enqueue failed`);
+        // a client the user passed in and then closed does not come back: re-sending to it is pointless
+        const closedByUser = connection !== undefined && !connection.owned && !connection.client.isOpen;
+        if (closedByUser || !isTransient(error)) {
+          throw toTqError(error, `queue ${quote(this.name)}: enqueue failed`);
+        }
         last = error;
       }
     }

@@ -74,6 +74,18 @@ describe("connection", () => {
     expect(error.message).toContain("connect()");
   });
 
+  test("an existing client its owner closed: enqueue rejects with CONNECTION instead of re-sending", async () => {
+    const client = createClient({ url: connection });
+    client.on("error", () => {});
+    await client.connect();
+    const queue = cleanup.queue(new Queue(uniqueQueue("own"), { connection: client }));
+    await queue.enqueue("t", []);
+    await client.close();
+    // re-sending would go on for retryConnectionMs (15 s, beyond this test's timeout): the client never comes back
+    const error = await rejection(queue.enqueue("t", []));
+    expect(error.code).toBe("CONNECTION");
+  });
+
   test("a port where nothing listens rejects with CONNECTION, not a hang", { timeout: 60_000 }, async () => {
     const dead = await freePort();
     const queue = cleanup.queue(new Queue(uniqueQueue("dead"), { connection: `redis://127.0.0.1:${dead}` }));
