@@ -35,9 +35,15 @@ test("CLIENT KILL TYPE normal, again and again under load, loses no job and ever
     s.startWorker({ concurrency, leaseMs }),
     s.startWorker({ concurrency, leaseMs }),
   ]);
-  const jobs = await s.queue.enqueueMany(
-    Array.from({ length: total }, () => ({ task: "work", args: { ms: 5 } })),
-  );
+  const jobs = [];
+  // enqueueMany takes at most 1,000 jobs per call
+  for (let i = 0; i < total; i += 1_000) {
+    jobs.push(
+      ...(await s.queue.enqueueMany(
+        Array.from({ length: 1_000 }, () => ({ task: "work", args: { ms: 5 } })),
+      )),
+    );
+  }
 
   let kills = 0;
   for (;;) {

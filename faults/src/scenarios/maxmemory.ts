@@ -59,15 +59,15 @@ export const maxmemory: Scenario = {
       await lab.producer.many(Array.from({ length: 300 }, (_, i) => padded(i)));
       await lab.until("the first jobs to complete", async () => (await lab.counts())?.completed === 300);
       await lab.admin.configSet("maxmemory-policy", "noeviction");
-      // Room for a few hundred small jobs, not for a megabyte of big ones: in a batch of 500 small jobs followed by
-      // 700 big ones, the small ones fit and the big ones do not.
+      // Room for a few hundred small jobs, not for half a megabyte of big ones: in a batch of 400 small jobs followed
+      // by 600 big ones, the small ones fit and the big ones do not (1,000 jobs: the most one enqueueMany takes).
       await lab.admin.configSet("maxmemory", String((await usedMemory(lab)) + 300_000));
       const batch = await lab.producer.many(
-        Array.from({ length: 1_200 }, (_, i) => (i < 500 ? { task: "work", args: { ms: 5 } } : padded(i))),
+        Array.from({ length: 1_000 }, (_, i) => (i < 400 ? { task: "work", args: { ms: 5 } } : padded(i))),
       );
       const stream = lab.producer.stream({ total: 5_000, perSecond: 1_000, make: padded, retry: false });
       await lab
-        .until("enqueues to be refused", () => lab.producer.refused.size >= 1_200 + 50, 30_000)
+        .until("enqueues to be refused", () => lab.producer.refused.size >= 1_000 + 50, 30_000)
         .catch(() => {});
       stream.stop();
       await stream.done;
@@ -145,7 +145,7 @@ export const maxmemory: Scenario = {
               .join("; "),
           ),
           check(
-            "an enqueueMany of 1,200 jobs (500 small, then 700 of 1 KiB) stored all or none of them",
+            "an enqueueMany of 1,000 jobs (400 small, then 600 of 1 KiB) stored all or none of them",
             batchStored === 0 || batchStored === batch.ids.length,
             `${batchStored} of ${batch.ids.length} stored; call ${batch.error ? "rejected" : "resolved"}`,
           ),
@@ -153,7 +153,7 @@ export const maxmemory: Scenario = {
         ],
         notes: [
           `${refusedIds.length} enqueue(s) refused with OOM and enqueued again after maxmemory was raised; e.g. "${sample?.message ?? "—"}"`,
-          `the 1,200-job enqueueMany: ${batchStored} stored, call ${batch.error ? "rejected" : "resolved"}`,
+          `the 1,000-job enqueueMany: ${batchStored} stored, call ${batch.error ? "rejected" : "resolved"}`,
         ],
       };
     }),

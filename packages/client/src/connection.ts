@@ -1,5 +1,6 @@
-import { TqError } from "@tq/job-schema";
+import { checkTimerMs, TqError } from "@tq/job-schema";
 import { createClient, type RedisClientOptions } from "redis";
+import { redactUrl } from "./redact-url.js";
 
 /**
  * The shape tq needs of a node-redis client (`createClient()`) or cluster (`createCluster()`) that the user
@@ -69,32 +70,82 @@ function isCluster(client: RedisClientLike): boolean {
 }
 
 function describe(option: ConnectionOption | undefined): string {
-  if (option === undefined) return defaultRedisUrl();
-  if (typeof option === "string") return option.replace(/\/\/([^@/]*)@/, "//***@");
+  if (option === undefined) return redactUrl(defaultRedisUrl());
+  if (typeof option === "string") return redactUrl(option);
   if (isClientLike(option)) return "the given client";
-  return typeof option.url === "string" ? option.url.replace(/\/\/([^@/]*)@/, "//***@") : "the given options";
+  return typeof option.url === "string" ? redactUrl(option.url) : "the given options";
 }
 
-/** Wraps a driver error in a {@link TqError}: `REDIS` for a refused command, `CONNECTION` for everything else. */
+/**
+ * Checks that a Redis URL parses before node-redis sees it: node-redis would throw a bare `TypeError` whose `input`
+ * holds the whole URL, password included. Throws `VALIDATION` without the URL and without that error as `cause`.
+ */
+function checkUrl(url: string | undefined, where: string): void {
+  if (url === undefined) return;
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new TqError(
+      "VALIDATION",
+      `${where} is not a valid URL (not shown: it may hold a password); ` +
+        "expected redis://[[user]:password@]host[:port][/db] or rediss://… (percent-encode @ : / in the password)",
+    );
+  }
+  if (protocol !== "redis:" && protocol !== "rediss:") {
+    throw new TqError(
+      "VALIDATION",
+      `${where} must start with redis:// or rediss:// (the URL given is not shown: it may hold a password)`,
+    );
+  }
+}
+
+function isReplyError(error: unknown): error is Error {
+  return (
+    error instanceof Error &&
+    (error.constructor.name === "ErrorReply" || error.constructor.name === "SimpleError")
+  );
+}
+
+/**
+ * Wraps a driver error in a {@link TqError}: `NOPERM` for a command the connection's ACL user may not run, `REDIS`
+ * for another refused command, `CONNECTION` for everything else. `context` names what was being done and to what
+ * (the queue, the job id), already quoted.
+ */
 export function toTqError(error: unknown, context: string): TqError {
   if (error instanceof TqError) return error;
   const message =
     error instanceof Error ? error.message || error.constructor.name || "connection error" : String(error);
-  const replyError =
-    error instanceof Error &&
-    (error.constructor.name === "ErrorReply" || error.constructor.name === "SimpleError");
-  if (replyError) {
+  if (isReplyError(error)) {
+    if (message.startsWith("NOPERM")) {
+      return new TqError(
+        "NOPERM",
+        `${context}: Redis refused the command under its ACL: ${message}; grant the connection's user this ` +
+          "command and the queue's keys (see docs/security.md)",
+        { cause: error },
+      );
+    }
     const hint = message.startsWith("OOM") ? " (Redis is at maxmemory: free memory or raise maxmemory)" : "";
     return new TqError("REDIS", `${context}: Redis refused the command: ${message}${hint}`, { cause: error });
   }
   return new TqError("CONNECTION", `${context}: ${message}`, { cause: error });
 }
 
+/**
+ * Whether sending the same command again may succeed: the connection dropped or timed out (the command may or may not
+ * have run), or Redis is still loading its data after a restart (`LOADING`). Anything Redis itself refused is final.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof TqError) return error.code === "CONNECTION";
+  if (isReplyError(error)) return error.message.startsWith("LOADING");
+  return error instanceof Error;
+}
+
 /** Options for {@link RedisConnection.open}. */
 export interface OpenOptions {
   /** Called with errors of the connections tq owns (reconnect attempts, socket errors). */
   onError?: (error: Error) => void;
-  /** The longest wait for the first connection, in milliseconds. @defaultValue 10_000 */
+  /** The longest wait for the first connection, in milliseconds (at most 2³¹−1). @defaultValue 10_000 */
   connectTimeoutMs?: number;
 }
 
@@ -143,7 +194,20 @@ export class RedisConnection {
         : typeof option === "string"
           ? { url: option }
           : option;
-    const client = createClient(clientOptions) as unknown as RedisClientLike;
+    checkUrl(
+      clientOptions.url,
+      option === undefined ? "REDIS_URL" : typeof option === "string" ? "connection" : "connection.url",
+    );
+    let client: RedisClientLike;
+    try {
+      client = createClient(clientOptions) as unknown as RedisClientLike;
+    } catch (error) {
+      // node-redis's own URL errors carry the URL: keep only the message
+      throw new TqError(
+        "VALIDATION",
+        `invalid connection options for ${describe(option)}: ${(error as Error)?.message ?? String(error)}`,
+      );
+    }
     return RedisConnection.#connectOwned(client, options, describe(option));
   }
 
@@ -157,7 +221,9 @@ export class RedisConnection {
       lastError = error;
       options.onError?.(error);
     });
-    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    const timeoutMs = checkTimerMs(options.connectTimeoutMs ?? 10_000, "connectTimeoutMs", {
+      min: 1,
+    }) as number;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -189,10 +255,19 @@ export class RedisConnection {
     return this.#client;
   }
 
-  /** Sends one raw command; `firstKey` routes it on a cluster. */
-  send<T>(args: readonly string[], firstKey?: string): Promise<T> {
+  /**
+   * Sends one raw command; `firstKey` routes it on a cluster. `offlineTimeoutMs` shortens how long a command sent
+   * while the connection is down waits for it to come back (at most the default 5 s), for callers with a deadline.
+   */
+  send<T>(args: readonly string[], firstKey?: string, offlineTimeoutMs?: number): Promise<T> {
     if (!this.#owned) return this.#send(args, firstKey, undefined) as Promise<T>;
-    if (this.#client.isReady === false) return this.#send(args, firstKey, OFFLINE) as Promise<T>;
+    if (this.#client.isReady === false) {
+      const options =
+        offlineTimeoutMs !== undefined && offlineTimeoutMs < OFFLINE.timeout
+          ? { timeout: Math.max(1, offlineTimeoutMs) }
+          : OFFLINE;
+      return this.#send(args, firstKey, options) as Promise<T>;
+    }
     const reply = this.#send(args, firstKey, READY) as Promise<T>;
     return new Promise<T>((resolve, reject) => {
       const entry: PendingCommand = { reject };
@@ -236,13 +311,28 @@ export class RedisConnection {
     );
   }
 
-  /** Closes the connection if tq created it, waiting for replies in flight. */
+  /**
+   * Closes the connection if tq created it, waiting for replies in flight (at most {@link LOST_REPLY_MS}). A
+   * connection that is down is dropped at once: node-redis would wait for replies that cannot come, for ever.
+   */
   async close(): Promise<void> {
     if (!this.#owned) return;
+    if (this.#client.isReady === false) {
+      this.#client.destroy();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#client.close();
+      await Promise.race([
+        this.#client.close(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no reply")), LOST_REPLY_MS);
+        }),
+      ]);
     } catch {
       this.#client.destroy();
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -6,6 +6,7 @@ export {
   JOB_SCHEMA_VERSION,
   TqError,
 } from "@tq/job-schema";
+export { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
 export type { ConnectionOption, RedisClientLike } from "./connection.js";
 export { defaultRedisUrl } from "./connection.js";
 export type { JobError, JobInfo, JobStatus } from "./job-info.js";

@@ -1,13 +1,14 @@
 // Building blocks shared by @tq/worker and @tq/scheduler. Not a public API: it may change in any release.
 
 export type { ConnectionOption, OpenOptions } from "./connection.js";
-export { RedisConnection, toTqError } from "./connection.js";
+export { isTransient, RedisConnection, toTqError } from "./connection.js";
 export { JOB_FIELDS, parseJobInfo } from "./job-info.js";
 export * as scripts from "./lua/scripts.generated.js";
 export type { LuaScript } from "./lua-script.js";
 export { runScript } from "./lua-script.js";
 export type { PreparedJob } from "./prepare-job.js";
 export { ENQUEUE_ARGS_PER_JOB, prepareJob, taskName, validateArgs } from "./prepare-job.js";
+export { redactUrl } from "./redact-url.js";
 export { retentionFields } from "./retention.js";
 export {
   cancelKeys,

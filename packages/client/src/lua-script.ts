@@ -15,22 +15,24 @@ function isNoScript(error: unknown): boolean {
 
 /**
  * Runs a script by its SHA1 and falls back to sending its source when Redis does not have it cached (after a
- * restart, a failover or `SCRIPT FLUSH`); EVAL also caches it again for the next call.
+ * restart, a failover or `SCRIPT FLUSH`); EVAL also caches it again for the next call. `offlineTimeoutMs` is passed
+ * on to {@link RedisConnection.send}.
  */
 export async function runScript<T>(
   connection: RedisConnection,
   script: LuaScript,
   keys: readonly string[],
   args: readonly string[],
+  offlineTimeoutMs?: number,
 ): Promise<T> {
   if (keys.length !== script.keys) {
     throw new Error(`script ${script.name} takes ${script.keys} keys, got ${keys.length}`);
   }
   const tail = [String(keys.length), ...keys, ...args];
   try {
-    return await connection.send<T>(["EVALSHA", script.sha1, ...tail], keys[0]);
+    return await connection.send<T>(["EVALSHA", script.sha1, ...tail], keys[0], offlineTimeoutMs);
   } catch (error) {
     if (!isNoScript(error)) throw error;
-    return await connection.send<T>(["EVAL", script.source, ...tail], keys[0]);
+    return await connection.send<T>(["EVAL", script.source, ...tail], keys[0], offlineTimeoutMs);
   }
 }

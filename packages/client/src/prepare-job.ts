@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import {
   encodeJobRecord,
   isTask,
+  isValidTaskName,
   JOB_SCHEMA_VERSION,
   type JobOptions,
+  quote,
   resolveJobOptions,
   storedJobOptions,
   type Task,
@@ -22,13 +24,18 @@ export interface PreparedJob {
 /** How many ARGV entries one job takes in the enqueue script. */
 export const ENQUEUE_ARGS_PER_JOB = 10;
 
-/** The task name of a name or a contract. Throws `VALIDATION` for anything else. */
+/**
+ * The task name of a name or a contract: 1–200 characters without control characters (a newline in a name would
+ * forge log lines). Throws `VALIDATION` for anything else.
+ */
 export function taskName(task: string | Task): string {
   const name = typeof task === "string" ? task : task?.name;
-  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
+  if (!isValidTaskName(name)) {
     throw new TqError(
       "VALIDATION",
-      "task must be a non-empty name (at most 200 characters) or a defineTask() contract",
+      `task must be a name of 1-200 characters without control characters, or a defineTask() contract; got ${
+        typeof name === "string" ? quote(name) : typeof task
+      }`,
     );
   }
   return name;

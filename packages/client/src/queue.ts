@@ -1,4 +1,5 @@
 import {
+  checkTimerMs,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_PREFIX,
   isValidJobId,
@@ -8,13 +9,16 @@ import {
   type QueueKeys,
   queueKeys,
   queuesKey,
+  quote,
   type Task,
   type TaskArgsInput,
   type TaskResult,
   TqError,
 } from "@tq/job-schema";
-import { type ConnectionOption, RedisConnection, toTqError } from "./connection.js";
+import { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
+import { type ConnectionOption, isTransient, RedisConnection, toTqError } from "./connection.js";
 import { JOB_FIELDS, type JobError, type JobInfo, type JobStatus, parseJobInfo } from "./job-info.js";
+import { JobWatches } from "./job-watches.js";
 import * as scripts from "./lua/scripts.generated.js";
 import { runScript } from "./lua-script.js";
 import { type PreparedJob, prepareJob, validateArgs } from "./prepare-job.js";
@@ -32,6 +36,27 @@ export interface QueueOptions {
   maxPayloadBytes?: number;
   /** How many finished jobs to keep. Written to Redis for the whole queue when given. @defaultValue newest 1,000 completed, 10,000 failed */
   retention?: RetentionOptions;
+  /**
+   * How long, in milliseconds, `enqueue` and `enqueueMany` keep re-sending a call that failed on a connection error
+   * (the connection dropped, Redis restarted or is still loading its data) before they reject with `CONNECTION`.
+   * Re-sending is safe: every job id is minted before the first send, and the enqueue script stores an id only
+   * once, so a call whose reply was lost is not stored twice, and it still reports `created: true`. The first re-send
+   * goes out at once, later ones after a short pause (up to 1 s); a re-send made while the connection is down waits
+   * for it no longer than the time left. The time counts from the first failure, which comes at most 5 s after the
+   * connection dropped. `0` rejects on the first connection error (the outcome is then unknown: enqueue again with the
+   * same `jobId`). Failing to open the first connection is not retried: it has its own 10 s wait.
+   * @defaultValue 15_000
+   */
+  retryConnectionMs?: number;
+  /**
+   * The most jobs waiting to run (pending + scheduled, which includes retries waiting for their backoff) the queue
+   * may hold for this producer to add more. An `enqueue` that would go over it is refused with `QUEUE_FULL`, an
+   * `enqueueMany` as a whole (none of its jobs is stored); a job whose `jobId` exists already is never refused.
+   * Checked inside the enqueue script, so producers racing for the last places cannot overshoot it. It is this
+   * producer's setting, not stored in Redis: each `Queue` applies its own, and jobs fired by a `Scheduler` are not
+   * counted against it. A positive integer. @defaultValue no limit
+   */
+  maxPending?: number;
 }
 
 /** What `enqueue` returns. */
@@ -77,10 +102,31 @@ export interface ListOptions {
 interface Batch {
   jobs: PreparedJob[];
   settle: Array<{ resolve: (created: boolean) => void; reject: (error: unknown) => void }>;
+  /** Characters of args in the batch, to close it at {@link ENQUEUE_MANY_MAX_BYTES}. */
+  chars: number;
 }
 
-/** Jobs per enqueue script call. */
+/** Single enqueues per shared script call. */
 const ENQUEUE_CHUNK = 500;
+
+/** The enqueue script's answer for one job. */
+const CREATED = 1;
+const REFUSED_FULL = -1;
+
+/** The states tq writes: a state read back from Redis is shown as is only when it is one of them. */
+const JOB_STATES: ReadonlySet<string> = new Set(["scheduled", "pending", "active", "completed", "failed"]);
+
+/** The longest pause between two re-sends of an enqueue, in milliseconds. */
+const MAX_RESEND_PAUSE_MS = 1_000;
+
+const DEFAULT_RETRY_CONNECTION_MS = 15_000;
+
+/** UTF-8 bytes of a prepared job's variable parts (args, options, task, id). */
+function jobBytes(job: PreparedJob): number {
+  let bytes = 0;
+  for (const part of job.argv) bytes += Buffer.byteLength(part);
+  return bytes;
+}
 
 /**
  * A named queue: what a producer uses to enqueue jobs and to inspect and manage them.
@@ -102,8 +148,12 @@ export class Queue {
   readonly keys: QueueKeys;
   readonly #options: QueueOptions;
   readonly #maxPayloadBytes: number;
+  readonly #retryConnectionMs: number;
+  readonly #maxPending: number | undefined;
+  readonly #enqueueKeys: string[];
   #connection: Promise<RedisConnection> | undefined;
   #waiter: ResultWaiter | undefined;
+  #watches: JobWatches | undefined;
   #batch: Batch | undefined;
   #closed = false;
   readonly #closeHandlers = new Set<() => void>();
@@ -112,7 +162,7 @@ export class Queue {
     if (!isValidQueueName(name)) {
       throw new TqError(
         "VALIDATION",
-        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${JSON.stringify(name)})`,
+        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${quote(name)})`,
       );
     }
     const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -123,16 +173,26 @@ export class Queue {
       );
     }
     if (options.retention) retentionFields(options.retention);
+    const maxPending = options.maxPending;
+    if (maxPending !== undefined && (!Number.isSafeInteger(maxPending) || maxPending < 1)) {
+      throw new TqError("VALIDATION", `maxPending must be a positive integer, got ${String(maxPending)}`);
+    }
+    this.#retryConnectionMs = checkTimerMs(
+      options.retryConnectionMs ?? DEFAULT_RETRY_CONNECTION_MS,
+      "retryConnectionMs",
+    ) as number;
     this.name = name;
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.keys = queueKeys(name, this.prefix);
     this.#options = options;
     this.#maxPayloadBytes = maxPayloadBytes;
+    this.#maxPending = maxPending;
+    this.#enqueueKeys = enqueueKeys(this.keys);
   }
 
   /** The queue's connection, opened on first use (and opened again after a failed attempt). */
   async connection(): Promise<RedisConnection> {
-    if (this.#closed) throw new TqError("CLOSED", `queue "${this.name}" is closed; create a new Queue`);
+    if (this.#closed) throw new TqError("CLOSED", `queue ${quote(this.name)} is closed; create a new Queue`);
     if (!this.#connection) {
       const opening = this.#open();
       this.#connection = opening;
@@ -160,7 +220,7 @@ export class Queue {
       await Promise.all(setup);
     } catch (error) {
       await connection.close();
-      throw toTqError(error, `queue "${this.name}": cannot register the queue`);
+      throw toTqError(error, `queue ${quote(this.name)}: cannot register the queue`);
     }
     return connection;
   }
@@ -173,7 +233,7 @@ export class Queue {
     return validateArgs(
       task,
       args,
-      `task "${typeof task === "string" ? task : task?.name}" in queue "${this.name}"`,
+      `task ${quote(typeof task === "string" ? task : task?.name)} in queue ${quote(this.name)}`,
     );
   }
 
@@ -181,8 +241,10 @@ export class Queue {
    * Enqueues one job. With a {@link Task} contract the args are typed and validated here, before anything reaches
    * Redis. Resolves once the job is stored: from then on it reaches `completed` or `failed`.
    *
-   * Throws `VALIDATION` (bad args or options), `PAYLOAD_TOO_LARGE`, `CONNECTION`, `REDIS` or `CLOSED`.
-   * A call that fails with `CONNECTION` may or may not have stored the job: retry it with the same `jobId` to be sure.
+   * Throws `VALIDATION` (bad args or options), `PAYLOAD_TOO_LARGE`, `QUEUE_FULL` (see `maxPending`), `CONNECTION`,
+   * `REDIS`, `NOPERM` or `CLOSED`. A connection error is ridden through by re-sending for up to `retryConnectionMs`;
+   * a call that still fails with `CONNECTION` may or may not have stored the job: enqueue it again with the same
+   * `jobId` to be sure.
    */
   async enqueue<T extends Task>(task: T, args: TaskArgsInput<T>, opts?: JobOptions): Promise<EnqueuedJob>;
   async enqueue(task: string, args?: unknown, opts?: JobOptions): Promise<EnqueuedJob>;
@@ -196,70 +258,182 @@ export class Queue {
   /**
    * Enqueues many jobs in one round trip. Every job is checked first: if one is invalid, none is stored. All or
    * nothing in Redis too: the batch is stored by one script call, so when Redis refuses it (`REDIS`, e.g. at
-   * maxmemory) no job of it exists. Returns one {@link EnqueuedJob} per item, in order.
+   * maxmemory, or `QUEUE_FULL` under `maxPending`) no job of it exists. Returns one {@link EnqueuedJob} per item, in
+   * order. A connection error is ridden through by re-sending the whole batch (see `retryConnectionMs`), which
+   * stores each job once.
+   *
+   * One call takes at most {@link ENQUEUE_MANY_MAX_JOBS} (1,000) jobs and {@link ENQUEUE_MANY_MAX_BYTES} (16 MiB)
+   * of encoded jobs, because Redis serves nobody else while the script runs: a larger call is refused with
+   * `VALIDATION` (the count before any item is read, the size as soon as it is crossed). Split larger lists into
+   * several calls; each is atomic on its own.
    */
   async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedJob[]> {
     if (!Array.isArray(items))
       throw new TqError("VALIDATION", "enqueueMany takes an array of { task, args, opts }");
+    if (items.length > ENQUEUE_MANY_MAX_JOBS) {
+      throw new TqError(
+        "VALIDATION",
+        `enqueueMany takes at most ${ENQUEUE_MANY_MAX_JOBS} jobs per call (ENQUEUE_MANY_MAX_JOBS), got ${items.length}; ` +
+          "one call is stored atomically by one Redis script, which blocks Redis while it runs: split the list into " +
+          `calls of at most ${ENQUEUE_MANY_MAX_JOBS} (each is all or nothing on its own); nothing was enqueued`,
+      );
+    }
     const prepared: PreparedJob[] = [];
+    let bytes = 0;
     for (const [index, item] of items.entries()) {
+      let job: PreparedJob;
       try {
         await this.#validateArgs(item.task, item.args);
-        prepared.push(this.#prepare(item.task, item.args, item.opts));
+        job = this.#prepare(item.task, item.args, item.opts);
       } catch (error) {
         if (error instanceof TqError) {
           throw new TqError(error.code, `enqueueMany item ${index}: ${error.message}`, { cause: error });
         }
         throw error;
       }
+      bytes += jobBytes(job);
+      if (bytes > ENQUEUE_MANY_MAX_BYTES && index > 0) {
+        throw new TqError(
+          "VALIDATION",
+          `enqueueMany item ${index}: the batch is over ${ENQUEUE_MANY_MAX_BYTES} bytes of encoded jobs ` +
+            "(ENQUEUE_MANY_MAX_BYTES); one call is stored atomically by one Redis script, which blocks Redis while " +
+            "it runs: split the list into smaller calls; nothing was enqueued",
+        );
+      }
+      prepared.push(job);
     }
-    const connection = await this.connection();
-    // One script call for the whole batch: a refusal (e.g. maxmemory) then stores none of it, never a first part.
-    const created = prepared.length === 0 ? [] : await this.#runEnqueue(connection, prepared);
+    if (prepared.length === 0) return [];
+    const created = await this.#runEnqueue(prepared, true);
+    if (created.includes(REFUSED_FULL)) {
+      throw new TqError(
+        "QUEUE_FULL",
+        `queue ${quote(this.name)} has no room for the new jobs of this enqueueMany under maxPending ` +
+          `(${this.#maxPending} jobs waiting to run, pending + scheduled); none of the ${prepared.length} was ` +
+          "enqueued: enqueue them later, when workers have caught up, or raise maxPending",
+      );
+    }
     return prepared.map((job, i) => ({
       id: job.id,
       queue: this.name,
       task: job.task,
-      created: created[i] ?? false,
+      created: created[i] === CREATED,
     }));
   }
 
-  async #runEnqueue(connection: RedisConnection, jobs: readonly PreparedJob[]): Promise<boolean[]> {
+  /** The enqueue script's ARGV; `atomic` refuses the whole batch under maxPending, `resend` marks a re-send. */
+  #enqueueArgs(jobs: readonly PreparedJob[], atomic: boolean, resend: boolean): string[] {
     const args = [this.keys.base, String(jobs.length)];
     for (const job of jobs) args.push(...job.argv);
-    try {
-      const reply = await runScript<number[]>(connection, scripts.enqueue, enqueueKeys(this.keys), args);
-      return reply.map((n) => Number(n) === 1);
-    } catch (error) {
-      throw toTqError(error, `queue "${this.name}": enqueue failed`);
+    if (this.#maxPending !== undefined || resend) {
+      args.push(String(this.#maxPending ?? 0), atomic ? "all" : "each", resend ? "1" : "0");
     }
+    return args;
+  }
+
+  /**
+   * Runs the enqueue script: one answer per job, {@link CREATED}, 0 (the id existed) or {@link REFUSED_FULL}.
+   * On a connection error the same call is re-sent (see {@link QueueOptions.retryConnectionMs}); the success path
+   * does no more than one send.
+   */
+  async #runEnqueue(jobs: readonly PreparedJob[], atomic: boolean): Promise<number[]> {
+    const connection = await this.connection();
+    try {
+      const reply = await runScript<number[]>(
+        connection,
+        scripts.enqueue,
+        this.#enqueueKeys,
+        this.#enqueueArgs(jobs, atomic, false),
+      );
+      return reply.map(Number);
+    } catch (error) {
+      if (this.#retryConnectionMs > 0 && isTransient(error)) return this.#resend(jobs, atomic, error);
+      throw toTqError(error, `queue ${quote(this.name)}: enqueue failed`);
+    }
+  }
+
+  /** Re-sends an enqueue whose first send failed on a connection error, until it gets an answer or time runs out. */
+  async #resend(jobs: readonly PreparedJob[], atomic: boolean, first: unknown): Promise<number[]> {
+    const deadline = Date.now() + this.#retryConnectionMs;
+    let last = first;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        // the first re-send goes at once (a killed connection is back within milliseconds), later ones back off
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(left, MAX_RESEND_PAUSE_MS, 25 * 2 ** attempt)),
+        );
+      }
+      let connection: RedisConnection | undefined;
+      try {
+        connection = await this.connection();
+        const reply = await runScript<number[]>(
+          connection,
+          scripts.enqueue,
+          this.#enqueueKeys,
+          this.#enqueueArgs(jobs, atomic, true),
+          deadline - Date.now(),
+        );
+        return reply.map(Number);
+      } catch (error) {
+        // a client the user passed in and then closed does not come back: re-sending to it is pointless
+        const closedByUser = connection !== undefined && !connection.owned && !connection.client.isOpen;
+        if (closedByUser || !isTransient(error)) {
+          throw toTqError(error, `queue ${quote(this.name)}: enqueue failed`);
+        }
+        last = error;
+      }
+    }
+    const detail = last instanceof Error ? last.message || last.constructor.name : String(last);
+    throw new TqError(
+      "CONNECTION",
+      `queue ${quote(this.name)}: enqueue failed: no answer from Redis after re-sending for ` +
+        `${this.#retryConnectionMs} ms (retryConnectionMs): ${detail}; the job(s) may or may not be stored: ` +
+        "enqueue again with the same jobId to be sure",
+      { cause: last },
+    );
   }
 
   /** Single enqueues made in the same tick share one script call (one round trip, one script run). */
   #submit(job: PreparedJob): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       if (!this.#batch) {
-        const batch: Batch = { jobs: [], settle: [] };
+        const batch: Batch = { jobs: [], settle: [], chars: 0 };
         this.#batch = batch;
         queueMicrotask(() => {
           if (this.#batch === batch) this.#batch = undefined;
           void this.#flush(batch);
         });
       }
-      this.#batch.jobs.push(job);
-      this.#batch.settle.push({ resolve, reject });
-      if (this.#batch.jobs.length >= ENQUEUE_CHUNK) this.#batch = undefined;
+      const batch = this.#batch;
+      batch.jobs.push(job);
+      batch.settle.push({ resolve, reject });
+      batch.chars += job.argv[3]?.length ?? 0;
+      if (batch.jobs.length >= ENQUEUE_CHUNK || batch.chars >= ENQUEUE_MANY_MAX_BYTES)
+        this.#batch = undefined;
     });
   }
 
   async #flush(batch: Batch): Promise<void> {
     try {
-      const connection = await this.connection();
-      const created = await this.#runEnqueue(connection, batch.jobs);
-      for (const [i, s] of batch.settle.entries()) s.resolve(created[i] ?? false);
+      const created = await this.#runEnqueue(batch.jobs, false);
+      for (const [i, s] of batch.settle.entries()) {
+        const outcome = created[i];
+        if (outcome === REFUSED_FULL) s.reject(this.#queueFull(batch.jobs[i] as PreparedJob));
+        else s.resolve(outcome === CREATED);
+      }
     } catch (error) {
       for (const s of batch.settle) s.reject(error);
     }
+  }
+
+  #queueFull(job: PreparedJob): TqError {
+    return new TqError(
+      "QUEUE_FULL",
+      `queue ${quote(this.name)} holds maxPending (${this.#maxPending}) jobs waiting to run (pending + scheduled); ` +
+        `job ${quote(job.id)} (task ${quote(job.task)}) was not enqueued: enqueue it later, when workers have ` +
+        "caught up, or raise maxPending",
+    );
   }
 
   async #call<T>(what: string, fn: (connection: RedisConnection) => Promise<T>): Promise<T> {
@@ -267,14 +441,14 @@ export class Queue {
     try {
       return await fn(connection);
     } catch (error) {
-      throw toTqError(error, `queue "${this.name}": ${what}`);
+      throw toTqError(error, `queue ${quote(this.name)}: ${what}`);
     }
   }
 
   /** The job's current state, args, result and errors; null when no such job exists (or retention removed it). */
   async getJob(id: string): Promise<JobInfo | null> {
     if (!isValidJobId(id)) return null;
-    return this.#call(`getJob(${id})`, async (c) => {
+    return this.#call(`getJob(${quote(id)})`, async (c) => {
       const values = await c.send<Array<string | null>>(
         ["HMGET", this.keys.job(id), ...JOB_FIELDS],
         this.keys.base,
@@ -301,81 +475,81 @@ export class Queue {
 
   /**
    * Waits for the job to finish and returns its handler's return value. No polling: it follows the queue's event
-   * stream on one shared connection.
+   * stream on one shared connection, and reads the job once per job id (however many callers wait for it), its state
+   * first and the whole record only once it has finished.
    *
    * Rejects with `JOB_FAILED` (its `cause` is the recorded error) when the job ends failed, `TIMEOUT` when it has
-   * not finished within `timeoutMs`, and `NOT_FOUND` when no such job exists.
+   * not finished within `timeoutMs`, `NOT_FOUND` when no such job exists, and `VALIDATION` for a bad `timeoutMs`.
    */
   async waitForResult<T extends Task>(id: string, options?: WaitOptions): Promise<TaskResult<T>>;
   async waitForResult(id: string, options?: WaitOptions): Promise<unknown>;
   async waitForResult(id: string, options: WaitOptions = {}): Promise<unknown> {
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timeoutMs = checkTimerMs(options.timeoutMs ?? 30_000, "waitForResult timeoutMs", {
+      allowInfinity: true,
+    });
+    if (this.#closed) throw new TqError("CLOSED", `queue ${quote(this.name)} is closed; create a new Queue`);
+    if (!isValidJobId(id)) throw this.#notFound(id);
     this.#waiter ??= new ResultWaiter(this.keys, async () => (await this.connection()).duplicate());
-    const waiter = this.#waiter;
+    this.#watches ??= new JobWatches(this.#waiter, {
+      state: (jobId) =>
+        this.#call(`waitForResult(${quote(jobId)})`, (c) =>
+          c.send<string | null>(["HGET", this.keys.job(jobId), "state"], this.keys.base),
+        ),
+      record: (jobId) => this.getJob(jobId),
+    });
+    const watches = this.#watches;
     return new Promise<unknown>((resolve, reject) => {
       let done = false;
-      let unsubscribe: () => void = () => {};
+      let timer: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        unsubscribe();
+        stop();
         this.#closeHandlers.delete(onClose);
         fn();
       };
-      const check = async () => {
-        let info: JobInfo | null;
-        try {
-          info = await this.getJob(id);
-        } catch (error) {
-          finish(() => reject(error));
-          return;
-        }
-        if (!info) {
-          finish(() =>
-            reject(
-              new TqError(
-                "NOT_FOUND",
-                `queue "${this.name}" has no job "${id}" (never enqueued, or removed by retention)`,
-              ),
-            ),
-          );
-        } else if (info.status === "completed") {
-          finish(() => resolve(info.result));
-        } else if (info.status === "failed") {
-          finish(() => reject(jobFailed(this.name, info)));
-        }
-      };
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(
-              new TqError(
-                "TIMEOUT",
-                `job "${id}" in queue "${this.name}" did not finish within ${timeoutMs} ms`,
-              ),
-            ),
-          ),
-        timeoutMs,
+      const stop = watches.watch(id, (outcome) =>
+        finish(() => {
+          if ("error" in outcome) {
+            reject(toTqError(outcome.error, `queue ${quote(this.name)}: waitForResult(${quote(id)})`));
+            return;
+          }
+          const info = outcome.info;
+          if (!info) reject(this.#notFound(id));
+          else if (info.status === "completed") resolve(info.result);
+          else reject(jobFailed(this.name, info));
+        }),
       );
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(
+                new TqError(
+                  "TIMEOUT",
+                  `job ${quote(id)} in queue ${quote(this.name)} did not finish within ${timeoutMs} ms`,
+                ),
+              ),
+            ),
+          timeoutMs,
+        );
+      }
       const onClose = () =>
         finish(() =>
-          reject(new TqError("CLOSED", `queue "${this.name}" was closed while waiting for job "${id}"`)),
+          reject(
+            new TqError("CLOSED", `queue ${quote(this.name)} was closed while waiting for job ${quote(id)}`),
+          ),
         );
       this.#closeHandlers.add(onClose);
-      waiter
-        .subscribe(id, (event) => {
-          if (event !== "progress" && event !== "retrying") void check();
-        })
-        .then((off) => {
-          unsubscribe = off;
-          if (done) off();
-          else void check();
-        })
-        .catch((error) =>
-          finish(() => reject(toTqError(error, `queue "${this.name}": waitForResult(${id})`))),
-        );
     });
+  }
+
+  #notFound(id: string): TqError {
+    return new TqError(
+      "NOT_FOUND",
+      `queue ${quote(this.name)} has no job ${quote(id)} (never enqueued, or removed by retention)`,
+    );
   }
 
   /** How many jobs are in each state. */
@@ -447,7 +621,7 @@ export class Queue {
           return out;
         }
         default:
-          throw new TqError("VALIDATION", `list: unknown status ${JSON.stringify(status)}`);
+          throw new TqError("VALIDATION", `list: unknown status ${quote(status)}`);
       }
     });
     return this.#getJobs(ids);
@@ -456,7 +630,7 @@ export class Queue {
   /** Puts a failed job back to pending (a replay from the dead letter). False when the job is not failed. */
   async retry(id: string): Promise<boolean> {
     if (!isValidJobId(id)) return false;
-    const moved = await this.#call(`retry(${id})`, (c) =>
+    const moved = await this.#call(`retry(${quote(id)})`, (c) =>
       runScript<number>(c, scripts.retry, retryKeys(this.keys), [this.keys.base, "ids", "0", id]),
     );
     return Number(moved) === 1;
@@ -482,13 +656,14 @@ export class Queue {
    */
   async cancel(id: string): Promise<boolean> {
     if (!isValidJobId(id)) return false;
-    const reply = await this.#call(`cancel(${id})`, (c) =>
+    const reply = await this.#call(`cancel(${quote(id)})`, (c) =>
       runScript<number | string>(c, scripts.cancel, cancelKeys(this.keys), [this.keys.base, id]),
     );
     if (typeof reply === "string") {
       throw new TqError(
         "INVALID_STATE",
-        `job "${id}" in queue "${this.name}" is ${reply}; only scheduled or pending jobs can be cancelled`,
+        `job ${quote(id)} in queue ${quote(this.name)} is ${JOB_STATES.has(reply) ? reply : quote(reply)}; ` +
+          "only scheduled or pending jobs can be cancelled",
       );
     }
     return Number(reply) === 1;
@@ -534,7 +709,7 @@ function jobFailed(queue: string, info: JobInfo): TqError {
   const error: JobError | undefined = info.error;
   return new TqError(
     "JOB_FAILED",
-    `job "${info.id}" (task "${info.task}") in queue "${queue}" failed after ${info.attempts} run(s): ${error?.message ?? "no error recorded"}`,
+    `job ${quote(info.id)} (task ${quote(info.task)}) in queue ${quote(queue)} failed after ${info.attempts} run(s): ${error?.message ?? "no error recorded"}`,
     { cause: error },
   );
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { inspect } from "node:util";
 import { freePort, uniquePrefix, uniqueQueue } from "@tq/testing";
 import { createClient } from "redis";
 import { describe, expect, inject, test } from "vitest";
 import { isTqError, Queue, type TqError } from "../src/index.js";
+import { RedisConnection } from "../src/internal.js";
 import { Cleanup, claimAndFinish, errorJson, rawClient, scanKeys, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
@@ -70,6 +72,18 @@ describe("connection", () => {
     const error = await rejection(queue.enqueue("t", []));
     expect(error.code).toBe("CONNECTION");
     expect(error.message).toContain("connect()");
+  });
+
+  test("an existing client its owner closed: enqueue rejects with CONNECTION instead of re-sending", async () => {
+    const client = createClient({ url: connection });
+    client.on("error", () => {});
+    await client.connect();
+    const queue = cleanup.queue(new Queue(uniqueQueue("own"), { connection: client }));
+    await queue.enqueue("t", []);
+    await client.close();
+    // re-sending would go on for retryConnectionMs (15 s, beyond this test's timeout): the client never comes back
+    const error = await rejection(queue.enqueue("t", []));
+    expect(error.code).toBe("CONNECTION");
   });
 
   test("a port where nothing listens rejects with CONNECTION, not a hang", { timeout: 60_000 }, async () => {
@@ -143,5 +157,78 @@ describe("scripts", () => {
     await raw.sendCommand(["SCRIPT", "FLUSH"]);
     expect(await queue.cancel(c.id)).toBe(true);
     expect(await queue.counts()).toEqual({ scheduled: 0, pending: 0, active: 2, completed: 0, failed: 0 });
+  });
+});
+
+describe("credentials", () => {
+  test.each([
+    ["a bad port", "redis://alice:p@SECRET@127.0.0.1:notaport"],
+    ["an unclosed IPv6 host", "redis://alice:SECRET@[::1"],
+    ["no scheme", "alice:SECRET@127.0.0.1:6379"],
+  ])(
+    "a URL with %s is refused with VALIDATION that shows no part of it, not a raw TypeError",
+    async (_what, url) => {
+      const queue = cleanup.queue(new Queue(uniqueQueue("badurl"), { connection: url }));
+      const error = await rejection(queue.enqueue("t", []));
+      expect(error.code).toBe("VALIDATION");
+      expect(error.message).toContain("redis://");
+      expect(error.cause).toBeUndefined();
+      // nothing reachable from the error holds the password: not its message, cause, stack or own properties
+      expect(inspect(error, { depth: 10 })).not.toContain("SECRET");
+      expect(JSON.stringify(error)).not.toContain("SECRET");
+      const options = cleanup.queue(new Queue(uniqueQueue("badurl"), { connection: { url } }));
+      const fromOptions = await rejection(options.enqueue("t", []));
+      expect(fromOptions.code).toBe("VALIDATION");
+      expect(inspect(fromOptions, { depth: 10 })).not.toContain("SECRET");
+    },
+  );
+
+  test("a password with @ in it is redacted whole when the connection fails", async () => {
+    const dead = await freePort();
+    const error = await rejection(
+      RedisConnection.open(`redis://alice:p@SECRET@127.0.0.1:${dead}`, { connectTimeoutMs: 300 }),
+    );
+    expect(error.code).toBe("CONNECTION");
+    expect(error.message).toContain(`redis://alice:***@127.0.0.1:${dead}`);
+    expect(error.message).not.toContain("SECRET");
+    expect(error.message).not.toContain("p@");
+  });
+
+  test("a command refused under the ACL is a NOPERM TqError naming the queue", async () => {
+    const raw = await rawClient(connection, cleanup);
+    const prefix = uniquePrefix();
+    const allowed = uniqueQueue("mine");
+    const forbidden = uniqueQueue("theirs");
+    const user = `tq-${randomBytes(4).toString("hex")}`;
+    await raw.sendCommand([
+      "ACL",
+      "SETUSER",
+      user,
+      "on",
+      ">s3cret",
+      `~${prefix}:queues`,
+      `~${prefix}:{${allowed}}:*`,
+      "&*",
+      "+@all",
+    ]);
+    cleanup.add(() => raw.sendCommand(["ACL", "DELUSER", user]));
+    const url = `redis://${user}:s3cret@${hostname}:${port}`;
+    const mine = cleanup.queue(new Queue(allowed, { connection: url, prefix }));
+    expect((await mine.enqueue("t", [])).created).toBe(true);
+    const theirs = cleanup.queue(new Queue(forbidden, { connection: url, prefix }));
+    const error = await rejection(theirs.enqueue("t", []));
+    expect(error.code).toBe("NOPERM");
+    expect(error.message).toContain(`queue "${forbidden}"`);
+    expect(error.message).toContain("NOPERM");
+    expect(error.message).not.toContain("s3cret");
+    expect((await rejection(theirs.counts())).code).toBe("NOPERM");
+  });
+
+  test("connectTimeoutMs must be a timer duration", async () => {
+    for (const connectTimeoutMs of [0, 2 ** 31, Number.POSITIVE_INFINITY]) {
+      const error = await rejection(RedisConnection.open(connection, { connectTimeoutMs }));
+      expect(error.code).toBe("VALIDATION");
+      expect(error.message).toContain("connectTimeoutMs");
+    }
   });
 });

@@ -1,8 +1,15 @@
 import { uniquePrefix, uniqueQueue } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { z } from "zod";
-import { defineTask, isTqError, Queue, type TqError } from "../src/index.js";
-import { Cleanup, rawClient, redisNow, scanKeys } from "./helpers.js";
+import {
+  defineTask,
+  ENQUEUE_MANY_MAX_BYTES,
+  ENQUEUE_MANY_MAX_JOBS,
+  isTqError,
+  Queue,
+  type TqError,
+} from "../src/index.js";
+import { Cleanup, rawClient, redisNow, scanKeys, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
@@ -17,7 +24,7 @@ async function rejection(promise: Promise<unknown>): Promise<TqError> {
   throw new Error("expected a TqError, the promise resolved");
 }
 
-function newQueue(options: { prefix?: string; maxPayloadBytes?: number } = {}): Queue {
+function newQueue(options: { prefix?: string; maxPayloadBytes?: number; maxPending?: number } = {}): Queue {
   return cleanup.queue(new Queue(uniqueQueue("enq"), { connection, ...options }));
 }
 
@@ -228,11 +235,66 @@ describe("enqueueMany", () => {
     expect(again[0]).toMatchObject({ id: "later-1", created: false });
   });
 
-  test("stores more jobs than one script call takes", async () => {
+  test(`stores ${ENQUEUE_MANY_MAX_JOBS} jobs in one call`, async () => {
     const queue = newQueue();
-    const jobs = await queue.enqueueMany(Array.from({ length: 1_234 }, (_, i) => ({ task: "n", args: [i] })));
-    expect(jobs).toHaveLength(1_234);
-    expect(await queue.counts()).toMatchObject({ pending: 1_234 });
+    const jobs = await queue.enqueueMany(
+      Array.from({ length: ENQUEUE_MANY_MAX_JOBS }, (_, i) => ({ task: "n", args: [i] })),
+    );
+    expect(jobs).toHaveLength(1_000);
+    expect(await queue.counts()).toMatchObject({ pending: 1_000 });
+  });
+
+  test("a call over the job cap is refused with VALIDATION before any item is read", async () => {
+    const prefix = uniquePrefix();
+    const queue = newQueue({ prefix });
+    // A million items that count every read of them: the refusal must come before any is looked at (prepared,
+    // validated, encoded), so the producer's memory stays what the caller's array already takes.
+    let reads = 0;
+    const item = {
+      get task() {
+        reads++;
+        return "n";
+      },
+    };
+    const error = await rejection(queue.enqueueMany(new Array(1_000_000).fill(item)));
+    expect(error.code).toBe("VALIDATION");
+    expect(error.message).toContain("at most 1000 jobs per call");
+    expect(error.message).toContain("got 1000000");
+    expect(error.message).toContain("split the list");
+    expect(reads).toBe(0);
+    const over = await rejection(
+      queue.enqueueMany(Array.from({ length: ENQUEUE_MANY_MAX_JOBS + 1 }, () => ({ task: "n" }))),
+    );
+    expect(over.code).toBe("VALIDATION");
+    const raw = await rawClient(connection, cleanup);
+    expect(await scanKeys(raw, `${prefix}:{${queue.name}}:*`)).toEqual([]);
+  });
+
+  test("a call over the byte cap is refused with VALIDATION naming the item that crossed it", async () => {
+    const prefix = uniquePrefix();
+    const queue = newQueue({ prefix });
+    // 40 jobs of 500 KB: each under maxPayloadBytes, together over 16 MiB.
+    const read = new Set<number>();
+    const big = "x".repeat(500_000);
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      get task() {
+        read.add(i);
+        return "big";
+      },
+      args: [big],
+    }));
+    const error = await rejection(queue.enqueueMany(items));
+    expect(error.code).toBe("VALIDATION");
+    const crossing = Math.floor(ENQUEUE_MANY_MAX_BYTES / 500_000);
+    expect(error.message).toContain(`item ${crossing}:`);
+    expect(error.message).toContain(`${ENQUEUE_MANY_MAX_BYTES} bytes`);
+    // it stopped at the item that crossed the cap: the rest were never prepared
+    expect(Math.max(...read)).toBe(crossing);
+    const raw = await rawClient(connection, cleanup);
+    expect(await scanKeys(raw, `${prefix}:{${queue.name}}:*`)).toEqual([]);
+    // one job alone is bounded by maxPayloadBytes only
+    const alone = await queue.enqueueMany([{ task: "big", args: [big] }]);
+    expect(alone[0]?.created).toBe(true);
   });
 
   test.each([
@@ -254,5 +316,100 @@ describe("enqueueMany", () => {
     expect(error.message).toContain("item 2");
     const raw = await rawClient(connection, cleanup);
     expect(await scanKeys(raw, `${prefix}:{${queue.name}}:*`)).toEqual([]);
+  });
+});
+
+describe("task names", () => {
+  test.each([
+    ["a newline", "send_email\n[tq] job done"],
+    ["a carriage return", "t\r"],
+    ["a NUL", "t\u0000x"],
+    ["an escape sequence", "\u001b[31mred"],
+  ])(
+    "a name with %s is refused with VALIDATION, quoted in the message; nothing is stored",
+    async (_what, name) => {
+      const prefix = uniquePrefix();
+      const queue = newQueue({ prefix });
+      const error = await rejection(queue.enqueue(name, []));
+      expect(error.code).toBe("VALIDATION");
+      expect(error.message).toContain("control characters");
+      expect(error.message).toContain(JSON.stringify(name));
+      expect(error.message).not.toMatch(/\p{Cc}/u);
+      const many = await rejection(queue.enqueueMany([{ task: "ok" }, { task: name }]));
+      expect(many.code).toBe("VALIDATION");
+      expect(many.message).toContain("item 1");
+      const raw = await rawClient(connection, cleanup);
+      expect(await scanKeys(raw, `${prefix}:{${queue.name}}:*`)).toEqual([]);
+    },
+  );
+});
+
+describe("maxPending", () => {
+  test("refuses an enqueue with QUEUE_FULL once pending + scheduled jobs reach it", async () => {
+    const queue = newQueue({ maxPending: 3 });
+    await queue.enqueue("t", []);
+    await queue.enqueue("t", [], { delayMs: 60_000 });
+    const third = await queue.enqueue("t", [], { jobId: "third" });
+    const error = await rejection(queue.enqueue("t", [], { jobId: "fourth" }));
+    expect(error.code).toBe("QUEUE_FULL");
+    expect(error.message).toContain(`queue "${queue.name}"`);
+    expect(error.message).toContain("maxPending (3)");
+    expect(error.message).toContain('job "fourth"');
+    expect(await queue.getJob("fourth")).toBeNull();
+    // an id that exists creates nothing, so it is never refused
+    expect(await queue.enqueue("t", [], { jobId: third.id })).toMatchObject({ created: false });
+    // a claimed job no longer waits: there is room for one more
+    await take(queue, 1);
+    expect((await queue.enqueue("t", [], { jobId: "fourth" })).created).toBe(true);
+    expect((await rejection(queue.enqueue("t", []))).code).toBe("QUEUE_FULL");
+    expect(await queue.counts()).toMatchObject({ pending: 2, scheduled: 1, active: 1 });
+  });
+
+  test("enqueueMany is all or nothing under it", async () => {
+    const prefix = uniquePrefix();
+    const queue = newQueue({ prefix, maxPending: 5 });
+    await queue.enqueueMany([{ task: "t" }, { task: "t" }, { task: "t", opts: { jobId: "kept" } }]);
+    const error = await rejection(
+      queue.enqueueMany([
+        { task: "t", opts: { jobId: "kept" } },
+        { task: "t" },
+        { task: "t" },
+        { task: "t" },
+      ]),
+    );
+    expect(error.code).toBe("QUEUE_FULL");
+    expect(error.message).toContain("none of the 4");
+    expect(await queue.counts()).toMatchObject({ pending: 3 });
+    // the existing id takes no place: two new jobs fit exactly
+    const fits = await queue.enqueueMany([
+      { task: "t", opts: { jobId: "kept" } },
+      { task: "t" },
+      { task: "t" },
+    ]);
+    expect(fits.map((j) => j.created)).toEqual([false, true, true]);
+    expect(await queue.counts()).toMatchObject({ pending: 5 });
+  });
+
+  test("producers racing for the last places cannot overshoot it", async () => {
+    const name = uniqueQueue("full");
+    const producers = Array.from({ length: 10 }, () =>
+      cleanup.queue(new Queue(name, { connection, maxPending: 25 })),
+    );
+    await Promise.all(producers.map((p) => p.connection()));
+    const outcomes = await Promise.allSettled(
+      producers.flatMap((p) => Array.from({ length: 10 }, (_, i) => p.enqueue("t", [i]))),
+    );
+    const refused = outcomes.filter((o) => o.status === "rejected");
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(25);
+    expect(refused).toHaveLength(75);
+    for (const o of refused)
+      expect((o as PromiseRejectedResult).reason).toMatchObject({ code: "QUEUE_FULL" });
+    expect(await producers[0]!.counts()).toMatchObject({ pending: 25 });
+  });
+
+  test("must be a positive integer", () => {
+    for (const maxPending of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new Queue(uniqueQueue(), { connection, maxPending })).toThrow(/maxPending/);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { createClient } from "redis";
 import { afterEach } from "vitest";
 import type { Queue } from "../src/index.js";
@@ -118,4 +119,74 @@ export async function scanKeys(client: RawClient, match: string): Promise<string
 export async function redisNow(client: RawClient): Promise<number> {
   const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** A TCP proxy in front of Redis that can lose the reply to the next script call (see {@link startLossyProxy}). */
+export interface LossyProxy {
+  /** The URL to connect through. */
+  readonly url: string;
+  /**
+   * Lets the next EVAL/EVALSHA through to Redis, which runs it, then drops its reply and cuts the client's
+   * connection: the one case where a producer cannot know whether its write was applied.
+   */
+  loseNextReply(): void;
+  /** How many replies were lost so far. */
+  readonly lost: number;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link LossyProxy} to the Redis at `target` on a free port of 127.0.0.1. */
+export async function startLossyProxy(target: string): Promise<LossyProxy> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  let armed = false;
+  let lost = 0;
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    let dropping = false;
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("data", (chunk) => {
+      if (armed && /EVAL/i.test(chunk.toString("latin1"))) {
+        armed = false;
+        dropping = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => {
+      if (dropping) {
+        // Redis has answered, so the script ran: lose that answer with the connection
+        lost++;
+        end();
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on("error", end);
+    upstream.on("error", end);
+    client.on("close", end);
+    upstream.on("close", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${address.port}`,
+    loseNextReply() {
+      armed = true;
+    },
+    get lost() {
+      return lost;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

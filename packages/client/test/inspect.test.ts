@@ -1,7 +1,7 @@
 import { sleep, uniqueQueue } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { Queue } from "../src/index.js";
-import { Cleanup, claimAndFinish, errorJson, take } from "./helpers.js";
+import { Cleanup, claimAndFinish, errorJson, rawClient, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
@@ -200,7 +200,10 @@ describe("retry", () => {
 
   test("retryAllFailed replays every failed job, more than one batch", async () => {
     const queue = newQueue();
-    const jobs = await queue.enqueueMany(Array.from({ length: 1_005 }, (_, i) => ({ task: "t", args: [i] })));
+    const jobs = [
+      ...(await queue.enqueueMany(Array.from({ length: 1_000 }, (_, i) => ({ task: "t", args: [i] })))),
+      ...(await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ task: "t", args: [1_000 + i] })))),
+    ];
     const outcomes = await claimAndFinish(
       queue,
       jobs.map((j) => j.id),
@@ -211,5 +214,43 @@ describe("retry", () => {
     expect(await queue.retryAllFailed()).toBe(1_005);
     expect(await queue.counts()).toMatchObject({ failed: 0, pending: 1_005 });
     expect(await queue.retryAllFailed()).toBe(0);
+  });
+});
+
+describe("a job key of another type (not written by tq)", () => {
+  test("cancel removes it and its id instead of failing on every call", async () => {
+    const queue = newQueue();
+    const raw = await rawClient(connection, cleanup);
+    const broken = await queue.enqueue("t", ["broken"]);
+    const fine = await queue.enqueue("t", ["fine"]);
+    await raw.del(queue.keys.job(broken.id));
+    await raw.set(queue.keys.job(broken.id), "not a hash");
+    expect(await queue.cancel(broken.id)).toBe(true);
+    expect(await raw.exists(queue.keys.job(broken.id))).toBe(0);
+    expect(await raw.lRange(queue.keys.pending.normal, 0, -1)).toEqual([fine.id]);
+    expect(await queue.cancel(broken.id)).toBe(false);
+    expect((await take(queue, 5)).claimed.map((c) => c.id)).toEqual([fine.id]);
+  });
+
+  test("retry and retryAllFailed drop it from the dead letter and replay the others", async () => {
+    const queue = newQueue();
+    const raw = await rawClient(connection, cleanup);
+    const jobs = await queue.enqueueMany(
+      [0, 1, 2].map((i) => ({ task: "t", args: [i], opts: { maxRetries: 0 } })),
+    );
+    const ids = jobs.map((j) => j.id);
+    await claimAndFinish(queue, ids, () => ({ op: "f", payload: errorJson("down"), delayMs: -1 }));
+    // the oldest failed job's key is replaced: retryAllFailed reads it first
+    const [first, second, third] = ids as [string, string, string];
+    await raw.del(queue.keys.job(first));
+    await raw.rPush(queue.keys.job(first), "not a hash");
+    await raw.del(queue.keys.job(third));
+    await raw.sAdd(queue.keys.job(third), "not a hash");
+    expect(await queue.retry(third)).toBe(false);
+    expect(await raw.exists(queue.keys.job(third))).toBe(0);
+    expect(await queue.retryAllFailed()).toBe(1);
+    expect(await raw.exists(queue.keys.job(first))).toBe(0);
+    expect(await queue.counts()).toMatchObject({ failed: 0, pending: 1 });
+    expect(await queue.getJob(second)).toMatchObject({ status: "pending" });
   });
 });

@@ -1,7 +1,7 @@
-import { uniqueQueue } from "@tq/testing";
+import { sleep, startRedis, uniqueQueue, waitFor } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { isTqError, Queue, type TqError } from "../src/index.js";
-import { Cleanup, claimAndFinish, errorJson, take } from "./helpers.js";
+import { Cleanup, claimAndFinish, errorJson, type RawClient, rawClient, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
@@ -155,5 +155,89 @@ describe("waitForResult", () => {
     await queue.close();
     expect((await waiting).code).toBe("CLOSED");
     expect((await rejection(queue.enqueue("t", []))).code).toBe("CLOSED");
+  });
+
+  test("timeoutMs: Infinity waits without a timer until the job finishes", async () => {
+    const queue = newQueue();
+    const job = await queue.enqueue("t", []);
+    const waiting = queue.waitForResult(job.id, { timeoutMs: Number.POSITIVE_INFINITY });
+    // a timer of Infinity would fire after 1 ms
+    await sleep(100);
+    expect(await state(waiting)).toBe("pending");
+    await claimAndFinish(queue, [job.id], () => ({ op: "c", payload: '"late"' }));
+    expect(await waiting).toBe("late");
+  });
+
+  test.each([2 ** 31, 30 * 24 * 3_600_000, -1, Number.NaN, Number.NEGATIVE_INFINITY])(
+    "timeoutMs %s is refused with VALIDATION (a timer would fire at once)",
+    async (timeoutMs) => {
+      const queue = newQueue();
+      const job = await queue.enqueue("t", []);
+      const error = await rejection(queue.waitForResult(job.id, { timeoutMs }));
+      expect(error.code).toBe("VALIDATION");
+      expect(error.message).toContain("timeoutMs");
+      expect(error.message).toContain("Infinity");
+    },
+  );
+
+  test("ids in messages are quoted: a control character cannot forge a line", async () => {
+    const queue = newQueue();
+    const error = await rejection(queue.waitForResult("evil\n[tq] job 1 completed", { timeoutMs: 1_000 }));
+    expect(error.code).toBe("NOT_FOUND");
+    expect(error.message).toContain('"evil\\n[tq] job 1 completed"');
+    expect(error.message).not.toContain("\n");
+  });
+});
+
+/** Calls per command since the last CONFIG RESETSTAT, from INFO commandstats. */
+async function commandCalls(raw: RawClient): Promise<Record<string, number>> {
+  const info = await raw.info("commandstats");
+  const calls: Record<string, number> = {};
+  for (const [, name, n] of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm))
+    calls[name as string] = Number(n);
+  return calls;
+}
+
+describe("waitForResult reads", () => {
+  test("one state read per job id however many wait for it, a full record only for finished jobs, also after a reconnect", {
+    timeout: 60_000,
+  }, async () => {
+    const server = await startRedis();
+    cleanup.add(() => server.stop());
+    const queue = cleanup.queue(new Queue(uniqueQueue("reads"), { connection: server.url }));
+    const raw = await rawClient(server.url, cleanup);
+    const jobs = await queue.enqueueMany(Array.from({ length: 500 }, (_, i) => ({ task: "t", args: [i] })));
+    const done = jobs.slice(0, 10).map((j) => j.id);
+    await claimAndFinish(queue, done, () => ({ op: "c", payload: '"early"' }));
+    const index = new Map(jobs.map((j, i) => [j.id, i]));
+
+    await raw.configResetStat();
+    const waiters = jobs.flatMap((job) =>
+      Array.from({ length: 4 }, () => queue.waitForResult(job.id, { timeoutMs: 60_000 })),
+    );
+    expect(await Promise.all(waiters.slice(0, 40))).toEqual(Array(40).fill("early"));
+    await waitFor(async () => ((await commandCalls(raw)).hget ?? 0) >= 500, { what: "the first reads" });
+    let calls = await commandCalls(raw);
+    // 2,000 waiters on 500 jobs: 500 HGETs of the state, 10 full records (the finished jobs)
+    expect(calls.hget).toBe(500);
+    expect(calls.hmget).toBe(10);
+
+    // A reconnect of the event reader makes every job be looked at again: once per job id, state only.
+    await raw.configResetStat();
+    await raw.sendCommand(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]);
+    await waitFor(async () => ((await commandCalls(raw)).hget ?? 0) >= 490, {
+      what: "the reads after the gap",
+    });
+    calls = await commandCalls(raw);
+    expect(calls.hget).toBe(490);
+    expect(calls.hmget).toBeUndefined();
+
+    const rest = jobs.slice(10).map((j) => j.id);
+    await claimAndFinish(queue, rest, (c) => ({ op: "c", payload: String(index.get(c.id)) }));
+    const results = await Promise.all(waiters);
+    results.forEach((result, n) => {
+      const i = Math.floor(n / 4);
+      expect(result).toBe(i < 10 ? "early" : i);
+    });
   });
 });

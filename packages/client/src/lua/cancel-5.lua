@@ -4,14 +4,26 @@
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 events
   ARGV: 1 base  2 id
   Returns: 1 removed, 0 no such job, or the job's state as a string when it cannot be cancelled.
+
+  A job key that holds another type (not written by tq) is removed, with its id wherever a waiting job could be,
+  instead of failing this call and every later one for that id.
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], events = KEYS[5] }
 local BASE = ARGV[1]
 --@include common.lua
+--@include job-read.lua
 
 local id = ARGV[2]
 local jk = jobKey(id)
-local f = redis.call('HMGET', jk, 'state', 'pri')
+local f = tryJobFields(jk, 'state', 'pri')
+if not f then
+  redis.call('ZREM', K.scheduled, id)
+  for _, list in ipairs({ K.high, K.normal, K.low }) do redis.call('LREM', list, 0, id) end
+  redis.call('DEL', jk)
+  emit('removed', id)
+  flushEvents()
+  return 1
+end
 if not f[1] then return 0 end
 if f[1] == 'scheduled' then
   redis.call('ZREM', K.scheduled, id)

@@ -5,10 +5,14 @@
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 failed  5 marker  6 events
   ARGV: 1 base  2 mode ("ids" | "all")  3 limit (mode "all": at most this many, oldest first), then ids (mode "ids")
   Returns: how many jobs went back to pending.
+
+  A failed id whose job key holds another type (not written by tq) cannot be replayed: it leaves the dead letter and
+  the key is removed, as for a record without an envelope, instead of failing this call and every later one.
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], failed = KEYS[4], marker = KEYS[5], events = KEYS[6] }
 local BASE = ARGV[1]
 --@include common.lua
+--@include job-read.lua
 
 local ids
 if ARGV[2] == 'all' then
@@ -21,8 +25,10 @@ local moved = 0
 for i = 1, #ids do
   local id = ids[i]
   local jk = jobKey(id)
-  local f = redis.call('HMGET', jk, 'state', 'pri', 'v')
-  if f[1] == 'failed' then
+  local f = tryJobFields(jk, 'state', 'pri', 'v')
+  if not f then
+    if redis.call('ZREM', K.failed, id) == 1 then redis.call('DEL', jk) end
+  elseif f[1] == 'failed' then
     redis.call('ZREM', K.failed, id)
     if f[3] then
       redis.call('HSET', jk, 'state', 'pending', 'att', 0)
