@@ -14,6 +14,7 @@ export type {
   EnqueueItem,
   JobCounts,
   ListOptions,
+  QueueLogger,
   QueueOptions,
   WaitOptions,
 } from "./queue.js";

@@ -5,9 +5,11 @@ import {
   scripts as clientScripts,
   enqueueKeys,
   RedisConnection,
+  registerQueue,
   runScript,
   sweepKeys,
   toTqError,
+  warnIfEvictingPolicy,
 } from "@tq/client/internal";
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -35,6 +37,7 @@ import {
   type TaskScheduleTarget,
 } from "./schedule-definition.js";
 import { firedKey, type ScheduleKeys, scheduleKeys } from "./schedule-keys.js";
+import { probeQueue } from "./sweep-plan.js";
 import {
   firstTick,
   type MissedTickPolicy,
@@ -52,17 +55,26 @@ export interface SchedulerOptions {
   prefix?: string;
   /**
    * The queues to sweep (promote due delayed and retry jobs, take back expired leases). By default every queue in
-   * `<prefix>:queues` (every queue a producer, worker or schedule has used), read again on each pass.
+   * `<prefix>:queues` (every queue a producer, worker or schedule has used), read again every `maxIntervalMs`.
    */
   queues?: readonly string[];
   /**
    * The longest the scheduler sleeps between two passes, in milliseconds. It wakes earlier, on the Redis clock, for
    * the next schedule tick, the next due delayed job and the next lease expiry; this bounds how late it notices a
-   * schedule or queue that another process added. @defaultValue 1_000
+   * schedule, a queue or a queue's new delayed job that another process added. Every `maxIntervalMs` it reads, with
+   * two cheap commands per queue, when each queue next needs a sweep; only queues with due work are swept.
+   * @defaultValue 1_000
    */
   maxIntervalMs?: number;
   /** The most jobs one sweep call moves per queue; a queue with more is swept again at once. @defaultValue 1_000 */
   sweepBatch?: number;
+  /**
+   * How often, in milliseconds, the scheduler also looks for failed jobs past their retention age in queues that
+   * have nothing else to sweep, and for queues that no longer exist: a name in `<prefix>:queues` whose queue had
+   * none of its keys left at two such checks in a row is removed from the set (a `Queue` or `Worker` of that queue
+   * adds it again when it next connects). Names are never removed when `queues` is given. @defaultValue 60_000
+   */
+  housekeepingIntervalMs?: number;
   /** The largest encoded job in bytes, for `schedule()` and scheduled jobs. @defaultValue 524288 (512 KiB) */
   maxPayloadBytes?: number;
   /** How long `close()` waits for a pass in flight before it drops the connection, in milliseconds. @defaultValue 5_000 */
@@ -164,7 +176,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #maxIntervalMs: number;
   readonly #sweepBatch: number;
   readonly #maxPayloadBytes: number;
+  readonly #housekeepingIntervalMs: number;
   readonly #registered = new Set<string>();
+  /** When each known queue next needs a sweep, epoch ms on the Redis clock; Infinity when nothing is due. */
+  readonly #sweepAt = new Map<string, number>();
+  /** Queues that had none of their keys left at the last housekeeping probe. */
+  #empty = new Set<string>();
+  /** performance.now() of the last probe and of the last housekeeping probe. */
+  #probedAt = Number.NEGATIVE_INFINITY;
+  #housekeptAt = Number.NEGATIVE_INFINITY;
   #connection: Promise<RedisConnection> | undefined;
   #state: "idle" | "running" | "closing" | "closed" = "idle";
   #loop: Promise<void> | undefined;
@@ -194,6 +214,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#queues = options.queues ? [...new Set(options.queues)] : undefined;
     this.#maxIntervalMs = checkPositiveInteger(options.maxIntervalMs ?? 1_000, "maxIntervalMs");
     this.#sweepBatch = checkPositiveInteger(options.sweepBatch ?? 1_000, "sweepBatch");
+    this.#housekeepingIntervalMs = checkPositiveInteger(
+      options.housekeepingIntervalMs ?? 60_000,
+      "housekeepingIntervalMs",
+    );
     this.#maxPayloadBytes = checkPositiveInteger(
       options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       "maxPayloadBytes",
@@ -230,11 +254,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** Adds a queue to `<prefix>:queues` once per scheduler, so sweeps, dashboards and the CLI know it. */
+  /**
+   * Adds a queue to `<prefix>:queues` once per scheduler, so sweeps, dashboards and the CLI know it. Best effort:
+   * a refusal (an ACL) is reported once and does not fail the call.
+   */
   async #register(connection: RedisConnection, queue: string): Promise<void> {
     if (this.#registered.has(queue)) return;
-    const key = queuesKey(this.prefix);
-    await connection.send(["SADD", key, queue], key);
+    await registerQueue(connection, this.prefix, queue, (error) => this.#reportError(error));
     this.#registered.add(queue);
   }
 
@@ -466,7 +492,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#state = "running";
     try {
       const c = await this.#conn();
-      await this.#redisNow(c);
+      await Promise.all([
+        this.#redisNow(c),
+        warnIfEvictingPolicy(c, "scheduler", (warning) => this.#reportError(warning)),
+      ]);
     } catch (error) {
       this.#state = "idle";
       throw toTqError(error, "scheduler: cannot start");
@@ -504,29 +533,37 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     for (let i = 2; i + 1 < reply.length; i += 2) {
       due.push({ name: String(reply[i]), tick: Number(reply[i + 1]) });
     }
+    // More may be due than one pass takes: the next pass runs at once. Otherwise the schedules moved on here are
+    // folded into the wake-up time, so that all of them wait for their next tick together, with no extra pass.
     let again = due.length >= DUE_BATCH;
     let retrySoon = false;
+    let nextTickAt = nextAt >= 0 ? nextAt : Number.POSITIVE_INFINITY;
     if (due.length > 0) {
       const texts = await c.send<Array<string | null>>(["HMGET", k.defs, ...due.map((d) => d.name)], k.defs);
       const outcomes = await Promise.all(
         due.map(({ name, tick }, i) => this.#handleDue(c, name, tick, texts[i] ?? null, now)),
       );
-      if (outcomes.includes("moved")) again = true;
-      if (outcomes.includes("retry")) retrySoon = true;
+      for (const outcome of outcomes) {
+        if (outcome === "retry") retrySoon = true;
+        else if (outcome === "unknown") again = true;
+        else if (typeof outcome === "number") nextTickAt = Math.min(nextTickAt, outcome);
+      }
     }
-    const sweepStarted = performance.now();
-    const sweepWake = await this.#sweepAll(c);
+    const redisNow = () => now + (performance.now() - readAt);
+    if (await this.#sweepDue(c, redisNow)) again = true;
     if (again || this.#state !== "running") return 0;
     let waitMs = retrySoon ? NOT_DUE_RETRY_MS : this.#maxIntervalMs;
-    if (nextAt >= 0) waitMs = Math.min(waitMs, nextAt - now - (performance.now() - readAt));
-    if (sweepWake >= 0) waitMs = Math.min(waitMs, sweepWake - (performance.now() - sweepStarted));
+    waitMs = Math.min(waitMs, nextTickAt - redisNow());
+    for (const at of this.#sweepAt.values()) waitMs = Math.min(waitMs, at - redisNow());
+    waitMs = Math.min(waitMs, this.#maxIntervalMs - (performance.now() - this.#probedAt));
     return Math.max(0, Math.ceil(waitMs));
   }
 
   /**
-   * Fires (or skips) the due tick of one schedule, then moves the schedule on. Returns `"moved"` when something
-   * changed, `"retry"` when the queue's Redis node says the tick is not due yet (clocks of cluster nodes differ by
-   * a few milliseconds), `"idle"` otherwise.
+   * Fires (or skips) the due tick of one schedule, then moves the schedule on. Returns the schedule's next fire time
+   * (epoch ms) when this scheduler moved it on, `"retry"` when the queue's Redis node says the tick is not due yet
+   * (clocks of cluster nodes differ by a few milliseconds), `"unknown"` when it fired the tick but another scheduler
+   * or an upsert moved the schedule meanwhile (look again at once), `"idle"` otherwise.
    *
    * Order matters: the job is enqueued first, then the schedule advanced. A scheduler that dies in between leaves
    * the tick due; the next pass (of any scheduler) fires it again, which the fire script turns into a no-op.
@@ -537,7 +574,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     tick: number,
     text: string | null,
     now: number,
-  ): Promise<"moved" | "retry" | "idle"> {
+  ): Promise<number | "retry" | "unknown" | "idle"> {
     const k = this.#keys;
     try {
       if (text === null) {
@@ -576,7 +613,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           nextRunAt: plan.nextMs,
         });
       }
-      return fired || Number(advanced) === 1 ? "moved" : "idle";
+      if (Number(advanced) === 1) return plan.nextMs ?? "idle";
+      return fired ? "unknown" : "idle";
     } catch (error) {
       this.#reportError(toTqError(error, `scheduler: schedule "${name}", tick ${tick}`));
       return "idle";
@@ -615,8 +653,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return outcome === 1 ? "created" : outcome === -1 ? "not-due" : "done";
   }
 
-  /** Sweeps every queue once. Returns the milliseconds until the next timed event in any of them; -1 for none. */
-  async #sweepAll(c: RedisConnection): Promise<number> {
+  /**
+   * Sweeps the queues with due work: a run time or lease deadline that has come (on the Redis clock `redisNow`).
+   * Every `maxIntervalMs` it first reads when each known queue next needs a sweep (see {@link probeQueue}), which is
+   * also how it learns of new queues and of work added by other processes. Returns true when a sweep hit
+   * `sweepBatch`: that queue is swept again at once, the others are not.
+   */
+  async #sweepDue(c: RedisConnection, redisNow: () => number): Promise<boolean> {
+    if (performance.now() - this.#probedAt >= this.#maxIntervalMs) await this.#probe(c);
+    const due: string[] = [];
+    const now = redisNow();
+    for (const [queue, at] of this.#sweepAt) if (at <= now) due.push(queue);
+    const full = await Promise.all(due.map((queue) => this.#sweep(c, queue, redisNow)));
+    return full.includes(true);
+  }
+
+  /** Reads the known queues and when each next needs a sweep; in a housekeeping probe, prunes queues that are gone. */
+  async #probe(c: RedisConnection): Promise<void> {
+    const housekeeping = performance.now() - this.#housekeptAt >= this.#housekeepingIntervalMs;
     let queues: readonly string[];
     if (this.#queues) {
       queues = this.#queues;
@@ -625,13 +679,47 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const members = await c.send<string[]>(["SMEMBERS", key], key);
       queues = members.map(String).filter((q) => isValidQueueName(q));
     }
-    const wakes = await Promise.all(queues.map((queue) => this.#sweep(c, queue)));
-    let best = -1;
-    for (const wake of wakes) if (wake >= 0 && (best < 0 || wake < best)) best = wake;
-    return best;
+    this.#probedAt = performance.now();
+    if (housekeeping) this.#housekeptAt = this.#probedAt;
+    const known = new Set(queues);
+    for (const queue of this.#sweepAt.keys()) if (!known.has(queue)) this.#sweepAt.delete(queue);
+    const empty = new Set<string>();
+    await Promise.all(
+      queues.map(async (queue) => {
+        try {
+          const probe = await probeQueue(c, this.prefix, queue, housekeeping);
+          this.#sweepAt.set(queue, probe.sweepAt);
+          if (probe.exists === false) empty.add(queue);
+        } catch (error) {
+          this.#sweepAt.delete(queue);
+          this.#reportError(toTqError(error, `scheduler: reading queue "${queue}" failed (retrying)`));
+        }
+      }),
+    );
+    if (!housekeeping) return;
+    const gone = this.#queues ? [] : [...empty].filter((queue) => this.#empty.has(queue));
+    this.#empty = empty;
+    if (gone.length > 0) await this.#prune(c, gone);
   }
 
-  async #sweep(c: RedisConnection, queue: string): Promise<number> {
+  /** Removes names of queues that have no keys left from `<prefix>:queues`, so that nothing reads them again. */
+  async #prune(c: RedisConnection, queues: readonly string[]): Promise<void> {
+    const key = queuesKey(this.prefix);
+    try {
+      await c.send(["SREM", key, ...queues], key);
+      for (const queue of queues) {
+        this.#sweepAt.delete(queue);
+        this.#empty.delete(queue);
+      }
+    } catch (error) {
+      this.#reportError(
+        toTqError(error, `scheduler: removing ${queues.length} queue name(s) without keys from "${key}" failed`),
+      );
+    }
+  }
+
+  /** Sweeps one queue and notes when it next needs one. Returns true when the sweep hit `sweepBatch`. */
+  async #sweep(c: RedisConnection, queue: string, redisNow: () => number): Promise<boolean> {
     const keys = queueKeys(queue, this.prefix);
     try {
       const [promoted, requeued, nextWake] = (
@@ -641,11 +729,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         ])
       ).map(Number) as SweepReply;
       if (promoted + requeued > 0) this.emit("swept", { queue, promoted, requeued });
-      if (promoted >= this.#sweepBatch || requeued >= this.#sweepBatch) return 0;
-      return nextWake;
+      const full = promoted >= this.#sweepBatch || requeued >= this.#sweepBatch;
+      // -1: nothing scheduled or active; the next probe notices new work.
+      const at = full ? 0 : nextWake < 0 ? Number.POSITIVE_INFINITY : redisNow() + Math.max(1, nextWake);
+      if (this.#sweepAt.has(queue)) this.#sweepAt.set(queue, at);
+      return full;
     } catch (error) {
+      // Tried again after the next probe, not on every pass.
+      if (this.#sweepAt.has(queue)) this.#sweepAt.set(queue, Number.POSITIVE_INFINITY);
       this.#reportError(toTqError(error, `scheduler: sweeping queue "${queue}" failed (retrying)`));
-      return -1;
+      return false;
     }
   }
 

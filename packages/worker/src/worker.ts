@@ -6,12 +6,14 @@ import {
   parseTakeReply,
   progressKeys,
   RedisConnection,
+  registerQueue,
   releaseKeys,
   retentionFields,
   runScript,
   scripts,
   takeKeys,
   toTqError,
+  warnIfEvictingPolicy,
 } from "@tq/client/internal";
 import {
   backoffDelay,
@@ -24,7 +26,6 @@ import {
   type JobEnvelope,
   type QueueKeys,
   queueKeys,
-  queuesKey,
   type Task,
   TqError,
   validateWithSchema,
@@ -258,11 +259,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#state = "starting";
     try {
       this.#command = await RedisConnection.open(this.#options.connection, { onError: () => {} });
+      const report = (error: TqError) => this.#reportError(error);
       const setup: Promise<unknown>[] = [
-        this.#command.send(
-          ["SADD", queuesKey(this.#options.prefix ?? DEFAULT_PREFIX), this.queue],
-          queuesKey(this.#options.prefix ?? DEFAULT_PREFIX),
-        ),
+        registerQueue(this.#command, this.#options.prefix ?? DEFAULT_PREFIX, this.queue, report),
+        warnIfEvictingPolicy(this.#command, `worker for queue "${this.queue}"`, report),
       ];
       if (this.#options.retention) {
         setup.push(
