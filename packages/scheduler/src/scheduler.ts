@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import type { ConnectionOption, EnqueuedJob } from "@tq/client";
 import {
   scripts as clientScripts,
+  ENQUEUE_ARGS_PER_JOB,
   enqueueKeys,
   RedisConnection,
   registerQueue,
@@ -45,6 +46,7 @@ import {
   resolveTiming,
   type ScheduleTiming,
   sameTicks,
+  type TickPlan,
 } from "./timing.js";
 
 /** Options for {@link Scheduler}. */
@@ -142,6 +144,28 @@ const UPSERT_TRIES = 10;
 const NOT_DUE_RETRY_MS = 5;
 
 type DueReply = [number, number, ...string[]];
+
+/** A schedule the due script returned, with its definition as read. */
+interface DueTick {
+  name: string;
+  tick: number;
+  text: string | null;
+}
+
+/** What a pass does with one due tick. */
+interface PlannedTick {
+  name: string;
+  tick: number;
+  /** The definition as read ("" = none: the advance drops the schedule's score). */
+  text: string;
+  stored: StoredSchedule | undefined;
+  plan: TickPlan | undefined;
+  /** The enqueue arguments of its job, when it fires. */
+  argv?: string[];
+  fired: boolean;
+  /** Not advanced in this pass: the tick is not due on its queue's node yet, or the fire call failed. */
+  skip?: boolean;
+}
 type SweepReply = [number, number, number];
 
 function checkPositiveInteger(value: number, name: string): number {
@@ -529,9 +553,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const readAt = performance.now();
     const now = Number(reply[0]);
     const nextAt = Number(reply[1]);
-    const due: Array<{ name: string; tick: number }> = [];
+    const due: DueTick[] = [];
     for (let i = 2; i + 1 < reply.length; i += 2) {
-      due.push({ name: String(reply[i]), tick: Number(reply[i + 1]) });
+      due.push({ name: String(reply[i]), tick: Number(reply[i + 1]), text: null });
     }
     // More may be due than one pass takes: the next pass runs at once. Otherwise the schedules moved on here are
     // folded into the wake-up time, so that all of them wait for their next tick together, with no extra pass.
@@ -540,14 +564,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let nextTickAt = nextAt >= 0 ? nextAt : Number.POSITIVE_INFINITY;
     if (due.length > 0) {
       const texts = await c.send<Array<string | null>>(["HMGET", k.defs, ...due.map((d) => d.name)], k.defs);
-      const outcomes = await Promise.all(
-        due.map(({ name, tick }, i) => this.#handleDue(c, name, tick, texts[i] ?? null, now)),
-      );
-      for (const outcome of outcomes) {
-        if (outcome === "retry") retrySoon = true;
-        else if (outcome === "unknown") again = true;
-        else if (typeof outcome === "number") nextTickAt = Math.min(nextTickAt, outcome);
-      }
+      for (const [i, d] of due.entries()) d.text = texts[i] ?? null;
+      const outcome = await this.#handleDue(c, due, now);
+      retrySoon = outcome.retry;
+      if (outcome.unknown) again = true;
+      nextTickAt = Math.min(nextTickAt, outcome.nextTickAt);
     }
     const redisNow = () => now + (performance.now() - readAt);
     if (await this.#sweepDue(c, redisNow)) again = true;
@@ -560,77 +581,123 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Fires (or skips) the due tick of one schedule, then moves the schedule on. Returns the schedule's next fire time
-   * (epoch ms) when this scheduler moved it on, `"retry"` when the queue's Redis node says the tick is not due yet
-   * (clocks of cluster nodes differ by a few milliseconds), `"unknown"` when it fired the tick but another scheduler
-   * or an upsert moved the schedule meanwhile (look again at once), `"idle"` otherwise.
+   * Fires (or skips) the due ticks of a pass, then moves their schedules on: one `fire` call per target queue and
+   * one `advance` call for all of them, however many schedules were due at once.
    *
-   * Order matters: the job is enqueued first, then the schedule advanced. A scheduler that dies in between leaves
-   * the tick due; the next pass (of any scheduler) fires it again, which the fire script turns into a no-op.
+   * Order matters: the jobs are enqueued first, then the schedules advanced. A scheduler that dies in between leaves
+   * the ticks due; the next pass (of any scheduler) fires them again, which the fire script turns into a no-op.
+   * A tick the queue's Redis node says is not due yet (clocks of cluster nodes differ by a few milliseconds), or
+   * whose queue refused the fire call, is not advanced: the next pass tries it again.
+   *
+   * Returns the earliest next fire time of the schedules it moved on, whether a tick must be tried again soon
+   * (`retry`), and whether a schedule was fired but moved meanwhile by another scheduler or an upsert (`unknown`:
+   * look again at once).
    */
   async #handleDue(
     c: RedisConnection,
-    name: string,
-    tick: number,
-    text: string | null,
+    due: readonly DueTick[],
     now: number,
-  ): Promise<number | "retry" | "unknown" | "idle"> {
+  ): Promise<{ nextTickAt: number; retry: boolean; unknown: boolean }> {
     const k = this.#keys;
-    try {
+    const plans: PlannedTick[] = [];
+    const byQueue = new Map<string, PlannedTick[]>();
+    for (const { name, tick, text } of due) {
       if (text === null) {
-        await runScript<number>(c, scripts.advance, [k.defs, k.next], [name, String(tick), "", ""]);
-        return "idle";
+        plans.push({ name, tick, text: "", stored: undefined, plan: undefined, fired: false });
+        continue;
       }
       let stored: StoredSchedule;
       try {
         stored = decodeSchedule(name, text);
       } catch (error) {
         this.#reportError(error as Error);
-        return "idle";
+        continue;
       }
       const plan = planTick(stored.timing, tick, now);
-      let fired = false;
-      const jobId = `${name}:${tick}`;
-      if (plan.fire) {
-        const outcome = await this.#fire(c, name, tick, jobId, stored);
-        if (outcome === "not-due") return "retry";
-        fired = outcome === "created";
-      }
-      const advanced = await runScript<number>(
-        c,
-        scripts.advance,
-        [k.defs, k.next],
-        [name, String(tick), text, plan.nextMs === null ? "" : String(plan.nextMs)],
-      );
-      if (fired)
-        this.emit("fired", { schedule: name, tickMs: tick, jobId, queue: stored.queue, task: stored.task });
-      if (Number(advanced) === 1 && plan.missed) {
-        this.emit("missed", {
-          schedule: name,
-          tickMs: tick,
-          policy: stored.timing.missedTicks,
-          fired: plan.fire,
-          nextRunAt: plan.nextMs,
-        });
-      }
-      if (Number(advanced) === 1) return plan.nextMs ?? "idle";
-      return fired ? "unknown" : "idle";
-    } catch (error) {
-      this.#reportError(toTqError(error, `scheduler: schedule "${name}", tick ${tick}`));
-      return "idle";
+      const planned: PlannedTick = { name, tick, text, stored, plan, fired: false };
+      plans.push(planned);
+      if (!plan.fire) continue;
+      planned.argv = this.#jobArgv(name, tick, stored);
+      if (!planned.argv) continue;
+      const list = byQueue.get(stored.queue) ?? [];
+      list.push(planned);
+      byQueue.set(stored.queue, list);
     }
+    let retry = false;
+    await Promise.all(
+      [...byQueue].map(async ([queue, list]) => {
+        const keys = queueKeys(queue, this.prefix);
+        const argv = [keys.base, String(list.length), String(ENQUEUE_ARGS_PER_JOB)];
+        for (const p of list) argv.push(p.name, String(p.tick), ...(p.argv ?? []));
+        try {
+          const reply = await runScript<number[]>(c, fireScript, [...enqueueKeys(keys), firedKey(keys)], argv);
+          for (const [i, p] of list.entries()) {
+            const outcome = Number(reply[i]);
+            if (outcome === -1) {
+              p.skip = true;
+              retry = true;
+            } else {
+              p.fired = outcome === 1;
+            }
+          }
+        } catch (error) {
+          for (const p of list) p.skip = true;
+          this.#reportError(
+            toTqError(error, `scheduler: firing ${list.length} schedule tick(s) into queue "${queue}"`),
+          );
+        }
+      }),
+    );
+    const moving = plans.filter((p) => !p.skip);
+    let nextTickAt = Number.POSITIVE_INFINITY;
+    let unknown = false;
+    if (moving.length === 0) return { nextTickAt, retry, unknown };
+    const argv: string[] = [];
+    for (const p of moving) {
+      const nextMs = p.plan?.nextMs;
+      argv.push(p.name, String(p.tick), p.text, nextMs === null || nextMs === undefined ? "" : String(nextMs));
+    }
+    let advanced: number[];
+    let failedAdvance = false;
+    try {
+      advanced = (await runScript<number[]>(c, scripts.advance, [k.defs, k.next], argv)).map(Number);
+    } catch (error) {
+      this.#reportError(toTqError(error, `scheduler: moving ${moving.length} schedule(s) on`));
+      // Whatever fired stays fired (the fire script never repeats a tick); the ticks stay due, and a later pass
+      // advances them. Not at once: a refusal would repeat.
+      advanced = moving.map(() => 0);
+      failedAdvance = true;
+    }
+    for (const [i, p] of moving.entries()) {
+      const { stored, plan } = p;
+      if (!stored || !plan) continue;
+      const jobId = `${p.name}:${p.tick}`;
+      if (p.fired) {
+        this.emit("fired", { schedule: p.name, tickMs: p.tick, jobId, queue: stored.queue, task: stored.task });
+      }
+      if (advanced[i] === 1) {
+        if (plan.missed) {
+          this.emit("missed", {
+            schedule: p.name,
+            tickMs: p.tick,
+            policy: stored.timing.missedTicks,
+            fired: plan.fire,
+            nextRunAt: plan.nextMs,
+          });
+        }
+        if (plan.nextMs !== null) nextTickAt = Math.min(nextTickAt, plan.nextMs);
+      } else if (p.fired && !failedAdvance) {
+        unknown = true;
+      }
+    }
+    return { nextTickAt, retry, unknown };
   }
 
-  async #fire(
-    c: RedisConnection,
-    name: string,
-    tick: number,
-    jobId: string,
-    stored: StoredSchedule,
-  ): Promise<"created" | "done" | "not-due" | "unbuildable"> {
-    let argv: string[];
+  /** The enqueue arguments of a tick's job, or undefined (reported) when the stored schedule cannot build one. */
+  #jobArgv(name: string, tick: number, stored: StoredSchedule): string[] | undefined {
     try {
-      argv = prepareJob(stored.task, stored.args, { ...stored.opts, jobId }, this.#maxPayloadBytes).argv;
+      const jobId = `${name}:${tick}`;
+      return prepareJob(stored.task, stored.args, { ...stored.opts, jobId }, this.#maxPayloadBytes).argv;
     } catch (error) {
       // Its tick is skipped, not retried for ever: the schedule must be fixed with upsertSchedule.
       this.#reportError(
@@ -640,17 +707,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           { cause: error },
         ),
       );
-      return "unbuildable";
+      return undefined;
     }
-    const keys = queueKeys(stored.queue, this.prefix);
-    const reply = await runScript<number>(
-      c,
-      fireScript,
-      [...enqueueKeys(keys), firedKey(keys)],
-      [name, String(tick), keys.base, "1", ...argv],
-    );
-    const outcome = Number(reply);
-    return outcome === 1 ? "created" : outcome === -1 ? "not-due" : "done";
   }
 
   /**
