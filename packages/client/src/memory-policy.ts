@@ -73,8 +73,9 @@ async function serverIdentity(connection: RedisConnection): Promise<string> {
   } catch {
     // INFO refused too: fall back to where the client connects
   }
-  const options = (connection.client as { options?: { url?: string; socket?: { host?: string; port?: number } } })
-    .options;
+  const options = (
+    connection.client as { options?: { url?: string; socket?: { host?: string; port?: number } } }
+  ).options;
   return options?.url ?? `${options?.socket?.host ?? "?"}:${options?.socket?.port ?? "?"}`;
 }
 

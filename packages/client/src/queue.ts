@@ -158,7 +158,8 @@ export class Queue {
   async #open(): Promise<RedisConnection> {
     const connection = await RedisConnection.open(this.#options.connection, { onError: () => {} });
     try {
-      const warn = (warning: TqError) => (this.#options.logger ?? console).warn(`[tq queue] ${warning.message}`);
+      const warn = (warning: TqError) =>
+        (this.#options.logger ?? console).warn(`[tq queue] ${warning.message}`);
       const setup: Promise<unknown>[] = [
         registerQueue(connection, this.prefix, this.name, warn),
         warnIfEvictingPolicy(connection, `queue "${this.name}"`, warn),

@@ -630,7 +630,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         const argv = [keys.base, String(list.length), String(ENQUEUE_ARGS_PER_JOB)];
         for (const p of list) argv.push(p.name, String(p.tick), ...(p.argv ?? []));
         try {
-          const reply = await runScript<number[]>(c, fireScript, [...enqueueKeys(keys), firedKey(keys)], argv);
+          const reply = await runScript<number[]>(
+            c,
+            fireScript,
+            [...enqueueKeys(keys), firedKey(keys)],
+            argv,
+          );
           for (const [i, p] of list.entries()) {
             const outcome = Number(reply[i]);
             if (outcome === -1) {
@@ -655,7 +660,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const argv: string[] = [];
     for (const p of moving) {
       const nextMs = p.plan?.nextMs;
-      argv.push(p.name, String(p.tick), p.text, nextMs === null || nextMs === undefined ? "" : String(nextMs));
+      argv.push(
+        p.name,
+        String(p.tick),
+        p.text,
+        nextMs === null || nextMs === undefined ? "" : String(nextMs),
+      );
     }
     let advanced: number[];
     let failedAdvance = false;
@@ -673,7 +683,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (!stored || !plan) continue;
       const jobId = `${p.name}:${p.tick}`;
       if (p.fired) {
-        this.emit("fired", { schedule: p.name, tickMs: p.tick, jobId, queue: stored.queue, task: stored.task });
+        this.emit("fired", {
+          schedule: p.name,
+          tickMs: p.tick,
+          jobId,
+          queue: stored.queue,
+          task: stored.task,
+        });
       }
       if (advanced[i] === 1) {
         if (plan.missed) {
@@ -771,7 +787,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
     } catch (error) {
       this.#reportError(
-        toTqError(error, `scheduler: removing ${queues.length} queue name(s) without keys from "${key}" failed`),
+        toTqError(
+          error,
+          `scheduler: removing ${queues.length} queue name(s) without keys from "${key}" failed`,
+        ),
       );
     }
   }
