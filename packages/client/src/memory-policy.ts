@@ -61,8 +61,15 @@ export function evictingPolicyMessage(policy: string): string {
   );
 }
 
-/** Servers already warned about, by run id: the warning is given once per process per Redis. */
-const warned = new Set<string>();
+/**
+ * Servers already warned about, by run id: the warning is given once per process per Redis. Kept on `globalThis`
+ * because the package's entry points (and an ESM and a CJS copy) each bundle this module: `Queue` and a `Worker` in
+ * one process would otherwise each warn.
+ */
+const WARNED = Symbol.for("tq.memory-policy.warned");
+const registry = globalThis as Record<symbol, Set<string> | undefined>;
+const warned: Set<string> = registry[WARNED] ?? new Set();
+registry[WARNED] = warned;
 
 /** The server's `run_id` (INFO server), or its address when INFO is refused. */
 async function serverIdentity(connection: RedisConnection): Promise<string> {
