@@ -350,6 +350,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       ]);
       return Number(reply[0]) === 1;
     });
+    if (created && (!this.#queues || this.#queues.includes(queue))) {
+      // This scheduler knows of the new delayed job: a sweep now learns its run time, without waiting for a probe.
+      this.#sweepAt.set(queue, 0);
+      this.#wakeUp();
+    }
     return { id: job.id, queue, task: name, created };
   }
 
