@@ -15,6 +15,7 @@ export type {
   EnqueueItem,
   JobCounts,
   ListOptions,
+  QueueLogger,
   QueueOptions,
   WaitOptions,
 } from "./queue.js";

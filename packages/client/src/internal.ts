@@ -6,9 +6,17 @@ export { JOB_FIELDS, parseJobInfo } from "./job-info.js";
 export * as scripts from "./lua/scripts.generated.js";
 export type { LuaScript } from "./lua-script.js";
 export { runScript } from "./lua-script.js";
+export type { MemoryPolicyStatus } from "./memory-policy.js";
+export {
+  checkMemoryPolicy,
+  evictingPolicyMessage,
+  isEvictingPolicy,
+  warnIfEvictingPolicy,
+} from "./memory-policy.js";
 export type { PreparedJob } from "./prepare-job.js";
 export { ENQUEUE_ARGS_PER_JOB, prepareJob, taskName, validateArgs } from "./prepare-job.js";
 export { redactUrl } from "./redact-url.js";
+export { registerQueue } from "./register-queue.js";
 export { retentionFields } from "./retention.js";
 export {
   cancelKeys,

@@ -8,7 +8,6 @@ import {
   PRIORITIES,
   type QueueKeys,
   queueKeys,
-  queuesKey,
   quote,
   type Task,
   type TaskArgsInput,
@@ -21,7 +20,9 @@ import { JOB_FIELDS, type JobError, type JobInfo, type JobStatus, parseJobInfo }
 import { JobWatches } from "./job-watches.js";
 import * as scripts from "./lua/scripts.generated.js";
 import { runScript } from "./lua-script.js";
+import { warnIfEvictingPolicy } from "./memory-policy.js";
 import { type PreparedJob, prepareJob, validateArgs } from "./prepare-job.js";
+import { registerQueue } from "./register-queue.js";
 import { ResultWaiter } from "./result-waiter.js";
 import { type RetentionOptions, retentionFields } from "./retention.js";
 import { cancelKeys, enqueueKeys, resumeKeys, retryKeys } from "./script-keys.js";
@@ -57,6 +58,17 @@ export interface QueueOptions {
    * counted against it. A positive integer. @defaultValue no limit
    */
   maxPending?: number;
+  /**
+   * Where the queue writes warnings that do not fail an operation: Redis evicts keys under memory pressure (an
+   * evicting `maxmemory-policy`, checked on the first connection), or the queue could not be added to the shared
+   * list of queue names (an ACL). @defaultValue `console`
+   */
+  logger?: QueueLogger;
+}
+
+/** What a {@link Queue} logs to: `console`, or any logger with a `warn` method. */
+export interface QueueLogger {
+  warn(message: string): void;
 }
 
 /** What `enqueue` returns. */
@@ -206,8 +218,11 @@ export class Queue {
   async #open(): Promise<RedisConnection> {
     const connection = await RedisConnection.open(this.#options.connection, { onError: () => {} });
     try {
+      const warn = (warning: TqError) =>
+        (this.#options.logger ?? console).warn(`[tq queue] ${warning.message}`);
       const setup: Promise<unknown>[] = [
-        connection.send(["SADD", queuesKey(this.prefix), this.name], queuesKey(this.prefix)),
+        registerQueue(connection, this.prefix, this.name, warn),
+        warnIfEvictingPolicy(connection, `queue "${this.name}"`, warn),
       ];
       if (this.#options.retention) {
         setup.push(

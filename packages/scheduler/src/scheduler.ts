@@ -3,11 +3,14 @@ import { EventEmitter } from "node:events";
 import type { ConnectionOption, EnqueuedJob } from "@tq/client";
 import {
   scripts as clientScripts,
+  ENQUEUE_ARGS_PER_JOB,
   enqueueKeys,
   RedisConnection,
+  registerQueue,
   runScript,
   sweepKeys,
   toTqError,
+  warnIfEvictingPolicy,
 } from "@tq/client/internal";
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -35,6 +38,7 @@ import {
   type TaskScheduleTarget,
 } from "./schedule-definition.js";
 import { firedKey, type ScheduleKeys, scheduleKeys } from "./schedule-keys.js";
+import { probeQueue } from "./sweep-plan.js";
 import {
   firstTick,
   type MissedTickPolicy,
@@ -42,6 +46,7 @@ import {
   resolveTiming,
   type ScheduleTiming,
   sameTicks,
+  type TickPlan,
 } from "./timing.js";
 
 /** Options for {@link Scheduler}. */
@@ -52,17 +57,26 @@ export interface SchedulerOptions {
   prefix?: string;
   /**
    * The queues to sweep (promote due delayed and retry jobs, take back expired leases). By default every queue in
-   * `<prefix>:queues` (every queue a producer, worker or schedule has used), read again on each pass.
+   * `<prefix>:queues` (every queue a producer, worker or schedule has used), read again every `maxIntervalMs`.
    */
   queues?: readonly string[];
   /**
    * The longest the scheduler sleeps between two passes, in milliseconds. It wakes earlier, on the Redis clock, for
    * the next schedule tick, the next due delayed job and the next lease expiry; this bounds how late it notices a
-   * schedule or queue that another process added. @defaultValue 1_000
+   * schedule, a queue or a queue's new delayed job that another process added. Every `maxIntervalMs` it reads, with
+   * two cheap commands per queue, when each queue next needs a sweep; only queues with due work are swept.
+   * @defaultValue 1_000
    */
   maxIntervalMs?: number;
   /** The most jobs one sweep call moves per queue; a queue with more is swept again at once. @defaultValue 1_000 */
   sweepBatch?: number;
+  /**
+   * How often, in milliseconds, the scheduler also looks for failed jobs past their retention age in queues that
+   * have nothing else to sweep, and for queues that no longer exist: a name in `<prefix>:queues` whose queue had
+   * none of its keys left at two such checks in a row is removed from the set (a `Queue` or `Worker` of that queue
+   * adds it again when it next connects). Names are never removed when `queues` is given. @defaultValue 60_000
+   */
+  housekeepingIntervalMs?: number;
   /** The largest encoded job in bytes, for `schedule()` and scheduled jobs. @defaultValue 524288 (512 KiB) */
   maxPayloadBytes?: number;
   /** How long `close()` waits for a pass in flight before it drops the connection, in milliseconds. @defaultValue 5_000 */
@@ -130,6 +144,28 @@ const UPSERT_TRIES = 10;
 const NOT_DUE_RETRY_MS = 5;
 
 type DueReply = [number, number, ...string[]];
+
+/** A schedule the due script returned, with its definition as read. */
+interface DueTick {
+  name: string;
+  tick: number;
+  text: string | null;
+}
+
+/** What a pass does with one due tick. */
+interface PlannedTick {
+  name: string;
+  tick: number;
+  /** The definition as read ("" = none: the advance drops the schedule's score). */
+  text: string;
+  stored: StoredSchedule | undefined;
+  plan: TickPlan | undefined;
+  /** The enqueue arguments of its job, when it fires. */
+  argv?: string[];
+  fired: boolean;
+  /** Not advanced in this pass: the tick is not due on its queue's node yet, or the fire call failed. */
+  skip?: boolean;
+}
 type SweepReply = [number, number, number];
 
 function checkPositiveInteger(value: number, name: string): number {
@@ -164,7 +200,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #maxIntervalMs: number;
   readonly #sweepBatch: number;
   readonly #maxPayloadBytes: number;
+  readonly #housekeepingIntervalMs: number;
   readonly #registered = new Set<string>();
+  /** When each known queue next needs a sweep, epoch ms on the Redis clock; Infinity when nothing is due. */
+  readonly #sweepAt = new Map<string, number>();
+  /** Queues that had none of their keys left at the last housekeeping probe. */
+  #empty = new Set<string>();
+  /** performance.now() of the last probe and of the last housekeeping probe. */
+  #probedAt = Number.NEGATIVE_INFINITY;
+  #housekeptAt = Number.NEGATIVE_INFINITY;
   #connection: Promise<RedisConnection> | undefined;
   #state: "idle" | "running" | "closing" | "closed" = "idle";
   #loop: Promise<void> | undefined;
@@ -194,6 +238,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#queues = options.queues ? [...new Set(options.queues)] : undefined;
     this.#maxIntervalMs = checkPositiveInteger(options.maxIntervalMs ?? 1_000, "maxIntervalMs");
     this.#sweepBatch = checkPositiveInteger(options.sweepBatch ?? 1_000, "sweepBatch");
+    this.#housekeepingIntervalMs = checkPositiveInteger(
+      options.housekeepingIntervalMs ?? 60_000,
+      "housekeepingIntervalMs",
+    );
     this.#maxPayloadBytes = checkPositiveInteger(
       options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       "maxPayloadBytes",
@@ -230,11 +278,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** Adds a queue to `<prefix>:queues` once per scheduler, so sweeps, dashboards and the CLI know it. */
+  /**
+   * Adds a queue to `<prefix>:queues` once per scheduler, so sweeps, dashboards and the CLI know it. Best effort:
+   * a refusal (an ACL) is reported once and does not fail the call.
+   */
   async #register(connection: RedisConnection, queue: string): Promise<void> {
     if (this.#registered.has(queue)) return;
-    const key = queuesKey(this.prefix);
-    await connection.send(["SADD", key, queue], key);
+    await registerQueue(connection, this.prefix, queue, (error) => this.#reportError(error));
     this.#registered.add(queue);
   }
 
@@ -300,6 +350,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       ]);
       return Number(reply[0]) === 1;
     });
+    if (created && (!this.#queues || this.#queues.includes(queue))) {
+      // This scheduler knows of the new delayed job: a sweep now learns its run time, without waiting for a probe.
+      this.#sweepAt.set(queue, 0);
+      this.#wakeUp();
+    }
     return { id: job.id, queue, task: name, created };
   }
 
@@ -466,7 +521,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#state = "running";
     try {
       const c = await this.#conn();
-      await this.#redisNow(c);
+      await Promise.all([
+        this.#redisNow(c),
+        warnIfEvictingPolicy(c, "scheduler", (warning) => this.#reportError(warning)),
+      ]);
     } catch (error) {
       this.#state = "idle";
       throw toTqError(error, "scheduler: cannot start");
@@ -500,99 +558,167 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const readAt = performance.now();
     const now = Number(reply[0]);
     const nextAt = Number(reply[1]);
-    const due: Array<{ name: string; tick: number }> = [];
+    const due: DueTick[] = [];
     for (let i = 2; i + 1 < reply.length; i += 2) {
-      due.push({ name: String(reply[i]), tick: Number(reply[i + 1]) });
+      due.push({ name: String(reply[i]), tick: Number(reply[i + 1]), text: null });
     }
+    // More may be due than one pass takes: the next pass runs at once. Otherwise the schedules moved on here are
+    // folded into the wake-up time, so that all of them wait for their next tick together, with no extra pass.
     let again = due.length >= DUE_BATCH;
     let retrySoon = false;
+    let nextTickAt = nextAt >= 0 ? nextAt : Number.POSITIVE_INFINITY;
     if (due.length > 0) {
       const texts = await c.send<Array<string | null>>(["HMGET", k.defs, ...due.map((d) => d.name)], k.defs);
-      const outcomes = await Promise.all(
-        due.map(({ name, tick }, i) => this.#handleDue(c, name, tick, texts[i] ?? null, now)),
-      );
-      if (outcomes.includes("moved")) again = true;
-      if (outcomes.includes("retry")) retrySoon = true;
+      for (const [i, d] of due.entries()) d.text = texts[i] ?? null;
+      const outcome = await this.#handleDue(c, due, now);
+      retrySoon = outcome.retry;
+      if (outcome.unknown) again = true;
+      nextTickAt = Math.min(nextTickAt, outcome.nextTickAt);
     }
-    const sweepStarted = performance.now();
-    const sweepWake = await this.#sweepAll(c);
+    const redisNow = () => now + (performance.now() - readAt);
+    if (await this.#sweepDue(c, redisNow)) again = true;
     if (again || this.#state !== "running") return 0;
     let waitMs = retrySoon ? NOT_DUE_RETRY_MS : this.#maxIntervalMs;
-    if (nextAt >= 0) waitMs = Math.min(waitMs, nextAt - now - (performance.now() - readAt));
-    if (sweepWake >= 0) waitMs = Math.min(waitMs, sweepWake - (performance.now() - sweepStarted));
+    waitMs = Math.min(waitMs, nextTickAt - redisNow());
+    for (const at of this.#sweepAt.values()) waitMs = Math.min(waitMs, at - redisNow());
+    waitMs = Math.min(waitMs, this.#maxIntervalMs - (performance.now() - this.#probedAt));
     return Math.max(0, Math.ceil(waitMs));
   }
 
   /**
-   * Fires (or skips) the due tick of one schedule, then moves the schedule on. Returns `"moved"` when something
-   * changed, `"retry"` when the queue's Redis node says the tick is not due yet (clocks of cluster nodes differ by
-   * a few milliseconds), `"idle"` otherwise.
+   * Fires (or skips) the due ticks of a pass, then moves their schedules on: one `fire` call per target queue and
+   * one `advance` call for all of them, however many schedules were due at once.
    *
-   * Order matters: the job is enqueued first, then the schedule advanced. A scheduler that dies in between leaves
-   * the tick due; the next pass (of any scheduler) fires it again, which the fire script turns into a no-op.
+   * Order matters: the jobs are enqueued first, then the schedules advanced. A scheduler that dies in between leaves
+   * the ticks due; the next pass (of any scheduler) fires them again, which the fire script turns into a no-op.
+   * A tick the queue's Redis node says is not due yet (clocks of cluster nodes differ by a few milliseconds), or
+   * whose queue refused the fire call, is not advanced: the next pass tries it again.
+   *
+   * Returns the earliest next fire time of the schedules it moved on, whether a tick must be tried again soon
+   * (`retry`), and whether a schedule was fired but moved meanwhile by another scheduler or an upsert (`unknown`:
+   * look again at once).
    */
   async #handleDue(
     c: RedisConnection,
-    name: string,
-    tick: number,
-    text: string | null,
+    due: readonly DueTick[],
     now: number,
-  ): Promise<"moved" | "retry" | "idle"> {
+  ): Promise<{ nextTickAt: number; retry: boolean; unknown: boolean }> {
     const k = this.#keys;
-    try {
+    const plans: PlannedTick[] = [];
+    const byQueue = new Map<string, PlannedTick[]>();
+    for (const { name, tick, text } of due) {
       if (text === null) {
-        await runScript<number>(c, scripts.advance, [k.defs, k.next], [name, String(tick), "", ""]);
-        return "idle";
+        plans.push({ name, tick, text: "", stored: undefined, plan: undefined, fired: false });
+        continue;
       }
       let stored: StoredSchedule;
       try {
         stored = decodeSchedule(name, text);
       } catch (error) {
         this.#reportError(error as Error);
-        return "idle";
+        continue;
       }
       const plan = planTick(stored.timing, tick, now);
-      let fired = false;
-      const jobId = `${name}:${tick}`;
-      if (plan.fire) {
-        const outcome = await this.#fire(c, name, tick, jobId, stored);
-        if (outcome === "not-due") return "retry";
-        fired = outcome === "created";
-      }
-      const advanced = await runScript<number>(
-        c,
-        scripts.advance,
-        [k.defs, k.next],
-        [name, String(tick), text, plan.nextMs === null ? "" : String(plan.nextMs)],
+      const planned: PlannedTick = { name, tick, text, stored, plan, fired: false };
+      plans.push(planned);
+      if (!plan.fire) continue;
+      planned.argv = this.#jobArgv(name, tick, stored);
+      if (!planned.argv) continue;
+      const list = byQueue.get(stored.queue) ?? [];
+      list.push(planned);
+      byQueue.set(stored.queue, list);
+    }
+    let retry = false;
+    await Promise.all(
+      [...byQueue].map(async ([queue, list]) => {
+        const keys = queueKeys(queue, this.prefix);
+        const argv = [keys.base, String(list.length), String(ENQUEUE_ARGS_PER_JOB)];
+        for (const p of list) argv.push(p.name, String(p.tick), ...(p.argv ?? []));
+        try {
+          const reply = await runScript<number[]>(
+            c,
+            fireScript,
+            [...enqueueKeys(keys), firedKey(keys)],
+            argv,
+          );
+          for (const [i, p] of list.entries()) {
+            const outcome = Number(reply[i]);
+            if (outcome === -1) {
+              p.skip = true;
+              retry = true;
+            } else {
+              p.fired = outcome === 1;
+            }
+          }
+        } catch (error) {
+          for (const p of list) p.skip = true;
+          this.#reportError(
+            toTqError(error, `scheduler: firing ${list.length} schedule tick(s) into queue "${queue}"`),
+          );
+        }
+      }),
+    );
+    const moving = plans.filter((p) => !p.skip);
+    let nextTickAt = Number.POSITIVE_INFINITY;
+    let unknown = false;
+    if (moving.length === 0) return { nextTickAt, retry, unknown };
+    const argv: string[] = [];
+    for (const p of moving) {
+      const nextMs = p.plan?.nextMs;
+      argv.push(
+        p.name,
+        String(p.tick),
+        p.text,
+        nextMs === null || nextMs === undefined ? "" : String(nextMs),
       );
-      if (fired)
-        this.emit("fired", { schedule: name, tickMs: tick, jobId, queue: stored.queue, task: stored.task });
-      if (Number(advanced) === 1 && plan.missed) {
-        this.emit("missed", {
-          schedule: name,
-          tickMs: tick,
-          policy: stored.timing.missedTicks,
-          fired: plan.fire,
-          nextRunAt: plan.nextMs,
+    }
+    let advanced: number[];
+    let failedAdvance = false;
+    try {
+      advanced = (await runScript<number[]>(c, scripts.advance, [k.defs, k.next], argv)).map(Number);
+    } catch (error) {
+      this.#reportError(toTqError(error, `scheduler: moving ${moving.length} schedule(s) on`));
+      // Whatever fired stays fired (the fire script never repeats a tick); the ticks stay due, and a later pass
+      // advances them. Not at once: a refusal would repeat.
+      advanced = moving.map(() => 0);
+      failedAdvance = true;
+    }
+    for (const [i, p] of moving.entries()) {
+      const { stored, plan } = p;
+      if (!stored || !plan) continue;
+      const jobId = `${p.name}:${p.tick}`;
+      if (p.fired) {
+        this.emit("fired", {
+          schedule: p.name,
+          tickMs: p.tick,
+          jobId,
+          queue: stored.queue,
+          task: stored.task,
         });
       }
-      return fired || Number(advanced) === 1 ? "moved" : "idle";
-    } catch (error) {
-      this.#reportError(toTqError(error, `scheduler: schedule "${name}", tick ${tick}`));
-      return "idle";
+      if (advanced[i] === 1) {
+        if (plan.missed) {
+          this.emit("missed", {
+            schedule: p.name,
+            tickMs: p.tick,
+            policy: stored.timing.missedTicks,
+            fired: plan.fire,
+            nextRunAt: plan.nextMs,
+          });
+        }
+        if (plan.nextMs !== null) nextTickAt = Math.min(nextTickAt, plan.nextMs);
+      } else if (p.fired && !failedAdvance) {
+        unknown = true;
+      }
     }
+    return { nextTickAt, retry, unknown };
   }
 
-  async #fire(
-    c: RedisConnection,
-    name: string,
-    tick: number,
-    jobId: string,
-    stored: StoredSchedule,
-  ): Promise<"created" | "done" | "not-due" | "unbuildable"> {
-    let argv: string[];
+  /** The enqueue arguments of a tick's job, or undefined (reported) when the stored schedule cannot build one. */
+  #jobArgv(name: string, tick: number, stored: StoredSchedule): string[] | undefined {
     try {
-      argv = prepareJob(stored.task, stored.args, { ...stored.opts, jobId }, this.#maxPayloadBytes).argv;
+      const jobId = `${name}:${tick}`;
+      return prepareJob(stored.task, stored.args, { ...stored.opts, jobId }, this.#maxPayloadBytes).argv;
     } catch (error) {
       // Its tick is skipped, not retried for ever: the schedule must be fixed with upsertSchedule.
       this.#reportError(
@@ -602,21 +728,28 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           { cause: error },
         ),
       );
-      return "unbuildable";
+      return undefined;
     }
-    const keys = queueKeys(stored.queue, this.prefix);
-    const reply = await runScript<number>(
-      c,
-      fireScript,
-      [...enqueueKeys(keys), firedKey(keys)],
-      [name, String(tick), keys.base, "1", ...argv],
-    );
-    const outcome = Number(reply);
-    return outcome === 1 ? "created" : outcome === -1 ? "not-due" : "done";
   }
 
-  /** Sweeps every queue once. Returns the milliseconds until the next timed event in any of them; -1 for none. */
-  async #sweepAll(c: RedisConnection): Promise<number> {
+  /**
+   * Sweeps the queues with due work: a run time or lease deadline that has come (on the Redis clock `redisNow`).
+   * Every `maxIntervalMs` it first reads when each known queue next needs a sweep (see {@link probeQueue}), which is
+   * also how it learns of new queues and of work added by other processes. Returns true when a sweep hit
+   * `sweepBatch`: that queue is swept again at once, the others are not.
+   */
+  async #sweepDue(c: RedisConnection, redisNow: () => number): Promise<boolean> {
+    if (performance.now() - this.#probedAt >= this.#maxIntervalMs) await this.#probe(c);
+    const due: string[] = [];
+    const now = redisNow();
+    for (const [queue, at] of this.#sweepAt) if (at <= now) due.push(queue);
+    const full = await Promise.all(due.map((queue) => this.#sweep(c, queue, redisNow)));
+    return full.includes(true);
+  }
+
+  /** Reads the known queues and when each next needs a sweep; in a housekeeping probe, prunes queues that are gone. */
+  async #probe(c: RedisConnection): Promise<void> {
+    const housekeeping = performance.now() - this.#housekeptAt >= this.#housekeepingIntervalMs;
     let queues: readonly string[];
     if (this.#queues) {
       queues = this.#queues;
@@ -625,13 +758,50 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const members = await c.send<string[]>(["SMEMBERS", key], key);
       queues = members.map(String).filter((q) => isValidQueueName(q));
     }
-    const wakes = await Promise.all(queues.map((queue) => this.#sweep(c, queue)));
-    let best = -1;
-    for (const wake of wakes) if (wake >= 0 && (best < 0 || wake < best)) best = wake;
-    return best;
+    this.#probedAt = performance.now();
+    if (housekeeping) this.#housekeptAt = this.#probedAt;
+    const known = new Set(queues);
+    for (const queue of this.#sweepAt.keys()) if (!known.has(queue)) this.#sweepAt.delete(queue);
+    const empty = new Set<string>();
+    await Promise.all(
+      queues.map(async (queue) => {
+        try {
+          const probe = await probeQueue(c, this.prefix, queue, housekeeping);
+          this.#sweepAt.set(queue, probe.sweepAt);
+          if (probe.exists === false) empty.add(queue);
+        } catch (error) {
+          this.#sweepAt.delete(queue);
+          this.#reportError(toTqError(error, `scheduler: reading queue "${queue}" failed (retrying)`));
+        }
+      }),
+    );
+    if (!housekeeping) return;
+    const gone = this.#queues ? [] : [...empty].filter((queue) => this.#empty.has(queue));
+    this.#empty = empty;
+    if (gone.length > 0) await this.#prune(c, gone);
   }
 
-  async #sweep(c: RedisConnection, queue: string): Promise<number> {
+  /** Removes names of queues that have no keys left from `<prefix>:queues`, so that nothing reads them again. */
+  async #prune(c: RedisConnection, queues: readonly string[]): Promise<void> {
+    const key = queuesKey(this.prefix);
+    try {
+      await c.send(["SREM", key, ...queues], key);
+      for (const queue of queues) {
+        this.#sweepAt.delete(queue);
+        this.#empty.delete(queue);
+      }
+    } catch (error) {
+      this.#reportError(
+        toTqError(
+          error,
+          `scheduler: removing ${queues.length} queue name(s) without keys from "${key}" failed`,
+        ),
+      );
+    }
+  }
+
+  /** Sweeps one queue and notes when it next needs one. Returns true when the sweep hit `sweepBatch`. */
+  async #sweep(c: RedisConnection, queue: string, redisNow: () => number): Promise<boolean> {
     const keys = queueKeys(queue, this.prefix);
     try {
       const [promoted, requeued, nextWake] = (
@@ -641,11 +811,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         ])
       ).map(Number) as SweepReply;
       if (promoted + requeued > 0) this.emit("swept", { queue, promoted, requeued });
-      if (promoted >= this.#sweepBatch || requeued >= this.#sweepBatch) return 0;
-      return nextWake;
+      const full = promoted >= this.#sweepBatch || requeued >= this.#sweepBatch;
+      // -1: nothing scheduled or active; the next probe notices new work.
+      const at = full ? 0 : nextWake < 0 ? Number.POSITIVE_INFINITY : redisNow() + Math.max(1, nextWake);
+      if (this.#sweepAt.has(queue)) this.#sweepAt.set(queue, at);
+      return full;
     } catch (error) {
+      // Tried again after the next probe, not on every pass.
+      if (this.#sweepAt.has(queue)) this.#sweepAt.set(queue, Number.POSITIVE_INFINITY);
       this.#reportError(toTqError(error, `scheduler: sweeping queue "${queue}" failed (retrying)`));
-      return -1;
+      return false;
     }
   }
 

@@ -2,7 +2,7 @@ import { parseTakeReply, RedisConnection, runScript, scripts, takeKeys } from "@
 import { sleep, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { expect, test } from "vitest";
 import type { SweptEvent } from "../src/index.js";
-import { connection, defer, queue, scheduler } from "./support.js";
+import { connection, defer, queue, redis, scheduler } from "./support.js";
 
 /** Claims jobs the way a worker does, with a short lease, and then never renews them: a worker that died. */
 async function claimAndDie(prefix: string, name: string, leaseMs: number): Promise<string[]> {
@@ -69,4 +69,22 @@ test("with the queues option, only those queues are swept", async () => {
   await waitFor(async () => (await swept.getJob(a.id))?.status === "pending", { what: "promotion" });
   await sleep(300);
   expect((await other.getJob(b.id))?.status).toBe("scheduled");
+});
+
+test("a job key of another type does not stop the sweep: that job is dead-lettered, the others move on", async () => {
+  const prefix = uniquePrefix();
+  const name = uniqueQueue();
+  const q = queue(name, prefix);
+  const bad = await q.enqueue("t", [], { delayMs: 200 });
+  const good = await q.enqueue("t", [], { delayMs: 200 });
+  const client = await redis();
+  await client.sendCommand(["DEL", q.keys.job(bad.id)]);
+  await client.sendCommand(["SET", q.keys.job(bad.id), "not a hash"]);
+  const { scheduler: s, errors } = scheduler(prefix, { queues: [name] });
+  await s.start();
+  await waitFor(async () => (await q.getJob(good.id))?.status === "pending", { what: "the promotion" });
+  const failed = await q.list("failed");
+  expect(failed.map((j) => j.id)).toEqual([bad.id]);
+  expect(failed[0]?.error).toMatchObject({ code: "DECODE" });
+  expect(errors).toEqual([]);
 });

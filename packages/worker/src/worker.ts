@@ -8,12 +8,14 @@ import {
   progressKeys,
   RedisConnection,
   recoverKeys,
+  registerQueue,
   releaseKeys,
   retentionFields,
   runScript,
   scripts,
   takeKeys,
   toTqError,
+  warnIfEvictingPolicy,
 } from "@tq/client/internal";
 import {
   backoffDelay,
@@ -29,7 +31,6 @@ import {
   MAX_TIMER_MS,
   type QueueKeys,
   queueKeys,
-  queuesKey,
   quote,
   type Task,
   TqError,
@@ -355,11 +356,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#state = "starting";
     try {
       this.#command = await RedisConnection.open(this.#options.connection, { onError: () => {} });
+      const report = (error: TqError) => this.#reportError(error);
       const setup: Promise<unknown>[] = [
-        this.#command.send(
-          ["SADD", queuesKey(this.#options.prefix ?? DEFAULT_PREFIX), this.queue],
-          queuesKey(this.#options.prefix ?? DEFAULT_PREFIX),
-        ),
+        registerQueue(this.#command, this.#options.prefix ?? DEFAULT_PREFIX, this.queue, report),
+        warnIfEvictingPolicy(this.#command, `worker for queue "${this.queue}"`, report),
       ];
       if (this.#options.retention) {
         setup.push(

@@ -1,0 +1,28 @@
+import { queuesKey, type TqError } from "@tq/job-schema";
+import { type RedisConnection, toTqError } from "./connection.js";
+
+/**
+ * Adds `queue` to `<prefix>:queues`, the set of known queue names the scheduler, the CLI and the dashboard read.
+ * Best effort: the set is shared by every queue of the prefix, and a user restricted to one queue's keys (an ACL
+ * with `~<prefix>:{emails}:*`) may not write it. Such a refusal (any error reply) is handed to `report` and the
+ * caller goes on; a connection error is thrown as before, since nothing else will work either.
+ */
+export async function registerQueue(
+  connection: RedisConnection,
+  prefix: string,
+  queue: string,
+  report: (error: TqError) => void,
+): Promise<void> {
+  const key = queuesKey(prefix);
+  try {
+    await connection.send(["SADD", key, queue], key);
+  } catch (error) {
+    const refusal = toTqError(
+      error,
+      `queue "${queue}": cannot add it to "${key}" (the list of known queues); it works, but a scheduler without ` +
+        "a `queues` option, the CLI and the dashboard do not see it until it is added (SADD) by a user allowed to",
+    );
+    if (refusal.code === "CONNECTION") throw refusal;
+    report(refusal);
+  }
+}
