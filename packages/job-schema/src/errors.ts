@@ -33,6 +33,33 @@ export type TqErrorCode =
   /** Redis refused a command under its ACL (`NOPERM`): the connection's user may not touch that key or command. */
   | "NOPERM";
 
+// Every code once, checked against the union by the compiler: a code added above must be added here too.
+const CODES = {
+  CONNECTION: true,
+  VALIDATION: true,
+  PAYLOAD_TOO_LARGE: true,
+  DECODE: true,
+  UNKNOWN_TASK: true,
+  TIMEOUT: true,
+  JOB_FAILED: true,
+  LEASE_LOST: true,
+  NOT_FOUND: true,
+  CLOSED: true,
+  REDIS: true,
+  HANDLER: true,
+  INVALID_STATE: true,
+  QUEUE_FULL: true,
+  NOPERM: true,
+} as const satisfies Record<TqErrorCode, true>;
+
+/** Every {@link TqErrorCode}. */
+export const TQ_ERROR_CODES: readonly TqErrorCode[] = Object.keys(CODES) as TqErrorCode[];
+
+/** Whether `value` is one of the {@link TqErrorCode}s (for codes read back from Redis or received over IPC). */
+export function isTqErrorCode(value: unknown): value is TqErrorCode {
+  return typeof value === "string" && Object.hasOwn(CODES, value);
+}
+
 /** Options accepted by the {@link TqError} constructor. */
 export interface TqErrorOptions {
   /** The error this one wraps (a driver error, a validation issue list, the job's recorded error). */

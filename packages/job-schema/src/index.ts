@@ -3,7 +3,7 @@ export { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from "./backoff.js";
 export type { JobEnvelope, JsonValue } from "./envelope.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, decodeJob, encodeJob, JOB_SCHEMA_VERSION } from "./envelope.js";
 export type { TqErrorCode, TqErrorOptions } from "./errors.js";
-export { isTqError, TqError, UnrecoverableError } from "./errors.js";
+export { isTqError, isTqErrorCode, TQ_ERROR_CODES, TqError, UnrecoverableError } from "./errors.js";
 export type { Priority, QueueKeys } from "./keys.js";
 export {
   checkPrefix,

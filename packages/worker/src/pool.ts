@@ -10,6 +10,7 @@ import { RedisConnection, retentionFields, toTqError } from "@tq/client/internal
 import {
   checkPrefix,
   checkTimerMs,
+  isTqErrorCode,
   isValidQueueName,
   MAX_TIMER_MS,
   type QueueKeys,
@@ -209,22 +210,6 @@ interface Slot {
 
 /** How long past the shutdown timeout a child may take to exit before it is killed, in milliseconds. */
 const STOP_MARGIN_MS = 5_000;
-
-const TQ_ERROR_CODES = new Set<string>([
-  "CONNECTION",
-  "VALIDATION",
-  "PAYLOAD_TOO_LARGE",
-  "DECODE",
-  "UNKNOWN_TASK",
-  "TIMEOUT",
-  "JOB_FAILED",
-  "LEASE_LOST",
-  "NOT_FOUND",
-  "CLOSED",
-  "REDIS",
-  "HANDLER",
-  "INVALID_STATE",
-]);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -579,7 +564,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         break;
       }
       case "fatal": {
-        const code = TQ_ERROR_CODES.has(message.code) ? (message.code as TqErrorCode) : "HANDLER";
+        const code: TqErrorCode = isTqErrorCode(message.code) ? message.code : "HANDLER";
         child.fatal = new TqError(
           code,
           `worker pool for queue ${this.#quoted}: child process ${child.pid} could not start: ${message.message}`,

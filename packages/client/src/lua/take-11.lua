@@ -16,7 +16,8 @@
 
   Invariants: an ack applies only while the job is active under the same fencing token, so a worker whose lease
   was lost cannot complete, fail or retry the job. An applied ack is recorded on the job (`ack` = token:outcome), so
-  an ack sent again after its reply was lost reports the outcome it had instead of "lease lost". Every claim gets a
+  an ack sent again after its reply was lost reports the outcome it had instead of "lease lost" (a completion needs no
+  record: the job is completed under the same token). Every claim gets a
   token no claim had before (the queue's counter) and is tagged with the worker's id (`wid`, and the worker's
   claims set), so a worker whose claim reply was lost can hand those jobs back (recover). Leases are deadlines on
   the Redis clock. An id in a pending list without a job record is dead-lettered, never returned; a job is claimed
@@ -57,7 +58,10 @@ for i = 0, nAcks - 1 do
     -- Not (or no longer) active under this token. If this very ack was applied by an earlier call whose reply was
     -- lost, say what it did; anything else is a lost lease.
     local prev = f[6]
-    if prev and string.sub(prev, 1, #token + 1) == token .. ':' then
+    if f[1] == 'completed' and f[2] == token then
+      -- only the holder of this token can have completed the job: this ack did, in that earlier call
+      outcome = 'c'
+    elseif prev and string.sub(prev, 1, #token + 1) == token .. ':' then
       outcome = string.sub(prev, #token + 2)
     else
       outcome = 'l'
@@ -71,7 +75,8 @@ for i = 0, nAcks - 1 do
       failRun(id, jk, 1, 0, f[5], err, -1, now)
       outcome = 'p'
     elseif op == 'c' then
-      redis.call('HSET', jk, 'state', 'completed', 'finishedAt', now, 'result', payload, 'ack', token .. ':c')
+      -- no `ack` record needed: state completed under this token says it (and completed jobs stay small)
+      redis.call('HSET', jk, 'state', 'completed', 'finishedAt', now, 'result', payload)
       completedZ[#completedZ + 1] = now
       completedZ[#completedZ + 1] = id
       emit('completed', id)
