@@ -337,7 +337,7 @@ export class Queue {
 
   /** The enqueue script's ARGV; `atomic` refuses the whole batch under maxPending, `resend` marks a re-send. */
   #enqueueArgs(jobs: readonly PreparedJob[], atomic: boolean, resend: boolean): string[] {
-    const args = [this.keys.base, String(jobs.length)];
+    const args = [String(jobs.length)];
     for (const job of jobs) args.push(...job.argv);
     if (this.#maxPending !== undefined || resend) {
       args.push(String(this.#maxPending ?? 0), atomic ? "all" : "each", resend ? "1" : "0");
@@ -646,7 +646,7 @@ export class Queue {
   async retry(id: string): Promise<boolean> {
     if (!isValidJobId(id)) return false;
     const moved = await this.#call(`retry(${quote(id)})`, (c) =>
-      runScript<number>(c, scripts.retry, retryKeys(this.keys), [this.keys.base, "ids", "0", id]),
+      runScript<number>(c, scripts.retry, retryKeys(this.keys), ["ids", "0", id]),
     );
     return Number(moved) === 1;
   }
@@ -657,7 +657,7 @@ export class Queue {
     for (;;) {
       const moved = Number(
         await this.#call("retryAllFailed", (c) =>
-          runScript<number>(c, scripts.retry, retryKeys(this.keys), [this.keys.base, "all", "1000"]),
+          runScript<number>(c, scripts.retry, retryKeys(this.keys), ["all", "1000"]),
         ),
       );
       total += moved;
@@ -672,7 +672,7 @@ export class Queue {
   async cancel(id: string): Promise<boolean> {
     if (!isValidJobId(id)) return false;
     const reply = await this.#call(`cancel(${quote(id)})`, (c) =>
-      runScript<number | string>(c, scripts.cancel, cancelKeys(this.keys), [this.keys.base, id]),
+      runScript<number | string>(c, scripts.cancel, cancelKeys(this.keys), [id]),
     );
     if (typeof reply === "string") {
       throw new TqError(

@@ -66,7 +66,7 @@ export async function take(
   acks: readonly Ack[] = [],
   leaseMs = 30_000,
 ): Promise<{ outcomes: string; claimed: Claimed[] }> {
-  const args = [queue.keys.base, String(leaseMs), String(count), String(acks.length), TEST_WORKER_ID, "0"];
+  const args = [String(leaseMs), String(count), String(acks.length), TEST_WORKER_ID, "0"];
   for (const a of acks) args.push(a.id, a.token, a.op, a.payload, String(a.delayMs ?? -1));
   const reply = await runScript<unknown[]>(
     await queue.connection(),

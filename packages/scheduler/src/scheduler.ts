@@ -344,7 +344,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const created = await this.#call(`schedule() into queue "${queue}"`, async (c) => {
       await this.#register(c, queue);
       const reply = await runScript<number[]>(c, clientScripts.enqueue, enqueueKeys(keys), [
-        keys.base,
         "1",
         ...job.argv,
       ]);
@@ -632,7 +631,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await Promise.all(
       [...byQueue].map(async ([queue, list]) => {
         const keys = queueKeys(queue, this.prefix);
-        const argv = [keys.base, String(list.length), String(ENQUEUE_ARGS_PER_JOB)];
+        const argv = [String(list.length), String(ENQUEUE_ARGS_PER_JOB)];
         for (const p of list) argv.push(p.name, String(p.tick), ...(p.argv ?? []));
         try {
           const reply = await runScript<number[]>(
@@ -805,10 +804,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const keys = queueKeys(queue, this.prefix);
     try {
       const [promoted, requeued, nextWake] = (
-        await runScript<SweepReply>(c, clientScripts.sweep, sweepKeys(keys), [
-          keys.base,
-          String(this.#sweepBatch),
-        ])
+        await runScript<SweepReply>(c, clientScripts.sweep, sweepKeys(keys), [String(this.#sweepBatch)])
       ).map(Number) as SweepReply;
       if (promoted + requeued > 0) this.emit("swept", { queue, promoted, requeued });
       const full = promoted >= this.#sweepBatch || requeued >= this.#sweepBatch;

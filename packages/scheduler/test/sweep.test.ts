@@ -10,7 +10,6 @@ async function claimAndDie(prefix: string, name: string, leaseMs: number): Promi
   defer(() => c.close());
   const keys = queueKeys(prefix, name);
   const reply = await runScript<Array<string | number>>(c, scripts.take, takeKeys(keys, "dead-worker"), [
-    keys.base,
     String(leaseMs),
     "10",
     "0",

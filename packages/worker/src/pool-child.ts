@@ -22,6 +22,10 @@ let stopping: Promise<void> | undefined;
 let leaving = false;
 let ended: string[] = [];
 let endedFlush = false;
+/** Runs announced as `active` (they have a timeoutMs, so the supervisor arms a hard timeout for them). */
+const timed = new Set<string>();
+let settled: string[] = [];
+let settledFlush = false;
 
 function tagged(message: ChildMessage): FromChild {
   return { ...message, k: channelKey };
@@ -64,6 +68,14 @@ function leave(code: number): void {
   process.exitCode = code;
   if (process.connected) process.disconnect();
   setTimeout(() => process.exit(code), 100).unref();
+}
+
+function flushSettled(): void {
+  settledFlush = false;
+  if (settled.length === 0) return;
+  const runs = settled;
+  settled = [];
+  send({ t: "settled", runs });
 }
 
 function flushEnded(): void {
@@ -155,6 +167,8 @@ async function start(received: ChildConfig): Promise<void> {
       leaseMs: received.leaseMs,
       shutdownTimeoutMs: received.shutdownTimeoutMs,
       maxPayloadBytes: received.maxPayloadBytes,
+      maxResultBytes: received.maxResultBytes,
+      maxProgressBytes: received.maxProgressBytes,
       maxBlockMs: received.maxBlockMs,
       retention: received.retention,
       workerId: received.workerId,
@@ -169,6 +183,7 @@ async function start(received: ChildConfig): Promise<void> {
     });
     worker.on("active", (job, run) => {
       if (run.timeoutMs === undefined) return;
+      timed.add(`${run.id}\n${run.token}`);
       send({
         t: "active",
         id: run.id,
@@ -180,7 +195,17 @@ async function start(received: ChildConfig): Promise<void> {
     });
     // Endings can wait for the end of the tick: a late one only makes the supervisor try to fail a run that is no
     // longer active, which the fencing token turns into a no-op.
+    // A timed run that settled here stops counting towards the hard timeout, even while its ack is delayed.
+    worker.on("settled", (id, token) => {
+      if (!timed.delete(`${id}\n${token}`)) return;
+      settled.push(id, token);
+      if (!settledFlush) {
+        settledFlush = true;
+        setImmediate(flushSettled);
+      }
+    });
     worker.on("ended", (id, token) => {
+      timed.delete(`${id}\n${token}`);
       ended.push(id, token);
       if (!endedFlush) {
         endedFlush = true;

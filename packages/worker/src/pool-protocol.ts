@@ -19,6 +19,8 @@ export interface ChildConfig {
   leaseMs: number | undefined;
   shutdownTimeoutMs: number;
   maxPayloadBytes: number | undefined;
+  maxResultBytes?: number | undefined;
+  maxProgressBytes?: number | undefined;
   maxBlockMs: number | undefined;
   retention: RetentionOptions | undefined;
   /** The id the child's Worker tags its claims with (one per child process). */
@@ -47,6 +49,12 @@ export type ChildMessage =
   | { t: "active"; id: string; token: string; task: string; timeoutMs: number; retryDelayMs: number }
   /** Runs this process no longer runs (outcome recorded, lease lost, or handed back): id, token, id, token, ... */
   | { t: "ended"; runs: string[] }
+  /**
+   * Runs with a `timeoutMs` whose outcome this process has decided (their handler settled, or the Worker's own
+   * timeout failed them): `runs` is id, token, ... Their ack may still be on its way; the hard timeout no longer
+   * applies to them.
+   */
+  | { t: "settled"; runs: string[] }
   /** The child cannot start (handlers module, Redis); it exits with code 1 right after. */
   | { t: "fatal"; code: string; message: string }
   /** The child closed its Worker cleanly (every unfinished run handed back) and is about to exit 0. */
@@ -92,6 +100,7 @@ export function parseFromChild(value: unknown, key: string): ChildMessage | unde
     case "alive":
       return { t: value.t };
     case "claimed":
+    case "settled":
     case "ended":
       return isRunList(value.runs) ? { t: value.t, runs: value.runs } : undefined;
     case "active": {

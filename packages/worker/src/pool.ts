@@ -71,6 +71,10 @@ export interface WorkerPoolOptions {
   shutdownTimeoutMs?: number;
   /** The longest a stored job may be, in bytes. @defaultValue 524288 */
   maxPayloadBytes?: number;
+  /** The longest a handler's result may be, in bytes of JSON; see `WorkerOptions.maxResultBytes`. @defaultValue `maxPayloadBytes` */
+  maxResultBytes?: number;
+  /** The longest a progress value may be, in bytes of JSON; see `WorkerOptions.maxProgressBytes`. @defaultValue 65536 */
+  maxProgressBytes?: number;
   /** The longest an idle child blocks on Redis in one call, in milliseconds. @defaultValue 5_000 */
   maxBlockMs?: number;
   /** Retention of finished jobs, written to Redis for the whole queue when given. */
@@ -338,6 +342,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       leaseMs: options.leaseMs,
       shutdownTimeoutMs: this.#shutdownTimeoutMs,
       maxPayloadBytes: options.maxPayloadBytes,
+      maxResultBytes: options.maxResultBytes,
+      maxProgressBytes: options.maxProgressBytes,
       maxBlockMs: options.maxBlockMs,
       retention: options.retention,
       supervisorPid: process.pid,
@@ -541,6 +547,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
             () => this.#onOverrun(child, message.id, message.token),
             message.timeoutMs + this.#graceMs,
           );
+        }
+        break;
+      }
+      case "settled": {
+        // The child's Worker has ended these runs itself (a result, an error, its own timeout): their handlers
+        // yielded, so the hard timeout no longer applies, however long the outcome takes to reach Redis.
+        const runs = message.runs;
+        for (let i = 0; i + 1 < runs.length; i += 2) {
+          const run = child.runs.get(runs[i] as string);
+          if (run && run.token === runs[i + 1]) {
+            clearTimeout(run.timer);
+            run.timer = undefined;
+          }
         }
         break;
       }

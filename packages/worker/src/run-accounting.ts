@@ -35,7 +35,7 @@ export async function failLostRuns(
   runs: readonly LostRun[],
 ): Promise<LostRunOutcome[]> {
   if (runs.length === 0) return [];
-  const args = [keys.base];
+  const args: string[] = [];
   for (const run of runs) {
     args.push(
       run.id,
@@ -59,7 +59,7 @@ export async function releaseRuns(
   runs: ReadonlyArray<{ id: string; token: string }>,
 ): Promise<number> {
   if (runs.length === 0) return 0;
-  const args = [keys.base];
+  const args: string[] = [];
   for (const run of runs) args.push(run.id, run.token);
   return Number(await runScript<number>(connection, scripts.release, releaseKeys(keys), args));
 }
@@ -77,7 +77,7 @@ export async function recoverClaims(
   workerId: string,
   held: ReadonlyArray<{ id: string; token: string }> = [],
 ): Promise<number> {
-  const args = [keys.base, workerId];
+  const args = [workerId];
   for (const run of held) args.push(run.id, run.token);
   return Number(await runScript<number>(connection, scripts.recover, recoverKeys(keys, workerId), args));
 }

@@ -117,6 +117,11 @@ export interface WorkerEvents {
   active: [job: WorkerJob, run: ActiveRun];
   /** Jobs were claimed, before any of their handlers runs. */
   claimed: [runs: readonly RunRef[]];
+  /**
+   * A run's outcome was decided in this process (its handler returned or threw, or its `timeoutMs` ran out); its
+   * acknowledgement is on its way to Redis. Followed by `ended` once the outcome is applied.
+   */
+  settled: [id: string, token: string];
   /** This process no longer runs the job: the run's outcome reached Redis, its lease was lost, or it was handed back. */
   ended: [id: string, token: string];
   /** A job completed with `result`. */
@@ -498,7 +503,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #recover(): Promise<boolean> {
     const command = this.#command;
     if (!command) return true;
-    const args = [this.#keys.base, this.workerId];
+    const args = [this.workerId];
     for (const [id, token] of this.#held) args.push(id, token);
     try {
       await runScript<number>(command, scripts.recover, recoverKeys(this.#keys, this.workerId), args);
@@ -529,7 +534,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const command = this.#command;
     if (!command) return Promise.reject(new TqError("CLOSED", "worker is closed"));
     const args = [
-      this.#keys.base,
       String(this.#leaseMs),
       String(claim),
       String(acks.length),
@@ -938,6 +942,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#acks.push(ack);
     this.#wakeLoop();
     if (this.#isBlocked || this.#state !== "running") this.#scheduleFlush();
+    try {
+      this.emit("settled", run.id, run.token);
+    } catch (thrown) {
+      this.#listenerFailed(thrown);
+    }
   }
 
   #context(run: Running, job: WorkerJob): JobContext {
@@ -977,7 +986,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
         let reply: number;
         try {
           reply = await runScript<number>(command, scripts.progress, progressKeys(this.#keys), [
-            this.#keys.base,
             job.id,
             run.token,
             json,
@@ -1032,7 +1040,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const command = this.#command;
     if (!command || this.#running.size === 0) return;
     const runs = [...this.#running.values()];
-    const args = [this.#keys.base, String(this.#leaseMs)];
+    const args = [String(this.#leaseMs)];
     for (const run of runs) args.push(run.id, run.token);
     let lost: string[];
     try {
@@ -1112,7 +1120,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     // acks sent on their own give up after a few connection failures once closing
     while (this.#alone.size > 0) await Promise.all([...this.#alone]);
     if (unfinished.length > 0 && this.#command) {
-      const args = [this.#keys.base];
+      const args: string[] = [];
       for (const run of unfinished) args.push(run.id, run.token);
       try {
         await runScript(this.#command, scripts.release, releaseKeys(this.#keys), args);

@@ -120,7 +120,6 @@ describe("lease fencing", () => {
     const k = queue.keys;
     const take = (count: number, leaseMs: number, acks: string[][] = []) =>
       runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
-        k.base,
         String(leaseMs),
         String(count),
         String(acks.length),
@@ -144,7 +143,6 @@ describe("lease fencing", () => {
     expect(await queue.getJob(job.id)).toMatchObject({ status: "active", attempts: 2 });
     expect(
       await runScript<string[]>(connection, scripts.extend, extendKeys(k), [
-        k.base,
         "30000",
         job.id,
         String(staleToken),
@@ -152,7 +150,6 @@ describe("lease fencing", () => {
     ).toEqual([job.id]);
     expect(
       await runScript<number>(connection, scripts.progress, progressKeys(k), [
-        k.base,
         job.id,
         String(staleToken),
         "99",
@@ -171,7 +168,6 @@ describe("lease fencing", () => {
     const k = queue.keys;
     await queue.enqueue("t", []);
     const [, , id, token] = await runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
-      k.base,
       "10000",
       "1",
       "0",
@@ -181,7 +177,6 @@ describe("lease fencing", () => {
     // renewed, with a lease of only 200 ms from now
     expect(
       await runScript<string[]>(connection, scripts.extend, extendKeys(k), [
-        k.base,
         "200",
         String(id),
         String(token),
@@ -190,7 +185,6 @@ describe("lease fencing", () => {
     await sleep(300);
     expect(
       await runScript<string[]>(connection, scripts.extend, extendKeys(k), [
-        k.base,
         "30000",
         String(id),
         String(token),

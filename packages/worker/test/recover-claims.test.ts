@@ -13,7 +13,6 @@ describe("recoverClaims (what a WorkerPool calls for a child that died)", () => 
     const claim = async (workerId: string, count: number) =>
       parseTakeReply(
         await runScript<unknown[]>(connection, scripts.take, takeKeys(k, workerId), [
-          k.base,
           "600000",
           String(count),
           "0",

@@ -89,7 +89,6 @@ describe("size caps", () => {
     const k = queue.keys;
     const take = (count: number, maxResultBytes: number, acks: string[][] = []) =>
       runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
-        k.base,
         "30000",
         String(count),
         String(acks.length),
@@ -103,13 +102,7 @@ describe("size caps", () => {
 
     // progress over the limit passed in ARGV: refused (-1), nothing stored
     const progress = (value: string) =>
-      runScript<number>(connection, scripts.progress, progressKeys(k), [
-        k.base,
-        job.id,
-        String(token),
-        value,
-        "100",
-      ]);
+      runScript<number>(connection, scripts.progress, progressKeys(k), [job.id, String(token), value, "100"]);
     expect(await progress(JSON.stringify("p".repeat(200)))).toBe(-1);
     expect((await queue.getJob(job.id))?.progress).toBeUndefined();
     expect(await progress("42")).toBe(1);

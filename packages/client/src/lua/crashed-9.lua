@@ -4,7 +4,7 @@
   which knows each child's runs (id and fencing token).
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 failed  7 marker  8 meta  9 events
-  ARGV: 1 base, then per run: id, token, retry delay ms (-1 = do not retry), stalled ("1" counts a stall: the
+  ARGV: per run: id, token, retry delay ms (-1 = do not retry), stalled ("1" counts a stall: the
         process died; "0": it was killed for overrunning), error JSON (its `attempt` is filled in here)
   Returns: one char per run: r retry scheduled, f dead-lettered (also a job key that is not a hash: it is replaced
            by a failed record saying so), l not active under that token (already finished, handed back or
@@ -16,13 +16,13 @@
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
             failed = KEYS[6], marker = KEYS[7], meta = KEYS[8], events = KEYS[9] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include common.lua
 --@include retention.lua
 
 local now = nowMs()
 local out = {}
-for i = 2, #ARGV, 5 do
+for i = 1, #ARGV, 5 do
   local id, token, delay, stalled, errJson = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   local jk = jobKey(id)
   local f = jobFields(id, jk, now, 'state', 'tok', 'att', 'maxr', 'pri')

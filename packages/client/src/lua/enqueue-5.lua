@@ -3,13 +3,13 @@
   A job whose id already exists is left untouched (idempotent enqueue by job id).
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker
-  ARGV: 1 base  2 job count n, then per job: id, v, task, args, opts, createdAt, priority, maxRetries,
+  ARGV: 1 job count n, then per job: id, v, task, args, opts, createdAt, priority, maxRetries,
         delayMs (relative to the Redis clock; 0 = none), runAtMs (absolute epoch ms; 0 = none),
         then, all optional:
-        3+n*10  maxPending: the most jobs waiting to run (pending + scheduled) the queue may hold; 0 or absent = no limit
-        4+n*10  "all": the batch is refused as a whole when its new jobs do not all fit under maxPending;
+        2+n*10  maxPending: the most jobs waiting to run (pending + scheduled) the queue may hold; 0 or absent = no limit
+        3+n*10  "all": the batch is refused as a whole when its new jobs do not all fit under maxPending;
                 otherwise each job is admitted in order while there is room
-        5+n*10  "1": this call re-sends one whose reply was lost; an existing job whose envelope equals the one sent
+        4+n*10  "1": this call re-sends one whose reply was lost; an existing job whose envelope equals the one sent
                 was stored by the earlier send and is reported as created
   Returns: one integer per job: 1 created, 0 an existing job has that id, -1 refused because the queue is full
            (maxPending); with "all", either no -1 or every job -1 (and nothing stored).
@@ -18,12 +18,12 @@
   stores no job; a call refused by maxPending writes nothing.
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], marker = KEYS[5] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include common.lua
 --@include job-read.lua
 
-local n = tonumber(ARGV[2])
-local tail = 3 + n * 10
+local n = tonumber(ARGV[1])
+local tail = 2 + n * 10
 local limit = tonumber(ARGV[tail] or '0') or 0
 local resend = ARGV[tail + 2] == '1'
 
@@ -45,7 +45,7 @@ if limit > 0 then
   if ARGV[tail + 1] == 'all' then
     local fresh, seen = 0, {}
     for i = 0, n - 1 do
-      local id = ARGV[3 + i * 10]
+      local id = ARGV[2 + i * 10]
       if not seen[id] and redis.call('EXISTS', jobKey(id)) == 0 then fresh = fresh + 1 end
       seen[id] = true
     end
@@ -63,7 +63,7 @@ local earliest = nil
 local ready = { high = {}, normal = {}, low = {} }
 local anyReady = false
 for i = 0, n - 1 do
-  local o = 3 + i * 10
+  local o = 2 + i * 10
   local id = ARGV[o]
   local jk = jobKey(id)
   if redis.call('EXISTS', jk) == 1 then

@@ -3,18 +3,18 @@
   if no one has taken the job back yet: a worker that stalled past its lease must not revive it.
 
   KEYS: 1 active  2 failed  3 events
-  ARGV: 1 base  2 leaseMs, then per job: id, token
+  ARGV: 1 leaseMs, then per job: id, token
   Returns: the ids whose lease is lost (run out, or the job is no longer active under that token); their runs must
            stop. A job whose key holds another type is dead-lettered (and reported lost).
 ]]
 local K = { active = KEYS[1], failed = KEYS[2], events = KEYS[3] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'active' - 1)
 --@include common.lua
 
 local now = nowMs()
-local deadline = now + tonumber(ARGV[2])
+local deadline = now + tonumber(ARGV[1])
 local lost = {}
-for i = 3, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local f = jobFields(id, jobKey(id), now, 'state', 'tok')
   local current = tonumber(redis.call('ZSCORE', K.active, id))

@@ -5,7 +5,7 @@
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 active  5 marker  6 failed  7 events
         8 claims:<workerId> (the ids the worker claimed)
-  ARGV: 1 base  2 worker id, then per run the worker holds: id, token
+  ARGV: 1 worker id, then per run the worker holds: id, token
   Returns: how many jobs were handed back.
 
   Invariants: only a job that is active, claimed by this worker (`wid`) and under a token the worker does not hold
@@ -14,13 +14,13 @@
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], active = KEYS[4], marker = KEYS[5], failed = KEYS[6],
             events = KEYS[7], claims = KEYS[8] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include common.lua
 
 local now = nowMs()
-local workerId = ARGV[2]
+local workerId = ARGV[1]
 local held = {}
-for i = 3, #ARGV, 2 do held[ARGV[i]] = ARGV[i + 1] end
+for i = 2, #ARGV, 2 do held[ARGV[i]] = ARGV[i + 1] end
 local ids = redis.call('SMEMBERS', K.claims)
 local gone = {}
 local released = 0

@@ -3,18 +3,18 @@
   goes to the front of its pending list.
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 active  5 marker  6 failed  7 events
-  ARGV: 1 base, then per job: id, token
+  ARGV: per job: id, token
   Returns: how many jobs were released (a job whose lease was already lost is left alone; one whose key holds
            another type is dead-lettered).
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], active = KEYS[4], marker = KEYS[5], failed = KEYS[6],
             events = KEYS[7] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include common.lua
 
 local now = nowMs()
 local released = 0
-for i = 2, #ARGV, 2 do
+for i = 1, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local jk = jobKey(id)
   local f = jobFields(id, jk, now, 'state', 'tok', 'pri')

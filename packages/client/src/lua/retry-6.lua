@@ -3,23 +3,23 @@
   errors are kept).
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 failed  5 marker  6 events
-  ARGV: 1 base  2 mode ("ids" | "all")  3 limit (mode "all": at most this many, oldest first), then ids (mode "ids")
+  ARGV: 1 mode ("ids" | "all")  2 limit (mode "all": at most this many, oldest first), then ids (mode "ids")
   Returns: how many jobs went back to pending.
 
   A failed id whose job key holds another type (not written by tq) cannot be replayed: it leaves the dead letter and
   the key is removed, as for a record without an envelope, instead of failing this call and every later one.
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], failed = KEYS[4], marker = KEYS[5], events = KEYS[6] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include common.lua
 --@include job-read.lua
 
 local ids
-if ARGV[2] == 'all' then
-  ids = redis.call('ZRANGE', K.failed, 0, tonumber(ARGV[3]) - 1)
+if ARGV[1] == 'all' then
+  ids = redis.call('ZRANGE', K.failed, 0, tonumber(ARGV[2]) - 1)
 else
   ids = {}
-  for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
+  for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 local moved = 0
 for i = 1, #ids do

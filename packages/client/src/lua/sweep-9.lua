@@ -3,17 +3,17 @@
   so time-based work moves even while every worker is busy or stopped.
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 failed  7 marker  8 meta  9 events
-  ARGV: 1 base  2 limit per call
+  ARGV: 1 limit per call
   Returns: { promoted, requeued, nextWakeMs }
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
             failed = KEYS[6], marker = KEYS[7], meta = KEYS[8], events = KEYS[9] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include common.lua
 --@include retention.lua
 
 local now = nowMs()
-local limit = tonumber(ARGV[2])
+local limit = tonumber(ARGV[1])
 local promoted = promoteDue(now, limit)
 local requeued = reclaimExpired(now, limit)
 if promoted + requeued > 0 then wakeWorkers() end

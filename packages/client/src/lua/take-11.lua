@@ -4,8 +4,8 @@
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 completed  7 failed
         8 marker  9 meta  10 events  11 claims:<workerId> (the ids this worker claimed)
-  ARGV: 1 base ("<prefix>:{<queue>}:")  2 leaseMs  3 claim count  4 ack count  5 worker id
-        6 max result bytes (a larger completion is refused: the job fails with PAYLOAD_TOO_LARGE)
+  ARGV: 1 leaseMs  2 claim count  3 ack count  4 worker id
+        5 max result bytes (a larger completion is refused: the job fails with PAYLOAD_TOO_LARGE)
         then per ack: id, token, op ("c" completed | "f" failed run), payload (result or error JSON),
         retry delay ms (op "f" only; -1 = do not retry)
   Returns: { nextWakeMs (-1 = nothing timed; -2 = not computed because every slot was filled),
@@ -26,16 +26,16 @@
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
             completed = KEYS[6], failed = KEYS[7], marker = KEYS[8], meta = KEYS[9], events = KEYS[10],
             claims = KEYS[11] }
-local BASE = ARGV[1]
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include common.lua
 --@include retention.lua
 
 local now = nowMs()
-local leaseMs = tonumber(ARGV[2])
-local want = tonumber(ARGV[3])
-local nAcks = tonumber(ARGV[4])
-local workerId = ARGV[5]
-local maxResultBytes = tonumber(ARGV[6]) or 0
+local leaseMs = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local nAcks = tonumber(ARGV[3])
+local workerId = ARGV[4]
+local maxResultBytes = tonumber(ARGV[5]) or 0
 -- Errors are capped field by field by the worker; this bounds what any caller can store as one.
 local MAX_ERROR_BYTES = 65536
 
@@ -45,7 +45,7 @@ local done = {}
 local acked = {}
 local completedZ = {}
 for i = 0, nAcks - 1 do
-  local o = 7 + i * 5
+  local o = 6 + i * 5
   local id, token, op, payload = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
   local jk = jobKey(id)
   acked[#acked + 1] = id

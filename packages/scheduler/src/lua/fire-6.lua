@@ -8,7 +8,7 @@
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  (the enqueue script's keys)
         6 fired (HASH: schedule name -> the latest tick ms fired into this queue)
-  ARGV: 1 base  2 tick count  3 how many values the enqueue script takes per job (ENQUEUE_ARGS_PER_JOB), then per
+  ARGV: 1 tick count  2 how many values the enqueue script takes per job (ENQUEUE_ARGS_PER_JOB), then per
         tick: schedule name, tick ms, and the enqueue script's values of one job (id "<name>:<tick>", v, task, …;
         see enqueue-5.lua)
   Returns: one integer per tick: 1 the job was created; 0 this tick or a later one was fired already (or the job
@@ -19,13 +19,13 @@
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local n = tonumber(ARGV[2])
-local PER_JOB = tonumber(ARGV[3])
+local n = tonumber(ARGV[1])
+local PER_JOB = tonumber(ARGV[2])
 local out = {}
-local args = { ARGV[1], 0 }
+local args = { 0 }
 local slots = {}
 for i = 0, n - 1 do
-  local o = 4 + i * (PER_JOB + 2)
+  local o = 3 + i * (PER_JOB + 2)
   local name, tick = ARGV[o], tonumber(ARGV[o + 1])
   if tick > now then
     out[i + 1] = -1
@@ -36,13 +36,13 @@ for i = 0, n - 1 do
     else
       redis.call('HSET', KEYS[6], name, ARGV[o + 1])
       for j = o + 2, o + 1 + PER_JOB do args[#args + 1] = ARGV[j] end
-      args[2] = args[2] + 1
+      args[1] = args[1] + 1
       slots[#slots + 1] = i + 1
     end
   end
 end
 if #slots > 0 then
-  args[2] = tostring(args[2])
+  args[1] = tostring(args[1])
   local created = enqueueJobs({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5] }, args)
   for j, slot in ipairs(slots) do out[slot] = created[j] end
 end

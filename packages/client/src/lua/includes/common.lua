@@ -1,5 +1,6 @@
 -- Shared helpers. Every script that includes this sets K (its keys by name) and BASE (the queue's key prefix,
--- "<prefix>:{<queue>}:") before calling them.
+-- "<prefix>:{<queue>}:") before calling them. BASE is cut from one of the script's KEYS, never passed in ARGV, so
+-- every key a script builds from it (a job's hash) is in the hash slot of the keys it declared.
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
