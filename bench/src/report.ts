@@ -144,7 +144,7 @@ function settingsNotes(sizes: Sizes): string[] {
       "events and keeps its created jobs in memory); removeOnSuccess/removeOnFailure false.",
     `- Job payload \`{ i, t }\` (two numbers) for every library; the handler is an empty async function.`,
     `- Bulk enqueues go ${sizes.bulkBatch.toLocaleString("en-US")} jobs per call for every library ` +
-      "(tq's `enqueueMany` splits into 500-job script calls itself).",
+      "(tq's `enqueueMany` stores each call in one all-or-nothing script call; it takes up to 1,000 jobs).",
   ];
 }
 

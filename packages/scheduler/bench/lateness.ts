@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Queue } from "@tq/client";
+import { ENQUEUE_MANY_MAX_JOBS, type EnqueuedJob, Queue } from "@tq/client";
 import { startRedis } from "@tq/testing";
 import { Worker } from "@tq/worker";
 import { createClient } from "redis";
@@ -63,7 +63,12 @@ async function measure(url: string, scenario: string, withScheduler: boolean): P
     const j = Math.floor(Math.random() * (i + 1));
     [delays[i], delays[j]] = [delays[j] as number, delays[i] as number];
   }
-  const jobs = await queue.enqueueMany(delays.map((delayMs) => ({ task: "noop", opts: { delayMs } })));
+  // in calls of at most ENQUEUE_MANY_MAX_JOBS, each one atomic script call
+  const jobs: EnqueuedJob[] = [];
+  for (let i = 0; i < delays.length; i += ENQUEUE_MANY_MAX_JOBS) {
+    const chunk = delays.slice(i, i + ENQUEUE_MANY_MAX_JOBS);
+    jobs.push(...(await queue.enqueueMany(chunk.map((delayMs) => ({ task: "noop", opts: { delayMs } })))));
+  }
   for (;;) {
     const counts = await queue.counts();
     if (counts.completed + counts.failed >= JOBS) break;
@@ -123,7 +128,7 @@ function section(results: readonly Result[], redisVersion: string): string {
 
 Measured ${when} UTC on ${cpus().length} vCPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; Node ${process.version}, Redis ${redisVersion} (private \`redis-server\`, no persistence). 1-minute load average at the end: ${loadavg()[0]?.toFixed(2)}.
 
-${JOBS.toLocaleString("en-US")} no-op jobs with run times spread evenly over ${SPREAD_MS / 1000} s (starting ${LEAD_MS / 1000} s after the enqueue), enqueued in random order in one \`enqueueMany\`, and one idle \`Worker\` (concurrency ${CONCURRENCY}) in the same process. Lateness is \`startedAt − runAt\` of each job, both stamped by Redis (\`TIME\` inside the scripts), in whole milliseconds; "started early" counts jobs with \`startedAt < runAt\` and must be 0. In the second row a \`Scheduler\` (in the same Node process) sweeps the queue as well, racing the worker to promote due jobs.
+${JOBS.toLocaleString("en-US")} no-op jobs with run times spread evenly over ${SPREAD_MS / 1000} s (starting ${LEAD_MS / 1000} s after the enqueue), enqueued in random order by \`enqueueMany\` calls of 1,000, and one idle \`Worker\` (concurrency ${CONCURRENCY}) in the same process. Lateness is \`startedAt − runAt\` of each job, both stamped by Redis (\`TIME\` inside the scripts), in whole milliseconds; "started early" counts jobs with \`startedAt < runAt\` and must be 0. In the second row a \`Scheduler\` (in the same Node process) sweeps the queue as well, racing the worker to promote due jobs.
 
 ${table(results)}
 
