@@ -6,6 +6,7 @@ import { HELP, parseCliArgs, UsageError } from "./cli-args.js";
 import type { Logger } from "./handlers.js";
 import { WorkerPool } from "./pool.js";
 import { redactCredentials, urlSecrets } from "./redact-credentials.js";
+import { thrownMessage } from "./serialize-error.js";
 
 // Every line this process prints goes through here: the Redis URL may carry a password, and messages from the
 // connection layer may quote it back.
@@ -20,15 +21,6 @@ const logger: Logger = {
   warn: (message, ...rest) => err(format(message, ...rest)),
   error: (message, ...rest) => err(format(message, ...rest)),
 };
-
-function errorText(error: unknown): string {
-  try {
-    const message = (error as { message?: unknown } | null)?.message;
-    return typeof message === "string" ? message : String(error);
-  } catch {
-    return `a thrown ${typeof error}`;
-  }
-}
 
 function usage(message: string): never {
   err(`tq-worker: ${message}\nRun "tq-worker --help" for the flags.`);
@@ -53,7 +45,7 @@ async function main(): Promise<void> {
   try {
     pool = new WorkerPool({ ...command.options, logger });
   } catch (error) {
-    usage(errorText(error));
+    usage(thrownMessage(error));
   }
   pool.on("error", (error) => err(`tq-worker: ${error.message}`));
 
@@ -75,7 +67,7 @@ async function main(): Promise<void> {
   try {
     await pool.start();
   } catch (error) {
-    err(`tq-worker: ${errorText(error)}`);
+    err(`tq-worker: ${thrownMessage(error)}`);
     process.exitCode = 1;
     return;
   }
@@ -91,6 +83,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const stack = (error as { stack?: unknown } | null)?.stack;
-  err(`tq-worker: ${typeof stack === "string" ? stack : errorText(error)}`);
+  err(`tq-worker: ${typeof stack === "string" ? stack : thrownMessage(error)}`);
   process.exitCode = 1;
 });

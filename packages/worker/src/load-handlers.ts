@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { quote, TqError } from "@tq/job-schema";
 import type { Handlers } from "./handlers.js";
+import { thrownMessage } from "./serialize-error.js";
 
 /**
  * Turns the `module` option of a pool (a path, relative to the current directory, or a URL) into the URL that
@@ -80,24 +81,19 @@ export function pickHandlers(mod: Record<string, unknown>, where: string): Handl
   return out;
 }
 
-function causeText(cause: unknown): string {
-  try {
-    const message = (cause as { message?: unknown } | null)?.message;
-    return typeof message === "string" ? message : String(cause);
-  } catch {
-    return `a thrown ${typeof cause}`;
-  }
-}
-
 /** Imports a handlers module (ESM or CommonJS) by URL and returns its handlers. */
 export async function loadHandlers(moduleUrl: string): Promise<Handlers> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(moduleUrl)) as Record<string, unknown>;
   } catch (cause) {
-    throw new TqError("VALIDATION", `cannot load handlers module ${quote(moduleUrl)}: ${causeText(cause)}`, {
-      cause,
-    });
+    throw new TqError(
+      "VALIDATION",
+      `cannot load handlers module ${quote(moduleUrl)}: ${thrownMessage(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   return pickHandlers(mod, moduleUrl);
 }

@@ -6,6 +6,7 @@ import { isTqError, MAX_TIMER_MS } from "@tq/job-schema";
 import { loadHandlers } from "./load-handlers.js";
 import type { ChildConfig, ChildMessage, FromChild } from "./pool-protocol.js";
 import { HEARTBEAT_MS, parseToChild } from "./pool-protocol.js";
+import { thrownMessage } from "./serialize-error.js";
 import { Worker } from "./worker.js";
 
 /** How often the child checks that its supervisor is still its parent, in milliseconds. */
@@ -115,16 +116,6 @@ function startOrphanWatchdog(supervisorPid: number, graceMs: number): void {
   }
 }
 
-/** A thrown value as text, whatever it is (an object without a prototype, an error whose message is not a string). */
-function errorText(error: unknown): string {
-  try {
-    const message = (error as { message?: unknown } | null)?.message;
-    return typeof message === "string" ? message : String(error);
-  } catch {
-    return `a thrown ${typeof error}`;
-  }
-}
-
 function stop(timeoutMs: number, exitCode: number): Promise<void> {
   stopping ??= (async () => {
     // If close itself hangs (a handler that never yields holds the loop), the watchdog ends the process.
@@ -217,7 +208,7 @@ async function start(received: ChildConfig): Promise<void> {
   } catch (error) {
     const code = isTqError(error) ? error.code : "HANDLER";
     await worker?.close({ timeoutMs: 0 }).catch(() => {});
-    await sendAndWait({ t: "fatal", code, message: errorText(error) });
+    await sendAndWait({ t: "fatal", code, message: thrownMessage(error) });
     leave(1);
     return;
   }

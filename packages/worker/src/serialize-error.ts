@@ -56,6 +56,12 @@ export function describeThrown(value: unknown): string {
   }
 }
 
+/** A thrown value's message for a log line or an IPC message: its `message` if that is a string, else as described. */
+export function thrownMessage(value: unknown): string {
+  const message = typeof value === "object" && value !== null ? read(value, "message") : undefined;
+  return typeof message === "string" ? message : describeThrown(value);
+}
+
 /**
  * Any thrown value as an `Error`: an Error is returned as is, anything else is wrapped with a message describing
  * it. Never throws.

@@ -33,10 +33,7 @@ for i = 1, #ids do
     -- still running (or being acknowledged) here: keep it
   else
     if mine then
-      redis.call('ZREM', K.active, id)
-      redis.call('HINCRBY', jk, 'att', -1)
-      redis.call('HSET', jk, 'state', 'pending')
-      redis.call('RPUSH', pendingKey(f[4]), id)
+      handBack(id, jk, f[4])
       released = released + 1
     end
     gone[#gone + 1] = id

@@ -19,10 +19,7 @@ for i = 1, #ARGV, 2 do
   local jk = jobKey(id)
   local f = jobFields(id, jk, now, 'state', 'tok', 'pri')
   if f and f[1] == 'active' and f[2] == token then
-    redis.call('ZREM', K.active, id)
-    redis.call('HINCRBY', jk, 'att', -1)
-    redis.call('HSET', jk, 'state', 'pending')
-    redis.call('RPUSH', pendingKey(f[3]), id)
+    handBack(id, jk, f[3])
     released = released + 1
   end
 end

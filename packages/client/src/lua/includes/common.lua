@@ -138,6 +138,15 @@ local function jobFields(id, jk, now, ...)
   return nil
 end
 
+-- Hands an active job back to the front of its pending list without counting the run (shutdown, a lost claim
+-- reply): it leaves `active`, its attempt is taken back, and a worker is woken by the caller.
+local function handBack(id, jk, pri)
+  redis.call('ZREM', K.active, id)
+  redis.call('HINCRBY', jk, 'att', -1)
+  redis.call('HSET', jk, 'state', 'pending')
+  redis.call('RPUSH', pendingKey(pri), id)
+end
+
 -- Moves due scheduled jobs (run-at <= now) to their pending lists, at most `limit` per call, in run-at order.
 -- Returns how many were moved.
 local function promoteDue(now, limit)
