@@ -3,23 +3,13 @@ import { inspect } from "node:util";
 import { freePort, uniquePrefix, uniqueQueue } from "@tq/testing";
 import { createClient } from "redis";
 import { describe, expect, inject, test } from "vitest";
-import { isTqError, Queue, type TqError } from "../src/index.js";
+import { Queue } from "../src/index.js";
 import { RedisConnection } from "../src/internal.js";
-import { Cleanup, claimAndFinish, errorJson, rawClient, scanKeys, take } from "./helpers.js";
+import { Cleanup, claimAndFinish, errorJson, rawClient, rejection, scanKeys, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
 const { hostname, port } = new URL(connection);
-
-async function rejection(promise: Promise<unknown>): Promise<TqError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTqError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a TqError, the promise resolved");
-}
 
 /** Enqueues a job, completes it and waits for its result: one round of everything a producer does. */
 async function roundTrip(queue: Queue): Promise<unknown> {

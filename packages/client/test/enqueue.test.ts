@@ -1,28 +1,11 @@
 import { uniquePrefix, uniqueQueue } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { z } from "zod";
-import {
-  defineTask,
-  ENQUEUE_MANY_MAX_BYTES,
-  ENQUEUE_MANY_MAX_JOBS,
-  isTqError,
-  Queue,
-  type TqError,
-} from "../src/index.js";
-import { Cleanup, rawClient, redisNow, scanKeys, take } from "./helpers.js";
+import { defineTask, ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS, Queue } from "../src/index.js";
+import { Cleanup, rawClient, redisNow, rejection, scanKeys, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
-
-async function rejection(promise: Promise<unknown>): Promise<TqError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTqError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a TqError, the promise resolved");
-}
 
 function newQueue(options: { prefix?: string; maxPayloadBytes?: number; maxPending?: number } = {}): Queue {
   return cleanup.queue(new Queue(uniqueQueue("enq"), { connection, ...options }));

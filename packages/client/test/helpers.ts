@@ -1,12 +1,23 @@
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { createClient } from "redis";
 import { afterEach } from "vitest";
-import type { Queue } from "../src/index.js";
+import { isTqError, type Queue, type TqError } from "../src/index.js";
 import type { ClaimedJob } from "../src/internal.js";
 import { parseTakeReply, runScript, scripts, takeKeys } from "../src/internal.js";
 
 const newRawClient = (url: string) => createClient({ url });
 /** A plain node-redis client, as the tests create them. */
+/** The TqError a promise rejects with; fails the test when it resolves or rejects with something else. */
+export async function rejection(promise: Promise<unknown>): Promise<TqError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isTqError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a TqError, the promise resolved");
+}
+
 export type RawClient = ReturnType<typeof newRawClient>;
 
 /** A node-redis client for looking at Redis directly, closed after the test. */

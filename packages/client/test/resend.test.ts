@@ -1,21 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { type RedisServer, sleep, startRedis, uniqueQueue, waitFor } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
-import { type EnqueuedJob, isTqError, Queue, type QueueOptions, type TqError } from "../src/index.js";
-import { Cleanup, type RawClient, rawClient, scanKeys, startLossyProxy } from "./helpers.js";
+import { type EnqueuedJob, Queue, type QueueOptions } from "../src/index.js";
+import { Cleanup, type RawClient, rawClient, rejection, scanKeys, startLossyProxy } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
-
-async function rejection(promise: Promise<unknown>): Promise<TqError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTqError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a TqError, the promise resolved");
-}
 
 /** Enqueues `total` jobs from `concurrency` loops, each awaiting its enqueue before the next; calls `onAck` per job. */
 async function produce(

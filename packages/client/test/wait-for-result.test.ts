@@ -1,23 +1,13 @@
 import { sleep, startRedis, uniqueQueue, waitFor } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
-import { isTqError, Queue, type TqError } from "../src/index.js";
-import { Cleanup, claimAndFinish, errorJson, type RawClient, rawClient, take } from "./helpers.js";
+import { Queue } from "../src/index.js";
+import { Cleanup, claimAndFinish, errorJson, type RawClient, rawClient, rejection, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
 
 function newQueue(): Queue {
   return cleanup.queue(new Queue(uniqueQueue("wait"), { connection }));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TqError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTqError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a TqError, the promise resolved");
 }
 
 /** Resolves once `promise` has settled, or with "pending" if it has not by the next macrotask. */

@@ -1,10 +1,8 @@
-import { Queue } from "@tq/client";
-import { queueKeys } from "@tq/job-schema";
-import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
-import { type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
+import { waitFor } from "@tq/testing";
+import type { WorkerPoolOptions } from "@tq/worker";
 import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { fixture, isAlive } from "./pool-helpers.js";
+import { isAlive, setupPool } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -13,31 +11,7 @@ afterEach(async () => {
 });
 
 function setup(options: Partial<WorkerPoolOptions> = {}) {
-  const queue = uniqueQueue("pool-crash");
-  const prefix = uniquePrefix();
-  const keys = queueKeys(queue, prefix);
-  const producer = new Queue(queue, { connection, prefix });
-  const logs: string[] = [];
-  const log = (message: string) => logs.push(message);
-  const pool = new WorkerPool({
-    queue,
-    prefix,
-    connection,
-    module: fixture("pool-tasks.mjs"),
-    processes: 2,
-    concurrency: 1,
-    shutdownTimeoutMs: 5_000,
-    execArgv: [],
-    restartDelayMs: 50,
-    logger: { debug: log, info: log, warn: log, error: log },
-    ...options,
-  });
-  const exits: PoolChildExit[] = [];
-  pool.on("exit", (exit) => exits.push(exit));
-  pool.on("error", () => {});
-  cleanup.push(() => producer.close());
-  cleanup.push(() => pool.close({ timeoutMs: 0 }));
-  return { producer, pool, exits, logs, keys };
+  return setupPool("pool-crash", cleanup, { shutdownTimeoutMs: 5_000, restartDelayMs: 50, ...options });
 }
 
 describe("WorkerPool crash accounting", () => {

@@ -3,9 +3,9 @@
 import { spawn } from "node:child_process";
 import { Queue } from "@tq/client";
 import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
-import { type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
+import type { WorkerPoolOptions } from "@tq/worker";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { binPath, fixture } from "./pool-helpers.js";
+import { binPath, fixture, setupPool } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -14,30 +14,13 @@ afterEach(async () => {
 });
 
 function setup(options: Partial<WorkerPoolOptions> = {}) {
-  const queue = uniqueQueue("pool-ipc");
-  const prefix = uniquePrefix();
-  const producer = new Queue(queue, { connection, prefix });
-  const logs: string[] = [];
-  const log = (message: string) => logs.push(message);
-  const pool = new WorkerPool({
-    queue,
-    prefix,
-    connection,
+  return setupPool("pool-ipc", cleanup, {
     module: fixture("pool-tasks-ipc.mjs"),
-    processes: 2,
     concurrency: 2,
     shutdownTimeoutMs: 5_000,
-    execArgv: [],
     restartDelayMs: 50,
-    logger: { debug: log, info: log, warn: log, error: log },
     ...options,
   });
-  const exits: PoolChildExit[] = [];
-  pool.on("exit", (exit) => exits.push(exit));
-  pool.on("error", () => {});
-  cleanup.push(() => producer.close());
-  cleanup.push(() => pool.close({ timeoutMs: 0 }));
-  return { producer, pool, exits, logs };
 }
 
 describe("WorkerPool IPC", () => {

@@ -1,11 +1,11 @@
 import { createSecureContext } from "node:tls";
 import { pathToFileURL } from "node:url";
-import { type JobInfo, Queue } from "@tq/client";
-import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
-import { isTqError, type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
+import type { JobInfo, Queue } from "@tq/client";
+import { waitFor } from "@tq/testing";
+import { isTqError, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
 import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { fixture, isAlive } from "./pool-helpers.js";
+import { fixture, isAlive, setupPool } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -14,27 +14,7 @@ afterEach(async () => {
 });
 
 function setup(options: Partial<WorkerPoolOptions> = {}) {
-  const queue = uniqueQueue("pool");
-  const prefix = uniquePrefix();
-  const producer = new Queue(queue, { connection, prefix });
-  const pool = new WorkerPool({
-    queue,
-    prefix,
-    connection,
-    module: fixture("pool-tasks.mjs"),
-    processes: 2,
-    concurrency: 1,
-    shutdownTimeoutMs: 10_000,
-    execArgv: [],
-    restartDelayMs: 100,
-    ...options,
-  });
-  const exits: PoolChildExit[] = [];
-  pool.on("exit", (exit) => exits.push(exit));
-  pool.on("error", () => {});
-  cleanup.push(() => producer.close());
-  cleanup.push(() => pool.close({ timeoutMs: 0 }));
-  return { queue, prefix, producer, pool, exits };
+  return setupPool("pool", cleanup, { shutdownTimeoutMs: 10_000, restartDelayMs: 100, ...options });
 }
 
 async function progressPid(producer: Queue, id: string): Promise<number> {
