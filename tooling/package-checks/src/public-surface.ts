@@ -7,7 +7,7 @@ export interface SurfacePackage {
   name: string;
   /** The package's folder: every file under it is the package's own. */
   dir: string;
-  /** The declaration (or source) file of the package root. */
+  /** The declaration file of the package root. */
   rootTypes: string;
 }
 
@@ -37,8 +37,9 @@ export interface SurfaceFinding {
  * files outside the workspace packages (lib.d.ts, `node:*`, `redis`, any other dependency) are fine. Also reports
  * exported symbols and public members whose TSDoc marks them internal (`@internal`, or the word "internal").
  *
- * Works on declaration files (what `tsup --dts` emits, where every type is written out); on `.ts` sources it sees
- * only the types written in signatures, not inferred ones.
+ * Give it the built declarations (what `tsup --dts` emits): every type is written out there, and they are what
+ * the packages' imports of each other resolve to, so a type re-exported across packages is one symbol. On `.ts`
+ * sources it would miss inferred types and see another package's root as a second copy of its declarations.
  */
 export function checkPublicSurface(
   packages: readonly SurfacePackage[],
