@@ -11,10 +11,10 @@ export type {
   FiredEvent,
   MissedEvent,
   SchedulerEvents,
-  SchedulerOptions,
   SweptEvent,
 } from "./scheduler.js";
 export { Scheduler } from "./scheduler.js";
+export type { SchedulerOptions } from "./scheduler-options.js";
 export type {
   CronTiming,
   IntervalTiming,

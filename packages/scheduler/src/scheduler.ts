@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { ConnectionOption, EnqueuedJob } from "@tq/client";
+import type { EnqueuedJob } from "@tq/client";
 import {
   scripts as clientScripts,
   ENQUEUE_ARGS_PER_JOB,
@@ -13,8 +13,6 @@ import {
   warnIfEvictingPolicy,
 } from "@tq/client/internal";
 import {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_PREFIX,
   isValidQueueName,
   type JobOptions,
   queueKeys,
@@ -38,6 +36,11 @@ import {
   type TaskScheduleTarget,
 } from "./schedule-definition.js";
 import { firedKey, type ScheduleKeys, scheduleKeys } from "./schedule-keys.js";
+import {
+  type ResolvedSchedulerOptions,
+  resolveSchedulerOptions,
+  type SchedulerOptions,
+} from "./scheduler-options.js";
 import { probeQueue } from "./sweep-plan.js";
 import {
   firstTick,
@@ -48,40 +51,6 @@ import {
   sameTicks,
   type TickPlan,
 } from "./timing.js";
-
-/** Options for {@link Scheduler}. */
-export interface SchedulerOptions {
-  /** Where Redis is. @defaultValue `process.env.REDIS_URL ?? "redis://127.0.0.1:6379"` */
-  connection?: ConnectionOption;
-  /** The key prefix; must match the producers' and workers'. @defaultValue "tq" */
-  prefix?: string;
-  /**
-   * The queues to sweep (promote due delayed and retry jobs, take back expired leases). By default every queue in
-   * `<prefix>:queues` (every queue a producer, worker or schedule has used), read again every `maxIntervalMs`.
-   */
-  queues?: readonly string[];
-  /**
-   * The longest the scheduler sleeps between two passes, in milliseconds. It wakes earlier, on the Redis clock, for
-   * the next schedule tick, the next due delayed job and the next lease expiry; this bounds how late it notices a
-   * schedule, a queue or a queue's new delayed job that another process added. Every `maxIntervalMs` it reads, with
-   * two cheap commands per queue, when each queue next needs a sweep; only queues with due work are swept.
-   * @defaultValue 1_000
-   */
-  maxIntervalMs?: number;
-  /** The most jobs one sweep call moves per queue; a queue with more is swept again at once. @defaultValue 1_000 */
-  sweepBatch?: number;
-  /**
-   * How often, in milliseconds, the scheduler also looks for failed jobs past their retention age in queues that
-   * have nothing else to sweep, and for queues that no longer exist: a name in `<prefix>:queues` whose queue had
-   * none of its keys left at two such checks in a row is removed from the set (a `Queue` or `Worker` of that queue
-   * adds it again when it next connects). Names are never removed when `queues` is given. @defaultValue 60_000
-   */
-  housekeepingIntervalMs?: number;
-  /** The largest encoded job in bytes, for `schedule()` and scheduled jobs. @defaultValue 524288 (512 KiB) */
-  maxPayloadBytes?: number;
-  /** How long `close()` waits for a pass in flight before it drops the connection, in milliseconds. @defaultValue 5_000 */
-  closeTimeoutMs?: number;
-}
 
 /** Options of a job enqueued by {@link Scheduler.schedule}: a job's options, the delay aside. */
 export type DelayedJobOptions = Omit<JobOptions, "delayMs" | "runAt">;
@@ -168,13 +137,6 @@ interface PlannedTick {
 }
 type SweepReply = [number, number, number];
 
-function checkPositiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TqError("VALIDATION", `${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * Runs the time-based side of tq: fires cron and interval schedules, promotes due delayed and retry jobs, and takes
  * back expired leases, so time-based work moves even when every worker is idle, busy or stopped. Any number of
@@ -195,12 +157,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** The key prefix. */
   readonly prefix: string;
   readonly #keys: ScheduleKeys;
-  readonly #options: SchedulerOptions;
-  readonly #queues: readonly string[] | undefined;
-  readonly #maxIntervalMs: number;
-  readonly #sweepBatch: number;
-  readonly #maxPayloadBytes: number;
-  readonly #housekeepingIntervalMs: number;
+  readonly #options: ResolvedSchedulerOptions;
   readonly #registered = new Set<string>();
   /** When each known queue next needs a sweep, epoch ms on the Redis clock; Infinity when nothing is due. */
   readonly #sweepAt = new Map<string, number>();
@@ -219,33 +176,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   constructor(options: SchedulerOptions = {}) {
     super();
-    const prefix = options.prefix ?? DEFAULT_PREFIX;
-    if (typeof prefix !== "string" || prefix.length === 0 || /[{}\s]/.test(prefix)) {
-      throw new TqError(
-        "VALIDATION",
-        `prefix must be a non-empty string without whitespace or braces, got ${JSON.stringify(prefix)}`,
-      );
-    }
-    if (options.queues !== undefined) {
-      if (!Array.isArray(options.queues)) {
-        throw new TqError("VALIDATION", "queues must be an array of queue names");
-      }
-      for (const queue of options.queues) checkQueueName(queue, "Scheduler option queues");
-    }
-    this.prefix = prefix;
-    this.#keys = scheduleKeys(prefix);
-    this.#options = options;
-    this.#queues = options.queues ? [...new Set(options.queues)] : undefined;
-    this.#maxIntervalMs = checkPositiveInteger(options.maxIntervalMs ?? 1_000, "maxIntervalMs");
-    this.#sweepBatch = checkPositiveInteger(options.sweepBatch ?? 1_000, "sweepBatch");
-    this.#housekeepingIntervalMs = checkPositiveInteger(
-      options.housekeepingIntervalMs ?? 60_000,
-      "housekeepingIntervalMs",
-    );
-    this.#maxPayloadBytes = checkPositiveInteger(
-      options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-      "maxPayloadBytes",
-    );
+    const resolved = resolveSchedulerOptions(options);
+    this.prefix = resolved.prefix;
+    this.#keys = scheduleKeys(resolved.prefix);
+    this.#options = resolved;
   }
 
   /** Whether the scheduler loop is running. */
@@ -339,7 +273,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await validateArgs(task, args, `task "${name}" in queue "${queue}"`);
     const merged = mergedOptions(task, { ...given, delayMs });
     merged.jobId ??= randomUUID();
-    const job = prepareJob(name, args, merged, this.#maxPayloadBytes);
+    const job = prepareJob(name, args, merged, this.#options.maxPayloadBytes);
     const keys = queueKeys(queue, this.prefix);
     const created = await this.#call(`schedule() into queue "${queue}"`, async (c) => {
       await this.#register(c, queue);
@@ -349,7 +283,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       ]);
       return Number(reply[0]) === 1;
     });
-    if (created && (!this.#queues || this.#queues.includes(queue))) {
+    if (created && (!this.#options.queues || this.#options.queues.includes(queue))) {
       // This scheduler knows of the new delayed job: a sweep now learns its run time, without waiting for a probe.
       this.#sweepAt.set(queue, 0);
       this.#wakeUp();
@@ -392,7 +326,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const opts = mergedOptions(target.task, given) as ScheduleJobOptions;
     const args = target.args === undefined ? [] : target.args;
     // Checks the options and the encoded size once, here, rather than on every tick.
-    prepareJob(task, args, { ...opts, jobId: `${name}:${Date.now()}` }, this.#maxPayloadBytes);
+    prepareJob(task, args, { ...opts, jobId: `${name}:${Date.now()}` }, this.#options.maxPayloadBytes);
 
     return this.#call(`upsertSchedule("${name}")`, async (c) => {
       await this.#register(c, target.queue);
@@ -577,10 +511,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const redisNow = () => now + (performance.now() - readAt);
     if (await this.#sweepDue(c, redisNow)) again = true;
     if (again || this.#state !== "running") return 0;
-    let waitMs = retrySoon ? NOT_DUE_RETRY_MS : this.#maxIntervalMs;
+    let waitMs = retrySoon ? NOT_DUE_RETRY_MS : this.#options.maxIntervalMs;
     waitMs = Math.min(waitMs, nextTickAt - redisNow());
     for (const at of this.#sweepAt.values()) waitMs = Math.min(waitMs, at - redisNow());
-    waitMs = Math.min(waitMs, this.#maxIntervalMs - (performance.now() - this.#probedAt));
+    waitMs = Math.min(waitMs, this.#options.maxIntervalMs - (performance.now() - this.#probedAt));
     return Math.max(0, Math.ceil(waitMs));
   }
 
@@ -717,7 +651,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #jobArgv(name: string, tick: number, stored: StoredSchedule): string[] | undefined {
     try {
       const jobId = `${name}:${tick}`;
-      return prepareJob(stored.task, stored.args, { ...stored.opts, jobId }, this.#maxPayloadBytes).argv;
+      return prepareJob(stored.task, stored.args, { ...stored.opts, jobId }, this.#options.maxPayloadBytes)
+        .argv;
     } catch (error) {
       // Its tick is skipped, not retried for ever: the schedule must be fixed with upsertSchedule.
       this.#reportError(
@@ -738,7 +673,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * `sweepBatch`: that queue is swept again at once, the others are not.
    */
   async #sweepDue(c: RedisConnection, redisNow: () => number): Promise<boolean> {
-    if (performance.now() - this.#probedAt >= this.#maxIntervalMs) await this.#probe(c);
+    if (performance.now() - this.#probedAt >= this.#options.maxIntervalMs) await this.#probe(c);
     const due: string[] = [];
     const now = redisNow();
     for (const [queue, at] of this.#sweepAt) if (at <= now) due.push(queue);
@@ -748,10 +683,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Reads the known queues and when each next needs a sweep; in a housekeeping probe, prunes queues that are gone. */
   async #probe(c: RedisConnection): Promise<void> {
-    const housekeeping = performance.now() - this.#housekeptAt >= this.#housekeepingIntervalMs;
+    const housekeeping = performance.now() - this.#housekeptAt >= this.#options.housekeepingIntervalMs;
     let queues: readonly string[];
-    if (this.#queues) {
-      queues = this.#queues;
+    if (this.#options.queues) {
+      queues = this.#options.queues;
     } else {
       const key = queuesKey(this.prefix);
       const members = await c.send<string[]>(["SMEMBERS", key], key);
@@ -775,7 +710,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }),
     );
     if (!housekeeping) return;
-    const gone = this.#queues ? [] : [...empty].filter((queue) => this.#empty.has(queue));
+    const gone = this.#options.queues ? [] : [...empty].filter((queue) => this.#empty.has(queue));
     this.#empty = empty;
     if (gone.length > 0) await this.#prune(c, gone);
   }
@@ -804,10 +739,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const keys = queueKeys(queue, this.prefix);
     try {
       const [promoted, requeued, nextWake] = (
-        await runScript<SweepReply>(c, clientScripts.sweep, sweepKeys(keys), [String(this.#sweepBatch)])
+        await runScript<SweepReply>(c, clientScripts.sweep, sweepKeys(keys), [
+          String(this.#options.sweepBatch),
+        ])
       ).map(Number) as SweepReply;
       if (promoted + requeued > 0) this.emit("swept", { queue, promoted, requeued });
-      const full = promoted >= this.#sweepBatch || requeued >= this.#sweepBatch;
+      const full = promoted >= this.#options.sweepBatch || requeued >= this.#options.sweepBatch;
       // -1: nothing scheduled or active; the next probe notices new work.
       const at = full ? 0 : nextWake < 0 ? Number.POSITIVE_INFINITY : redisNow() + Math.max(1, nextWake);
       if (this.#sweepAt.has(queue)) this.#sweepAt.set(queue, at);
@@ -869,7 +806,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const timedOut = await Promise.race([
         this.#loop.then(() => false),
         new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), this.#options.closeTimeoutMs ?? 5_000);
+          timer = setTimeout(() => resolve(true), this.#options.closeTimeoutMs);
         }),
       ]);
       clearTimeout(timer);
