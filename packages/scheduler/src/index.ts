@@ -20,4 +20,3 @@ export type {
   ResolvedTiming,
   ScheduleTiming,
 } from "./timing.js";
-export { DEFAULT_MISSED_AFTER_MS } from "./timing.js";
