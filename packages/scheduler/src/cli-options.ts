@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { TqError } from "@tq/job-schema";
-import type { SchedulerOptions } from "./scheduler.js";
+import { isPositiveInteger, SCHEDULER_DEFAULTS, type SchedulerOptions } from "./scheduler-options.js";
 
 /** The `tq-scheduler --help` text. */
 export const USAGE = `Usage: tq-scheduler [options]
@@ -10,8 +10,8 @@ Any number of tq-scheduler processes may run at once. SIGTERM or SIGINT stops it
 
 Options:
   --queues <a,b,...>       sweep only these queues (default: every queue in <prefix>:queues)
-  --prefix <prefix>        key prefix (default: $TQ_PREFIX or "tq")
-  --max-interval-ms <ms>   longest sleep between passes (default: 1000)
+  --prefix <prefix>        key prefix (default: $TQ_PREFIX or "${SCHEDULER_DEFAULTS.prefix}")
+  --max-interval-ms <ms>   longest sleep between passes (default: ${SCHEDULER_DEFAULTS.maxIntervalMs})
   -h, --help               show this help
 
 Environment:
@@ -22,7 +22,10 @@ Environment:
 /** What the command line asks for. */
 export type CliCommand = { kind: "help" } | { kind: "run"; options: SchedulerOptions };
 
-/** Reads the `tq-scheduler` arguments and environment. Throws `VALIDATION` for a bad flag or value. */
+/**
+ * Reads the `tq-scheduler` arguments and environment into {@link SchedulerOptions}; the `Scheduler` resolves them
+ * like any other options. Throws `VALIDATION` for a bad flag or a value that is not what the flag takes.
+ */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
   let values: { queues?: string; prefix?: string; "max-interval-ms"?: string; help?: boolean };
   try {
@@ -58,7 +61,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   }
   if (values["max-interval-ms"] !== undefined) {
     const ms = Number(values["max-interval-ms"]);
-    if (!Number.isSafeInteger(ms) || ms < 1) {
+    if (!isPositiveInteger(ms)) {
       throw new TqError(
         "VALIDATION",
         `tq-scheduler: --max-interval-ms must be a positive whole number, got ${values["max-interval-ms"]}`,

@@ -1,5 +1,6 @@
 import { isValidQueueName, type JobOptions, type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
-import type { MissedTickPolicy, ResolvedTiming } from "./timing.js";
+import { mergedOptions, type PreparedJob, prepareJob, taskName, validateArgs } from "./prepare-job.js";
+import { type MissedTickPolicy, type ResolvedTiming, resolveTiming, type ScheduleTiming } from "./timing.js";
 
 /** Options of the jobs a schedule enqueues: a job's options without `jobId` and `runAt`, which the tick sets. */
 export type ScheduleJobOptions = Omit<JobOptions, "jobId" | "runAt">;
@@ -40,14 +41,19 @@ export interface ScheduleInfo {
   updatedAt: number;
 }
 
-/** The stored form of a schedule (the value in the `<prefix>:schedules` hash). */
-export interface StoredSchedule {
-  v: 1;
+/** A schedule as checked from what `upsertSchedule` was given: what it fires, when, and into which queue. */
+export interface ScheduleSpec {
   timing: ResolvedTiming;
   queue: string;
   task: string;
   args: unknown;
+  /** The job options with the task contract's defaults merged in. */
   opts: ScheduleJobOptions;
+}
+
+/** The stored form of a schedule (the value in the `<prefix>:schedules` hash). */
+export interface StoredSchedule extends ScheduleSpec {
+  v: 1;
   createdAt: number;
   updatedAt: number;
 }
@@ -72,6 +78,79 @@ export function checkQueueName(queue: unknown, context: string): asserts queue i
       `${context}: queue name must be 1-200 characters of letters, digits and _ . : - (got ${JSON.stringify(queue)})`,
     );
   }
+}
+
+/**
+ * Checks what `upsertSchedule(name, timing, target)` was given, in the order a caller reads the arguments, and builds
+ * a job of it once (so a bad option or an oversized job is refused now rather than skipped at every tick). Throws
+ * `VALIDATION` (or `PAYLOAD_TOO_LARGE`) saying what is wrong.
+ */
+export async function resolveSchedule(
+  name: unknown,
+  timing: ScheduleTiming,
+  target: ScheduleTarget,
+  maxPayloadBytes: number,
+): Promise<ScheduleSpec> {
+  checkScheduleName(name);
+  const resolved = resolveTiming(name, timing);
+  if (typeof target !== "object" || target === null) {
+    throw new TqError("VALIDATION", `schedule "${name}": target must be { queue, task, args?, opts? }`);
+  }
+  checkQueueName(target.queue, `schedule "${name}"`);
+  const task = taskName(target.task);
+  const given = (target.opts ?? {}) as JobOptions;
+  if (given.jobId !== undefined || given.runAt !== undefined) {
+    throw new TqError(
+      "VALIDATION",
+      `schedule "${name}": opts cannot hold jobId or runAt; each tick sets the job's id and time`,
+    );
+  }
+  await validateArgs(target.task, target.args, `schedule "${name}" (task "${task}")`);
+  const spec: ScheduleSpec = {
+    timing: resolved,
+    queue: target.queue,
+    task,
+    args: target.args === undefined ? [] : target.args,
+    opts: mergedOptions(target.task, given) as ScheduleJobOptions,
+  };
+  tickJob(name, Date.now(), spec, maxPayloadBytes);
+  return spec;
+}
+
+/** The id of the job of a schedule's tick: `<name>:<tick ms>`. */
+export function tickJobId(name: string, tickMs: number): string {
+  return `${name}:${tickMs}`;
+}
+
+/** The job a schedule enqueues for the tick `tickMs`. Throws like `prepareJob` when the schedule cannot build one. */
+export function tickJob(
+  name: string,
+  tickMs: number,
+  schedule: ScheduleSpec,
+  maxPayloadBytes: number,
+): PreparedJob {
+  const jobId = tickJobId(name, tickMs);
+  return prepareJob(schedule.task, schedule.args, { ...schedule.opts, jobId }, maxPayloadBytes);
+}
+
+/** The stored text of a schedule. */
+export function encodeSchedule(stored: StoredSchedule): string {
+  return JSON.stringify(stored);
+}
+
+/** A stored schedule as `getSchedule` and `listSchedules` return it; `nextRunAt` null or Infinity: never again. */
+export function scheduleInfo(name: string, stored: StoredSchedule, nextRunAt: number | null): ScheduleInfo {
+  return {
+    name,
+    timing: stored.timing,
+    queue: stored.queue,
+    task: stored.task,
+    args: stored.args,
+    opts: stored.opts,
+    nextRunAt: nextRunAt !== null && Number.isFinite(nextRunAt) ? nextRunAt : null,
+    createdAt: stored.createdAt,
+    updatedAt: stored.updatedAt,
+  };
 }
 
 /** Whether two stored schedules are the same apart from their timestamps. */

@@ -11,7 +11,7 @@ export interface QueueProbe {
 }
 
 /** The score of the only member of a `ZRANGE … 0 0 WITHSCORES` reply (RESP2 flat or RESP3 pairs); null when empty. */
-export function firstScore(reply: unknown): number | null {
+function firstScore(reply: unknown): number | null {
   if (!Array.isArray(reply) || reply.length === 0) return null;
   const first = reply[0];
   const score = Array.isArray(first) ? first[1] : reply[1];
