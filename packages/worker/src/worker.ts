@@ -1,6 +1,4 @@
-import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { ConnectionOption, RetentionOptions } from "@tq/client";
 import {
   type ClaimedJob,
   extendKeys,
@@ -19,14 +17,9 @@ import {
 } from "@tq/client/internal";
 import {
   backoffDelay,
-  checkTimerMs,
   DEFAULT_BACKOFF,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_PREFIX,
   decodeJobRecord,
   isTask,
-  isValidJobId,
-  isValidQueueName,
   type JobEnvelope,
   MAX_TIMER_MS,
   type QueueKeys,
@@ -38,58 +31,7 @@ import {
 } from "@tq/job-schema";
 import type { Handler, Handlers, JobContext, Logger, TaskHandler, WorkerJob } from "./handlers.js";
 import { describeThrown, isUnrecoverable, serializeError, toError } from "./serialize-error.js";
-
-/** The default cap on one progress value, in bytes of JSON: 64 KiB. */
-export const DEFAULT_MAX_PROGRESS_BYTES = 64 * 1024;
-
-/** Options for {@link Worker}. */
-export interface WorkerOptions {
-  /** Where Redis is. @defaultValue `process.env.REDIS_URL ?? "redis://127.0.0.1:6379"` */
-  connection?: ConnectionOption;
-  /** The key prefix; must match the producers'. @defaultValue "tq" */
-  prefix?: string;
-  /** How many jobs run at once in this process. @defaultValue 1 */
-  concurrency?: number;
-  /**
-   * How long a claimed job's lease lasts, in milliseconds. The worker renews it every `leaseMs / 3` while the
-   * handler runs; a lease that is not renewed expires and the job is given to another worker. From 100 to 2³¹−1.
-   * @defaultValue 30_000
-   */
-  leaseMs?: number;
-  /**
-   * How long `close()` waits for running jobs, in milliseconds (at most 2³¹−1), before it aborts them and hands them
-   * back. @defaultValue 30_000
-   */
-  shutdownTimeoutMs?: number;
-  /** The longest a stored job may be, in bytes; larger records fail with `DECODE`. @defaultValue 524288 */
-  maxPayloadBytes?: number;
-  /**
-   * The largest handler result stored, in bytes of JSON. A larger result fails the job at once, without retries,
-   * with code `PAYLOAD_TOO_LARGE` (the script that records results refuses it too). @defaultValue `maxPayloadBytes`
-   */
-  maxResultBytes?: number;
-  /**
-   * The largest value `ctx.progress()` stores, in bytes of JSON; a larger one makes `ctx.progress()` throw
-   * `PAYLOAD_TOO_LARGE` and is not stored. @defaultValue 65536
-   */
-  maxProgressBytes?: number;
-  /**
-   * This worker's id: every job it claims is tagged with it, so that after a claim whose reply was lost (the
-   * connection dropped) the worker — or a `WorkerPool`, for a child that died — hands those jobs back at once
-   * instead of one lease later. Must be unique among running workers: 1–200 characters, no whitespace, braces or
-   * control characters. @defaultValue a random UUID
-   */
-  workerId?: string;
-  /** Retention of finished jobs, written to Redis for the whole queue when given. @defaultValue the queue's */
-  retention?: RetentionOptions;
-  /** Where `ctx.logger` writes. @defaultValue `console` */
-  logger?: Logger;
-  /**
-   * The longest an idle worker blocks on Redis in one call, in milliseconds. Idle workers wake at once when work
-   * arrives; this only bounds how long a lost wake-up could go unnoticed. From 10 to 2³¹−1. @defaultValue 5_000
-   */
-  maxBlockMs?: number;
-}
+import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
 /** Options for {@link Worker.close}. */
 export interface CloseOptions {
@@ -205,16 +147,6 @@ function bytesOver(text: string, maxBytes: number): number | false {
   return bytes > maxBytes ? bytes : false;
 }
 
-function positiveBytes(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new TqError(
-      "VALIDATION",
-      `${name} must be a positive integer number of bytes, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 /**
  * Runs jobs of one queue in this process, `concurrency` at a time. Idle, it blocks on Redis (no polling); busy, it
  * claims and acknowledges jobs in batches, one round trip for many jobs.
@@ -232,7 +164,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** The queue this worker consumes. */
   readonly queue: string;
   readonly #keys: QueueKeys;
-  readonly #options: WorkerOptions;
+  readonly #options: ResolvedWorkerOptions;
   readonly #concurrency: number;
   readonly #leaseMs: number;
   readonly #maxBlockMs: number;
@@ -276,47 +208,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   constructor(queue: string, handlers: Handlers = {}, options: WorkerOptions = {}) {
     super();
-    if (!isValidQueueName(queue)) {
-      throw new TqError(
-        "VALIDATION",
-        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${quote(queue)})`,
-      );
-    }
-    const concurrency = options.concurrency ?? 1;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
-      throw new TqError(
-        "VALIDATION",
-        `concurrency must be an integer from 1 to 10000, got ${String(options.concurrency)}`,
-      );
-    }
-    // Each becomes a timer: a value over 2³¹−1 ms would fire after 1 ms (leaseMs: 7e9 renewed leases 800 times a second).
-    const leaseMs = checkTimerMs(options.leaseMs ?? 30_000, "leaseMs", { min: 100 }) as number;
-    this.#shutdownTimeoutMs = checkTimerMs(
-      options.shutdownTimeoutMs ?? 30_000,
-      "shutdownTimeoutMs",
-    ) as number;
-    this.#maxBlockMs = checkTimerMs(options.maxBlockMs ?? 5_000, "maxBlockMs", { min: 10 }) as number;
-    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    this.#maxResultBytes = positiveBytes(options.maxResultBytes ?? this.#maxPayloadBytes, "maxResultBytes");
-    this.#maxProgressBytes = positiveBytes(
-      options.maxProgressBytes ?? DEFAULT_MAX_PROGRESS_BYTES,
-      "maxProgressBytes",
-    );
-    const workerId = options.workerId ?? randomUUID();
-    if (!isValidJobId(workerId)) {
-      throw new TqError(
-        "VALIDATION",
-        `workerId must be 1-200 characters without whitespace, braces or control characters, got ${quote(workerId)}`,
-      );
-    }
-    this.workerId = workerId;
-    if (options.retention) retentionFields(options.retention);
-    this.queue = queue;
-    this.#keys = queueKeys(queue, options.prefix ?? DEFAULT_PREFIX);
-    this.#options = options;
-    this.#concurrency = concurrency;
-    this.#leaseMs = Math.round(leaseMs);
-    this.#logger = options.logger ?? console;
+    const resolved = resolveWorkerOptions(queue, options);
+    this.queue = resolved.queue;
+    this.workerId = resolved.workerId;
+    this.#options = resolved;
+    this.#keys = queueKeys(resolved.queue, resolved.prefix);
+    this.#concurrency = resolved.concurrency;
+    this.#leaseMs = resolved.leaseMs;
+    this.#shutdownTimeoutMs = resolved.shutdownTimeoutMs;
+    this.#maxBlockMs = resolved.maxBlockMs;
+    this.#maxPayloadBytes = resolved.maxPayloadBytes;
+    this.#maxResultBytes = resolved.maxResultBytes;
+    this.#maxProgressBytes = resolved.maxProgressBytes;
+    this.#logger = resolved.logger;
     for (const [name, fn] of Object.entries(handlers)) {
       if (typeof fn !== "function")
         throw new TqError("VALIDATION", `handler for task ${quote(name)} must be a function`);
@@ -363,7 +267,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#command = await RedisConnection.open(this.#options.connection, { onError: () => {} });
       const report = (error: TqError) => this.#reportError(error);
       const setup: Promise<unknown>[] = [
-        registerQueue(this.#command, this.#options.prefix ?? DEFAULT_PREFIX, this.queue, report),
+        registerQueue(this.#command, this.#options.prefix, this.queue, report),
         warnIfEvictingPolicy(this.#command, `worker for queue "${this.queue}"`, report),
       ];
       if (this.#options.retention) {
