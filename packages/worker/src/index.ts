@@ -11,6 +11,6 @@ export type {
 } from "./pool.js";
 export { WorkerPool } from "./pool.js";
 export type { LostRunOutcome } from "./redis-calls.js";
-export type { ActiveRun, CloseOptions, RunRef, WorkerEvents } from "./worker.js";
+export type { CloseOptions, WorkerEvents } from "./worker.js";
 export { Worker } from "./worker.js";
 export type { WorkerOptions } from "./worker-options.js";
