@@ -10,6 +10,7 @@ export type {
   WorkerPoolOptions,
 } from "./pool.js";
 export { WorkerPool } from "./pool.js";
-export type { LostRunOutcome } from "./run-accounting.js";
-export type { ActiveRun, CloseOptions, RunRef, WorkerEvents, WorkerOptions } from "./worker.js";
+export type { LostRunOutcome } from "./redis-calls.js";
+export type { CloseOptions, WorkerEvents } from "./worker.js";
 export { Worker } from "./worker.js";
+export type { WorkerOptions } from "./worker-options.js";

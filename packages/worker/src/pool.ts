@@ -30,7 +30,7 @@ import {
   type LostRunOutcome,
   recoverClaims,
   releaseRuns,
-} from "./run-accounting.js";
+} from "./redis-calls.js";
 
 /**
  * Options for {@link WorkerPool}. Every duration is in milliseconds and at most `MAX_TIMER_MS` (2³¹−1 ms, about
