@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { isValidPrefix, isValidQueueName, MAX_TIMER_MS, quote } from "@tq/job-schema";
-import type { WorkerPoolOptions } from "./pool.js";
+import type { WorkerPoolOptions } from "./pool-options.js";
 
 /** The `tq-worker --help` text: every flag, its unit and its default. */
 export const HELP = `Usage: tq-worker --queue <name> [options] <handlers-module>

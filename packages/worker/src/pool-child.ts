@@ -141,29 +141,19 @@ function stop(timeoutMs: number, exitCode: number): Promise<void> {
 
 async function start(received: ChildConfig): Promise<void> {
   config = received;
-  startOrphanWatchdog(received.supervisorPid, received.shutdownTimeoutMs + ORPHAN_KILL_MARGIN_MS);
+  const { shutdownTimeoutMs } = received.worker;
+  startOrphanWatchdog(received.supervisorPid, shutdownTimeoutMs + ORPHAN_KILL_MARGIN_MS);
   const parentCheck = setInterval(() => {
     if (process.ppid !== received.supervisorPid) {
       clearInterval(parentCheck);
-      void stop(received.shutdownTimeoutMs, 0);
+      void stop(shutdownTimeoutMs, 0);
     }
   }, PARENT_CHECK_MS);
   parentCheck.unref();
   try {
     const handlers = await loadHandlers(received.moduleUrl);
-    worker = new Worker(received.queue, handlers, {
-      connection: received.connection,
-      prefix: received.prefix,
-      concurrency: received.concurrency,
-      leaseMs: received.leaseMs,
-      shutdownTimeoutMs: received.shutdownTimeoutMs,
-      maxPayloadBytes: received.maxPayloadBytes,
-      maxResultBytes: received.maxResultBytes,
-      maxProgressBytes: received.maxProgressBytes,
-      maxBlockMs: received.maxBlockMs,
-      retention: received.retention,
-      workerId: received.workerId,
-    });
+    const { queue, ...options } = received.worker;
+    worker = new Worker(queue, handlers, options);
     // Sent at once (not batched): the next thing to run may be a handler that exits or never yields.
     worker.on("claimed", (runs) => {
       // Runs that ended in the same reply go first, so that a crash right after cannot leave them looking held.
@@ -230,14 +220,14 @@ process.on("message", (received: unknown) => {
 process.on("disconnect", () => {
   if (leaving) return;
   if (!config) process.exit(1);
-  void stop(config.shutdownTimeoutMs, 0);
+  void stop(config.worker.shutdownTimeoutMs, 0);
 });
 
 // A signal sent to the whole process group (Ctrl-C in a terminal, systemd's stop) reaches the children too: drain.
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (!config) process.exit(0);
-    void stop(config.shutdownTimeoutMs, 0);
+    void stop(config.worker.shutdownTimeoutMs, 0);
   });
 }
 
