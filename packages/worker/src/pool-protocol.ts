@@ -156,7 +156,7 @@ const WORKER_FIELDS: { [K in keyof ChildWorkerOptions]-?: (value: unknown) => bo
 };
 
 /** The config of a `start` message, checked field by field, or `undefined` when any field is missing or wrong. */
-export function parseChildConfig(value: unknown): ChildConfig | undefined {
+function parseChildConfig(value: unknown): ChildConfig | undefined {
   if (!isRecord(value) || !isNonEmptyString(value.moduleUrl) || !Number.isInteger(value.supervisorPid)) {
     return undefined;
   }
