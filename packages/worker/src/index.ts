@@ -10,7 +10,7 @@ export type {
   WorkerPoolEvents,
 } from "./pool-events.js";
 export type { WorkerPoolOptions } from "./pool-options.js";
-export type { LostRunOutcome } from "./run-accounting.js";
-export type { ActiveRun, CloseOptions, RunRef, WorkerEvents } from "./worker.js";
+export type { LostRunOutcome } from "./redis-calls.js";
+export type { CloseOptions, WorkerEvents } from "./worker.js";
 export { Worker } from "./worker.js";
 export type { WorkerOptions } from "./worker-options.js";

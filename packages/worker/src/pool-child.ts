@@ -8,6 +8,7 @@ import type { ChildConfig, ChildMessage, FromChild } from "./pool-protocol.js";
 import { HEARTBEAT_MS, parseToChild } from "./pool-protocol.js";
 import { thrownMessage } from "./serialize-error.js";
 import { Worker } from "./worker.js";
+import { type WorkerHooks, withHooks } from "./worker-hooks.js";
 
 /** How often the child checks that its supervisor is still its parent, in milliseconds. */
 const PARENT_CHECK_MS = 1_000;
@@ -87,6 +88,40 @@ function flushEnded(): void {
   send({ t: "ended", runs });
 }
 
+/** What the Worker tells this process about its runs, passed on to the supervisor. */
+const hooks: WorkerHooks = {
+  // Sent at once (not batched): the next thing to run may be a handler that exits or never yields.
+  claimed(runs) {
+    // Runs that ended in the same reply go first, so that a crash right after cannot leave them looking held.
+    flushEnded();
+    const flat: string[] = [];
+    for (const run of runs) flat.push(run.id, run.token);
+    send({ t: "claimed", runs: flat });
+  },
+  active(job, run) {
+    if (run.timeoutMs === undefined) return;
+    timed.add(`${run.id}\n${run.token}`);
+    send({
+      t: "active",
+      id: run.id,
+      token: run.token,
+      task: job.task,
+      timeoutMs: run.timeoutMs,
+      retryDelayMs: run.retryDelayMs,
+    });
+  },
+  // Endings can wait for the end of the tick: a late one only makes the supervisor try to fail a run that is no
+  // longer active, which the fencing token turns into a no-op.
+  ended(id, token) {
+    timed.delete(`${id}\n${token}`);
+    ended.push(id, token);
+    if (!endedFlush) {
+      endedFlush = true;
+      setImmediate(flushEnded);
+    }
+  },
+};
+
 /**
  * A thread that outlives a blocked event loop: if the supervisor is gone (this process was re-parented) and the
  * graceful shutdown has not ended the process within its grace, it kills the process. A handler stuck in a busy loop
@@ -153,29 +188,7 @@ async function start(received: ChildConfig): Promise<void> {
   try {
     const handlers = await loadHandlers(received.moduleUrl);
     const { queue, ...options } = received.worker;
-    worker = new Worker(queue, handlers, options);
-    // Sent at once (not batched): the next thing to run may be a handler that exits or never yields.
-    worker.on("claimed", (runs) => {
-      // Runs that ended in the same reply go first, so that a crash right after cannot leave them looking held.
-      flushEnded();
-      const flat: string[] = [];
-      for (const run of runs) flat.push(run.id, run.token);
-      send({ t: "claimed", runs: flat });
-    });
-    worker.on("active", (job, run) => {
-      if (run.timeoutMs === undefined) return;
-      timed.add(`${run.id}\n${run.token}`);
-      send({
-        t: "active",
-        id: run.id,
-        token: run.token,
-        task: job.task,
-        timeoutMs: run.timeoutMs,
-        retryDelayMs: run.retryDelayMs,
-      });
-    });
-    // Endings can wait for the end of the tick: a late one only makes the supervisor try to fail a run that is no
-    // longer active, which the fencing token turns into a no-op.
+    worker = new Worker(queue, handlers, withHooks(options, hooks));
     // A timed run that settled here stops counting towards the hard timeout, even while its ack is delayed.
     worker.on("settled", (id, token) => {
       if (!timed.delete(`${id}\n${token}`)) return;
@@ -183,14 +196,6 @@ async function start(received: ChildConfig): Promise<void> {
       if (!settledFlush) {
         settledFlush = true;
         setImmediate(flushSettled);
-      }
-    });
-    worker.on("ended", (id, token) => {
-      timed.delete(`${id}\n${token}`);
-      ended.push(id, token);
-      if (!endedFlush) {
-        endedFlush = true;
-        setImmediate(flushEnded);
       }
     });
     if (stopping) return;

@@ -1,5 +1,5 @@
 import type { TqError } from "@tq/job-schema";
-import type { LostRunOutcome } from "./run-accounting.js";
+import type { LostRunOutcome } from "./redis-calls.js";
 
 /** A child process of the pool. */
 export interface PoolChild {

@@ -5,7 +5,7 @@ import { type RedisConnection, toTqError } from "@tq/client/internal";
 import { type QueueKeys, quote, TqError } from "@tq/job-schema";
 import type { ChildHandle } from "./pool-child-handle.js";
 import type { PoolExitReason, PoolExitRun } from "./pool-events.js";
-import { failLostRuns, type LostRun, recoverClaims, releaseRuns } from "./run-accounting.js";
+import { failLostRuns, type LostRun, recoverClaims, releaseRuns } from "./redis-calls.js";
 
 /** How many times recording a dead child's runs is tried before their leases are left to expire. */
 const RECORD_ATTEMPTS = 5;

@@ -1,13 +1,13 @@
 import type { JobError } from "@tq/client";
 
 /** The longest error `name` stored, in characters; longer ones are cut and marked. */
-export const MAX_ERROR_NAME = 200;
+const MAX_ERROR_NAME = 200;
 /** The longest error `code` stored, in characters. */
-export const MAX_ERROR_CODE = 100;
+const MAX_ERROR_CODE = 100;
 /** The longest error `message` stored, in characters. */
-export const MAX_ERROR_MESSAGE = 2_000;
+const MAX_ERROR_MESSAGE = 2_000;
 /** The longest error `stack` stored, in characters. */
-export const MAX_ERROR_STACK = 4_000;
+const MAX_ERROR_STACK = 4_000;
 
 /** Cuts `text` to `max` characters, saying how much was cut, so a stored field never looks complete when it is not. */
 export function truncate(text: string, max: number): string {

@@ -1,6 +1,6 @@
 import { claimsKey, parseTakeReply, runScript, scripts, takeKeys } from "@tq/client/internal";
 import { describe, expect, inject, test } from "vitest";
-import { recoverClaims } from "../src/run-accounting.js";
+import { recoverClaims } from "../src/redis-calls.js";
 import { Harness } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));

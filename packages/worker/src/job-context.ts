@@ -1,0 +1,59 @@
+import { toTqError } from "@tq/client/internal";
+import { quote, TqError } from "@tq/job-schema";
+import type { JobContext, Logger, WorkerJob } from "./handlers.js";
+import { bytesOver } from "./payload-size.js";
+import { type ProgressOutcome, recordProgress } from "./redis-calls.js";
+import type { Run } from "./run-executor.js";
+import type { WorkerCore } from "./worker-core.js";
+
+/** The `ctx` a handler gets for `run`: the job's fields, its abort signal, a prefixed logger and `progress()`. */
+export function jobContext(core: WorkerCore, run: Run, job: WorkerJob): JobContext {
+  const { maxProgressBytes } = core.options;
+  const prefix = `[tq ${quote(core.queue)}/${quote(job.task)} ${quote(job.id)}#${job.attempt}]`;
+  const base = core.options.logger;
+  const logger: Logger = {
+    debug: (m, ...r) => base.debug(`${prefix} ${m}`, ...r),
+    info: (m, ...r) => base.info(`${prefix} ${m}`, ...r),
+    warn: (m, ...r) => base.warn(`${prefix} ${m}`, ...r),
+    error: (m, ...r) => base.error(`${prefix} ${m}`, ...r),
+  };
+  return {
+    jobId: job.id,
+    queue: core.queue,
+    task: job.task,
+    attempt: job.attempt,
+    maxRetries: job.maxRetries,
+    priority: job.priority,
+    signal: run.controller.signal,
+    logger,
+    progress: async (value: unknown) => {
+      const command = core.command;
+      if (!command || run.settled) return;
+      let json: string;
+      try {
+        json = JSON.stringify(value) ?? "null";
+      } catch (cause) {
+        throw new TqError("VALIDATION", `progress value for job ${quote(job.id)} is not JSON`, { cause });
+      }
+      const tooLarge = (bytes: number | string) =>
+        new TqError(
+          "PAYLOAD_TOO_LARGE",
+          `progress value for job ${quote(job.id)} (task ${quote(job.task)}) is ${bytes} bytes encoded, over the ${maxProgressBytes}-byte cap (maxProgressBytes); it was not stored`,
+        );
+      const size = bytesOver(json, maxProgressBytes);
+      if (size !== false) throw tooLarge(size);
+      let outcome: ProgressOutcome;
+      try {
+        outcome = await recordProgress(command, core.keys, {
+          id: job.id,
+          token: run.token,
+          json,
+          maxBytes: maxProgressBytes,
+        });
+      } catch (error) {
+        throw toTqError(error, `job ${quote(job.id)}: recording progress failed`);
+      }
+      if (outcome === "too-large") throw tooLarge(Buffer.byteLength(json, "utf8"));
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import type { ClaimedJob } from "@tq/client/internal";
+import {
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  decodeJobRecord,
+  type JobEnvelope,
+  MAX_TIMER_MS,
+  quote,
+  type Task,
+  TqError,
+  validateWithSchema,
+} from "@tq/job-schema";
+import type { Ack, AckBatcher } from "./ack-batcher.js";
+import type { Handler, WorkerJob } from "./handlers.js";
+import { jobContext } from "./job-context.js";
+import { bytesOver } from "./payload-size.js";
+import { describeThrown, isUnrecoverable, serializeError, toError } from "./serialize-error.js";
+import type { WorkerCore } from "./worker-core.js";
+
+/** A claimed job this process runs, until its outcome is decided. */
+export interface Run {
+  id: string;
+  token: string;
+  /** The run's number (1-based), known even when the record cannot be decoded. */
+  attempt: number;
+  controller: AbortController;
+  settled: boolean;
+  job: WorkerJob | undefined;
+}
+
+interface Registered {
+  fn: Handler<unknown, unknown>;
+  task: Task | undefined;
+}
+
+/**
+ * Runs claimed jobs: decodes each record, finds its handler, validates args and result against the task contract,
+ * enforces the job's `timeoutMs`, and turns what the handler did into an ack. Every run settles exactly once.
+ */
+export class RunExecutor {
+  readonly #core: WorkerCore;
+  readonly #acks: AckBatcher;
+  /** Wakes the fetch loop: a slot is free. */
+  readonly #wake: () => void;
+  readonly #handlers = new Map<string, Registered>();
+  /** Runs whose outcome is not decided yet, by job id. */
+  readonly running = new Map<string, Run>();
+
+  constructor(core: WorkerCore, acks: AckBatcher, wake: () => void) {
+    this.#core = core;
+    this.#acks = acks;
+    this.#wake = wake;
+  }
+
+  register(name: string, fn: Handler<unknown, unknown>, task: Task | undefined): void {
+    this.#handlers.set(name, { fn, task });
+  }
+
+  /** The task names there is a handler for. */
+  get tasks(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  start(claim: ClaimedJob): void {
+    const run: Run = {
+      id: claim.id,
+      token: claim.token,
+      attempt: claim.attempt,
+      controller: new AbortController(),
+      settled: false,
+      job: undefined,
+    };
+    this.running.set(claim.id, run);
+    // Every run settles: whatever escapes (a hostile thrown value, a listener that throws) fails the run.
+    this.#execute(run, claim).catch((error: unknown) => {
+      this.#settle(run, "f", toError(error), -1);
+    });
+  }
+
+  /** Redis no longer holds this run's lease: the run is aborted and forgotten; its outcome will not be recorded. */
+  leaseLost(run: Run): void {
+    run.settled = true;
+    this.running.delete(run.id);
+    const error = new TqError(
+      "LEASE_LOST",
+      `lease on job ${quote(run.id)} in queue ${quote(this.#core.queue)} was lost (it expired, another worker took the job, or its record was overwritten); this run is aborted`,
+    );
+    run.controller.abort(error);
+    this.#core.ended(run.id, run.token);
+    this.#core.reportError(error);
+    this.#wake();
+  }
+
+  /** Aborts and forgets every run still in progress (the worker is shutting down). Returns them, to hand back. */
+  abandonAll(): Run[] {
+    const unfinished = [...this.running.values()];
+    for (const run of unfinished) {
+      run.settled = true;
+      this.running.delete(run.id);
+      this.#core.ended(run.id, run.token);
+      run.controller.abort(
+        new TqError("CLOSED", `${this.#core.label} shut down before job ${quote(run.id)} finished`),
+      );
+    }
+    return unfinished;
+  }
+
+  async #execute(run: Run, claim: ClaimedJob): Promise<void> {
+    const core = this.#core;
+    const { maxPayloadBytes, maxResultBytes } = core.options;
+    let envelope: JobEnvelope;
+    try {
+      envelope = decodeJobRecord(claim.id, claim.record, maxPayloadBytes);
+    } catch (error) {
+      this.#settle(run, "f", toError(error), -1);
+      return;
+    }
+    const job: WorkerJob = {
+      id: claim.id,
+      queue: core.queue,
+      task: envelope.task,
+      args: envelope.args,
+      attempt: claim.attempt,
+      maxRetries: envelope.opts.maxRetries,
+      priority: envelope.opts.priority,
+    };
+    run.job = job;
+    const what = `task ${quote(job.task)} (job ${quote(job.id)})`;
+    const registered = this.#handlers.get(envelope.task);
+    if (!registered) {
+      const known = this.tasks.length > 0 ? this.tasks.map((t) => quote(t)).join(", ") : "none";
+      this.#settle(
+        run,
+        "f",
+        new TqError(
+          "UNKNOWN_TASK",
+          `unknown task ${quote(envelope.task)} for job ${quote(job.id)} in queue ${quote(core.queue)}: this worker knows ${known}`,
+          { retryable: false },
+        ),
+        -1,
+      );
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    // A stored timeoutMs beyond what a timer can wait (written by an old or foreign producer) means no timeout:
+    // a timer would fire after 1 ms. Runs that long are bounded by their lease renewals, not by a timer.
+    const timeoutMs =
+      envelope.opts.timeoutMs !== undefined && envelope.opts.timeoutMs <= MAX_TIMER_MS
+        ? envelope.opts.timeoutMs
+        : undefined;
+    try {
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const error = new TqError(
+            "TIMEOUT",
+            `${what} ran past its timeoutMs of ${timeoutMs} ms on attempt ${job.attempt}`,
+          );
+          run.controller.abort(error);
+          this.#fail(run, envelope, error);
+        }, timeoutMs);
+      }
+      core.hooks.active?.(job, {
+        id: job.id,
+        token: run.token,
+        timeoutMs,
+        retryDelayMs: backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, job.attempt),
+      });
+      core.events.emit("active", job);
+      let args = envelope.args;
+      if (registered.task?.args) {
+        args = await validateWithSchema(registered.task.args, args, "args", what);
+      }
+      let result = await registered.fn(args, jobContext(core, run, job));
+      if (registered.task?.result) {
+        result = await validateWithSchema(registered.task.result, result, "result", what);
+      }
+      let payload: string;
+      try {
+        // a function or symbol result is no result, as JSON would drop it from an object
+        payload = result === undefined ? "" : (JSON.stringify(result) ?? "");
+      } catch (cause) {
+        throw new TqError(
+          "VALIDATION",
+          `${what} returned a value that is not JSON: ${describeThrown(toError(cause).message)}`,
+          { cause, retryable: false },
+        );
+      }
+      const size = bytesOver(payload, maxResultBytes);
+      if (size !== false) {
+        throw new TqError(
+          "PAYLOAD_TOO_LARGE",
+          `${what} returned a result of ${size} bytes encoded, over the ${maxResultBytes}-byte cap (maxResultBytes); store large data elsewhere and return a reference`,
+          { retryable: false },
+        );
+      }
+      this.#settle(run, "c", undefined, 0, payload, result);
+    } catch (error) {
+      this.#fail(run, envelope, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #fail(run: Run, envelope: JobEnvelope, thrown: unknown): void {
+    const error = toError(thrown);
+    const attempt = run.job?.attempt ?? 1;
+    let delayMs = -1;
+    try {
+      if (!isUnrecoverable(error)) delayMs = backoffDelay(envelope.opts.backoff ?? DEFAULT_BACKOFF, attempt);
+    } catch {
+      // a backoff that cannot be computed: no retry rather than no outcome
+    }
+    this.#settle(run, "f", error, Number.isFinite(delayMs) ? delayMs : -1);
+  }
+
+  /** Records a run's outcome once, frees its slot and queues its ack. */
+  #settle(
+    run: Run,
+    op: "c" | "f",
+    error: Error | undefined,
+    delayMs: number,
+    payload = "",
+    result?: unknown,
+  ): void {
+    if (run.settled) return;
+    run.settled = true;
+    if (this.running.get(run.id) === run) this.running.delete(run.id);
+    const ack: Ack = {
+      id: run.id,
+      token: run.token,
+      op,
+      payload: op === "c" ? payload : JSON.stringify(serializeError(error, run.attempt)),
+      delayMs: Math.round(delayMs),
+      job: run.job,
+      result,
+      failures: 0,
+    };
+    if (error) ack.error = error;
+    this.#acks.add(ack);
+    try {
+      this.#core.events.emit("settled", run.id, run.token);
+    } catch (thrown) {
+      this.#core.listenerFailed(thrown);
+    }
+  }
+}
