@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
 import { isValidPrefix, isValidQueueName, MAX_TIMER_MS, quote } from "@tq/job-schema";
-import type { WorkerPoolOptions } from "./pool.js";
+import { POOL_DEFAULTS, type WorkerPoolOptions } from "./pool-options.js";
+import { WORKER_DEFAULTS } from "./worker-options.js";
 
-/** The `tq-worker --help` text: every flag, its unit and its default. */
+/** The `tq-worker --help` text: every flag, its unit and its default (from the defaults the pool resolves with). */
 export const HELP = `Usage: tq-worker --queue <name> [options] <handlers-module>
 
 Runs the jobs of one queue in a supervised pool of worker processes. <handlers-module> is a path (or URL) to a
@@ -13,17 +14,17 @@ handler functions. SIGTERM or SIGINT drains gracefully: no new jobs are claimed 
 Options:
   -q, --queue <name>               The queue to consume (required).
   -p, --processes <n>              How many worker processes to run. Default: the number of CPUs.
-  -c, --concurrency <n>            How many jobs each process runs at once. Default: 1.
+  -c, --concurrency <n>            How many jobs each process runs at once. Default: ${WORKER_DEFAULTS.concurrency}.
       --redis-url <url>            The Redis URL. Default: $REDIS_URL, else redis://127.0.0.1:6379.
                                    Prefer REDIS_URL: a password in --redis-url is visible to every user of
                                    the machine (ps, /proc/<pid>/cmdline) and may end up in shell history.
       --prefix <prefix>            The key prefix; must match the producers'. 1-100 characters without
-                                   braces, whitespace or control characters. Default: tq.
-      --lease-ms <ms>              A claimed job's lease in milliseconds, renewed while it runs. Default: 30000.
+                                   braces, whitespace or control characters. Default: ${WORKER_DEFAULTS.prefix}.
+      --lease-ms <ms>              A claimed job's lease in milliseconds, renewed while it runs. Default: ${WORKER_DEFAULTS.leaseMs}.
       --shutdown-timeout-ms <ms>   How long running jobs may take to finish on shutdown, in milliseconds.
-                                   Default: 30000.
+                                   Default: ${WORKER_DEFAULTS.shutdownTimeoutMs}.
       --hard-timeout-grace-ms <ms> How long past a job's timeoutMs a process whose handler does not yield is
-                                   killed, in milliseconds. Default: 5000.
+                                   killed, in milliseconds. Default: ${POOL_DEFAULTS.hardTimeoutGraceMs}.
   -h, --help                       Print this help and exit.
 
 Durations are whole milliseconds, at most ${MAX_TIMER_MS} (about 24.8 days).

@@ -1,15 +1,15 @@
 export { isTqError, TqError, UnrecoverableError } from "@tq/job-schema";
 export type { Handler, Handlers, JobContext, Logger, TaskHandler, WorkerJob } from "./handlers.js";
+export type { PoolCloseOptions } from "./pool.js";
+export { WorkerPool } from "./pool.js";
 export type {
   PoolChild,
   PoolChildExit,
-  PoolCloseOptions,
   PoolExitReason,
   PoolExitRun,
   WorkerPoolEvents,
-  WorkerPoolOptions,
-} from "./pool.js";
-export { WorkerPool } from "./pool.js";
+} from "./pool-events.js";
+export type { WorkerPoolOptions } from "./pool-options.js";
 export type { LostRunOutcome } from "./redis-calls.js";
 export type { CloseOptions, WorkerEvents } from "./worker.js";
 export { Worker } from "./worker.js";

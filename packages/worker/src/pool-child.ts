@@ -9,7 +9,6 @@ import { HEARTBEAT_MS, parseToChild } from "./pool-protocol.js";
 import { thrownMessage } from "./serialize-error.js";
 import { Worker } from "./worker.js";
 import { type WorkerHooks, withHooks } from "./worker-hooks.js";
-import type { WorkerOptions } from "./worker-options.js";
 
 /** How often the child checks that its supervisor is still its parent, in milliseconds. */
 const PARENT_CHECK_MS = 1_000;
@@ -177,30 +176,19 @@ function stop(timeoutMs: number, exitCode: number): Promise<void> {
 
 async function start(received: ChildConfig): Promise<void> {
   config = received;
-  startOrphanWatchdog(received.supervisorPid, received.shutdownTimeoutMs + ORPHAN_KILL_MARGIN_MS);
+  const { shutdownTimeoutMs } = received.worker;
+  startOrphanWatchdog(received.supervisorPid, shutdownTimeoutMs + ORPHAN_KILL_MARGIN_MS);
   const parentCheck = setInterval(() => {
     if (process.ppid !== received.supervisorPid) {
       clearInterval(parentCheck);
-      void stop(received.shutdownTimeoutMs, 0);
+      void stop(shutdownTimeoutMs, 0);
     }
   }, PARENT_CHECK_MS);
   parentCheck.unref();
   try {
     const handlers = await loadHandlers(received.moduleUrl);
-    const options: WorkerOptions = {
-      connection: received.connection,
-      prefix: received.prefix,
-      concurrency: received.concurrency,
-      leaseMs: received.leaseMs,
-      shutdownTimeoutMs: received.shutdownTimeoutMs,
-      maxPayloadBytes: received.maxPayloadBytes,
-      maxResultBytes: received.maxResultBytes,
-      maxProgressBytes: received.maxProgressBytes,
-      maxBlockMs: received.maxBlockMs,
-      retention: received.retention,
-      workerId: received.workerId,
-    };
-    worker = new Worker(received.queue, handlers, withHooks(options, hooks));
+    const { queue, ...options } = received.worker;
+    worker = new Worker(queue, handlers, withHooks(options, hooks));
     // A timed run that settled here stops counting towards the hard timeout, even while its ack is delayed.
     worker.on("settled", (id, token) => {
       if (!timed.delete(`${id}\n${token}`)) return;
@@ -237,14 +225,14 @@ process.on("message", (received: unknown) => {
 process.on("disconnect", () => {
   if (leaving) return;
   if (!config) process.exit(1);
-  void stop(config.shutdownTimeoutMs, 0);
+  void stop(config.worker.shutdownTimeoutMs, 0);
 });
 
 // A signal sent to the whole process group (Ctrl-C in a terminal, systemd's stop) reaches the children too: drain.
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (!config) process.exit(0);
-    void stop(config.shutdownTimeoutMs, 0);
+    void stop(config.worker.shutdownTimeoutMs, 0);
   });
 }
 

@@ -50,6 +50,14 @@ describe("parseFromChild", () => {
     expect(parseFromChild(value, key)).toBeUndefined();
   });
 
+  test("reads a fatal code that is not a tq error code as HANDLER", () => {
+    expect(parseFromChild({ t: "fatal", k: key, code: "EPERM", message: "m" }, key)).toEqual({
+      t: "fatal",
+      code: "HANDLER",
+      message: "m",
+    });
+  });
+
   test("cuts a long fatal message", () => {
     const message = parseFromChild({ t: "fatal", k: key, code: "X", message: "m".repeat(100_000) }, key);
     expect(message?.t === "fatal" && message.message.length).toBe(4_000);
@@ -57,13 +65,52 @@ describe("parseFromChild", () => {
 });
 
 describe("parseToChild", () => {
+  const config = {
+    worker: {
+      queue: "q",
+      connection: "redis://127.0.0.1:6379",
+      prefix: "tq",
+      concurrency: 1,
+      leaseMs: 30_000,
+      shutdownTimeoutMs: 30_000,
+      maxPayloadBytes: 524_288,
+      maxResultBytes: 524_288,
+      maxProgressBytes: 65_536,
+      maxBlockMs: 5_000,
+      workerId: "w-1",
+      retention: undefined,
+    },
+    moduleUrl: "file:///tasks.js",
+    supervisorPid: 1,
+  };
+
   test("takes start (with a key) and close; refuses anything else", () => {
     expect(parseToChild({ t: "close", timeoutMs: 10 })).toEqual({ t: "close", timeoutMs: 10 });
-    expect(parseToChild({ t: "start", config: {}, key })).toEqual({ t: "start", config: {}, key });
-    expect(parseToChild({ t: "start", config: {} })).toBeUndefined();
+    expect(parseToChild({ t: "start", config, key })).toEqual({ t: "start", config, key });
+    expect(parseToChild({ t: "start", config })).toBeUndefined();
     expect(parseToChild({ t: "close" })).toBeUndefined();
     expect(parseToChild({ t: "close", timeoutMs: Number.NaN })).toBeUndefined();
     expect(parseToChild(null)).toBeUndefined();
+  });
+
+  test("refuses a start whose config lacks a field or has one of the wrong type, and drops unknown fields", () => {
+    const { leaseMs: _, ...withoutLease } = config.worker;
+    expect(parseToChild({ t: "start", config: {}, key })).toBeUndefined();
+    expect(parseToChild({ t: "start", config: { ...config, worker: withoutLease }, key })).toBeUndefined();
+    expect(
+      parseToChild({
+        t: "start",
+        config: { ...config, worker: { ...config.worker, concurrency: "2" } },
+        key,
+      }),
+    ).toBeUndefined();
+    expect(parseToChild({ t: "start", config: { ...config, supervisorPid: "1" }, key })).toBeUndefined();
+    const extra = parseToChild({
+      t: "start",
+      config: { ...config, worker: { ...config.worker, x: 1 } },
+      key,
+    });
+    expect(extra).toEqual({ t: "start", config, key });
   });
 });
 

@@ -1,5 +1,6 @@
-import type { RetentionOptions } from "@tq/client";
+import { isTqErrorCode, type TqErrorCode } from "@tq/job-schema";
 import type { RedisClientOptions } from "redis";
+import type { ResolvedWorkerOptions } from "./worker-options.js";
 
 // The messages a WorkerPool supervisor and its child processes exchange over the IPC channel of `fork()`.
 // Runs are sent as flat arrays of strings (id, token, id, token, ...): one message per claimed batch, not per job.
@@ -7,24 +8,22 @@ import type { RedisClientOptions } from "redis";
 /** How often a child tells the supervisor that its event loop turns, in milliseconds. */
 export const HEARTBEAT_MS = 1_000;
 
-/** What a child needs to run its Worker; sent once, in the `start` message. Everything here is serialisable. */
-export interface ChildConfig {
-  queue: string;
-  /** The handlers module, as a URL (`file:`, or any URL `import()` accepts). */
-  moduleUrl: string;
+/**
+ * The worker options a child runs its Worker with, as the pool resolved them (`resolveWorkerOptions`), with the
+ * connection a child can receive (a URL or plain client options) and without the logger (a child's handlers log to
+ * `console`). Plain data: it crosses the IPC channel intact.
+ */
+export interface ChildWorkerOptions extends Omit<ResolvedWorkerOptions, "connection" | "logger"> {
   /** A Redis URL or plain client options (no functions, no client objects). */
   connection: string | RedisClientOptions;
-  prefix: string | undefined;
-  concurrency: number;
-  leaseMs: number | undefined;
-  shutdownTimeoutMs: number;
-  maxPayloadBytes: number | undefined;
-  maxResultBytes?: number | undefined;
-  maxProgressBytes?: number | undefined;
-  maxBlockMs: number | undefined;
-  retention: RetentionOptions | undefined;
-  /** The id the child's Worker tags its claims with (one per child process). */
-  workerId?: string;
+}
+
+/** What a child needs to run its Worker; sent once, in the `start` message. */
+export interface ChildConfig {
+  /** The resolved options of its Worker, with this child's own `workerId`. */
+  worker: ChildWorkerOptions;
+  /** The handlers module, as a URL (`file:`, or any URL `import()` accepts). */
+  moduleUrl: string;
   /** The supervisor's pid: the child shuts down when its parent changes (the supervisor died). */
   supervisorPid: number;
 }
@@ -55,8 +54,11 @@ export type ChildMessage =
    * applies to them.
    */
   | { t: "settled"; runs: string[] }
-  /** The child cannot start (handlers module, Redis); it exits with code 1 right after. */
-  | { t: "fatal"; code: string; message: string }
+  /**
+   * The child cannot start (handlers module, Redis); it exits with code 1 right after. A `code` that is not a
+   * {@link TqErrorCode} is read as `HANDLER`.
+   */
+  | { t: "fatal"; code: TqErrorCode; message: string }
   /** The child closed its Worker cleanly (every unfinished run handed back) and is about to exit 0. */
   | { t: "closed" }
   /** A heartbeat, every `HEARTBEAT_MS`: the child's event loop turns. */
@@ -111,17 +113,73 @@ export function parseFromChild(value: unknown, key: string): ChildMessage | unde
     }
     case "fatal":
       if (!isString(value.code) || !isString(value.message)) return undefined;
-      return { t: "fatal", code: value.code, message: value.message.slice(0, MAX_FATAL_MESSAGE) };
+      return {
+        t: "fatal",
+        code: isTqErrorCode(value.code) ? value.code : "HANDLER",
+        message: value.message.slice(0, MAX_FATAL_MESSAGE),
+      };
     default:
       return undefined;
   }
 }
 
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1;
+}
+
+function isMs(value: unknown): value is number {
+  return isFiniteNumber(value) && value >= 0;
+}
+
+/**
+ * How each field of {@link ChildWorkerOptions} is checked on arrival. Its type lists every field, so a new worker
+ * option cannot reach the child unchecked. The values themselves were checked by `resolveWorkerOptions` in the
+ * supervisor, and are again by the child's Worker; this only makes sure they arrived as what they claim to be.
+ */
+const WORKER_FIELDS: { [K in keyof ChildWorkerOptions]-?: (value: unknown) => boolean } = {
+  queue: isNonEmptyString,
+  prefix: isNonEmptyString,
+  workerId: isNonEmptyString,
+  connection: (value) => isNonEmptyString(value) || isRecord(value),
+  concurrency: isCount,
+  leaseMs: isMs,
+  shutdownTimeoutMs: isMs,
+  maxBlockMs: isMs,
+  maxPayloadBytes: isCount,
+  maxResultBytes: isCount,
+  maxProgressBytes: isCount,
+  retention: (value) => value === undefined || isRecord(value),
+};
+
+/** The config of a `start` message, checked field by field, or `undefined` when any field is missing or wrong. */
+function parseChildConfig(value: unknown): ChildConfig | undefined {
+  if (!isRecord(value) || !isNonEmptyString(value.moduleUrl) || !Number.isInteger(value.supervisorPid)) {
+    return undefined;
+  }
+  const received = value.worker;
+  if (!isRecord(received)) return undefined;
+  const worker: Record<string, unknown> = {};
+  for (const [field, check] of Object.entries(WORKER_FIELDS)) {
+    if (!check(received[field])) return undefined;
+    worker[field] = received[field];
+  }
+  return {
+    worker: worker as unknown as ChildWorkerOptions,
+    moduleUrl: value.moduleUrl,
+    supervisorPid: value.supervisorPid as number,
+  };
+}
+
 /** The message in a value the supervisor sent, checked like {@link parseFromChild}, or `undefined`. */
 export function parseToChild(value: unknown): ToChild | undefined {
   if (!isRecord(value)) return undefined;
-  if (value.t === "start" && isRecord(value.config) && isString(value.key) && value.key.length > 0) {
-    return { t: "start", config: value.config as unknown as ChildConfig, key: value.key };
+  if (value.t === "start" && isNonEmptyString(value.key)) {
+    const config = parseChildConfig(value.config);
+    return config ? { t: "start", config, key: value.key } : undefined;
   }
   if (value.t === "close" && isFiniteNumber(value.timeoutMs) && value.timeoutMs >= 0) {
     return { t: "close", timeoutMs: value.timeoutMs };
