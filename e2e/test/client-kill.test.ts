@@ -1,15 +1,13 @@
-import { waitFor } from "@tq/testing";
+import { type NodeProcess, waitFor } from "@tq/testing";
+import { closeScenarios, type Scenario, startScenario, unexplainedExecutions } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
-import { readLedger, unexplainedExecutions } from "../support/ledger.js";
-import type { FixtureProcess } from "../support/processes.js";
-import { cleanUpScenarios, type Scenario, startScenario } from "../support/scenario.js";
 
-afterEach(cleanUpScenarios);
+afterEach(closeScenarios);
 
 /** Runs started by each worker process so far. */
-function runsPerWorker(s: Scenario, workers: readonly FixtureProcess[]): number[] {
-  const ledger = readLedger(s.ledger);
-  return workers.map((w) => ledger.filter((e) => e.pid === w.pid).length);
+function runsPerWorker(s: Scenario, workers: readonly NodeProcess[]): number[] {
+  const runs = s.runs();
+  return workers.map((w) => runs.filter((e) => e.pid === w.pid).length);
 }
 
 /** The ids of the clients blocked in BZPOPMIN (idle workers' blocking connections). */
@@ -19,7 +17,7 @@ async function blockedClientIds(s: Scenario): Promise<string[]> {
 }
 
 /** Both workers drain cleanly on SIGTERM after everything else: they are still alive and in control. */
-async function stopGracefully(workers: readonly FixtureProcess[]): Promise<void> {
+async function stopGracefully(workers: readonly NodeProcess[]): Promise<void> {
   for (const w of workers) expect(w.alive).toBe(true);
   for (const w of workers) w.signal("SIGTERM");
   for (const w of workers) expect(await w.exited).toEqual({ code: 0, signal: null });
@@ -75,7 +73,7 @@ test("CLIENT KILL TYPE normal, again and again under load, loses no job and ever
     completed: total,
     failed: 0,
   });
-  expect(unexplainedExecutions(infos, readLedger(s.ledger))).toEqual([]);
+  expect(unexplainedExecutions(infos, s.ledger())).toEqual([]);
   await stopGracefully(workers);
 });
 
@@ -104,7 +102,8 @@ test("CLIENT KILL of only the blocking connections of idle workers: each worker 
     );
     for (const j of pair) await s.queue.waitForResult(j.id, { timeoutMs: 60_000 });
     ids.push(...pair.map((j) => j.id));
-    const pids = readLedger(s.ledger)
+    const pids = s
+      .runs()
       .filter((e) => e.id.startsWith(`${tag}-`))
       .map((e) => e.pid)
       .sort();
@@ -112,7 +111,7 @@ test("CLIENT KILL of only the blocking connections of idle workers: each worker 
   }
   const infos = await s.jobs(ids);
   expect(infos.filter((j) => j.status !== "completed")).toEqual([]);
-  expect(unexplainedExecutions(infos, readLedger(s.ledger))).toEqual([]);
+  expect(unexplainedExecutions(infos, s.ledger())).toEqual([]);
 
   // Once more with every normal connection killed while the workers idle.
   await waitFor(async () => (await blockedClientIds(s)).filter((id) => !killed.has(id)).length === 2, {

@@ -1,25 +1,15 @@
 import { waitFor } from "@tq/testing";
+import { byJob, closeScenarios, startScenario } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
-import { executionsById, readLedger } from "../support/ledger.js";
-import { startProducerProcess } from "../support/processes.js";
-import { cleanUpScenarios, startScenario } from "../support/scenario.js";
 
-afterEach(cleanUpScenarios);
+afterEach(closeScenarios);
 
 test("50 producers in 10 processes racing the same job ids: exactly one job per id, each runs once", async () => {
   const s = await startScenario();
   const ids = Array.from({ length: 200 }, (_, i) => `order-${i}`);
   // 10 processes with 5 Queue instances each, every one on its own connection; released at once.
   const producers = await Promise.all(
-    Array.from({ length: 10 }, () =>
-      startProducerProcess({
-        redisUrl: s.redis.url,
-        queue: s.queueName,
-        prefix: s.prefix,
-        ids,
-        producers: 5,
-      }),
-    ),
+    Array.from({ length: 10 }, () => s.startProducer({ ids, producers: 5 })),
   );
   expect((await s.admin.clientList()).length).toBeGreaterThanOrEqual(50);
   const workers = await Promise.all([s.startWorker({ concurrency: 4 }), s.startWorker({ concurrency: 4 })]);
@@ -37,7 +27,7 @@ test("50 producers in 10 processes racing the same job ids: exactly one job per 
     what: "every job to complete",
     timeoutMs: 90_000,
   });
-  const jobKeys = await s.admin.keys(`${s.queue.keys.base}job:*`);
+  const jobKeys = await s.admin.keys(`${s.keys.base}job:*`);
   expect(jobKeys.length).toBe(ids.length);
   const infos = await s.jobs(ids);
   expect(infos.filter((j) => j.status !== "completed" || j.attempts !== 1)).toEqual([]);
@@ -48,7 +38,7 @@ test("50 producers in 10 processes racing the same job ids: exactly one job per 
     completed: ids.length,
     failed: 0,
   });
-  const runs = executionsById(readLedger(s.ledger));
+  const runs = byJob(s.runs());
   expect([...runs.keys()].sort()).toEqual([...ids].sort());
   expect([...runs.values()].filter((r) => r.length !== 1)).toEqual([]);
   for (const w of workers) expect(w.alive).toBe(true);

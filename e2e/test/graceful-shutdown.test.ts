@@ -1,9 +1,8 @@
 import { sleep, waitFor } from "@tq/testing";
+import { closeScenarios, startScenario } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
-import { readLedger } from "../support/ledger.js";
-import { cleanUpScenarios, startScenario } from "../support/scenario.js";
 
-afterEach(cleanUpScenarios);
+afterEach(closeScenarios);
 
 test("SIGTERM lets the in-flight job finish and be acknowledged, claims nothing new, and exits 0", async () => {
   const s = await startScenario();
@@ -11,7 +10,7 @@ test("SIGTERM lets the in-flight job finish and be acknowledged, claims nothing 
   const leaving = await s.startWorker({ concurrency: 2, leaseMs });
   // Runs until a job with id "gate-1" has started too: the test decides when it may finish.
   const inFlight = await s.queue.enqueue("rendezvous", { tag: "gate", n: 2 }, { jobId: "gate-0" });
-  await waitFor(() => readLedger(s.ledger).some((e) => e.id === inFlight.id), {
+  await waitFor(() => s.runs().some((e) => e.id === inFlight.id), {
     what: "the job to start",
     timeoutMs: 60_000,
   });
@@ -40,11 +39,11 @@ test("SIGTERM lets the in-flight job finish and be acknowledged, claims nothing 
     what: "all jobs to complete",
     timeoutMs: 60_000,
   });
-  const ledger = readLedger(s.ledger);
-  expect(ledger.filter((e) => e.id === inFlight.id)).toEqual([
-    { id: inFlight.id, pid: leaving.pid, attempt: 1 },
+  const runs = s.runs();
+  expect(runs.filter((e) => e.id === inFlight.id)).toEqual([
+    { kind: "S", id: inFlight.id, pid: leaving.pid, attempt: 1, at: expect.any(Number) },
   ]);
-  expect(ledger.filter((e) => e.id !== inFlight.id).map((e) => e.pid)).toEqual(
+  expect(runs.filter((e) => e.id !== inFlight.id).map((e) => e.pid)).toEqual(
     Array.from({ length: 7 }, () => staying.pid),
   );
   expect(staying.alive).toBe(true);

@@ -1,15 +1,13 @@
-import { sleep, waitFor } from "@tq/testing";
+import { type NodeProcess, sleep, waitFor } from "@tq/testing";
+import { closeScenarios, type Scenario, startScenario, unexplainedExecutions } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
-import { readLedger, unexplainedExecutions } from "../support/ledger.js";
-import type { FixtureProcess } from "../support/processes.js";
-import { cleanUpScenarios, type Scenario, startScenario } from "../support/scenario.js";
 
-afterEach(cleanUpScenarios);
+afterEach(closeScenarios);
 
-const durable = { appendonly: true, appendfsync: "always" } as const;
+const durable = { redis: { appendonly: true, appendfsync: "always" } } as const;
 
 /** Kills Redis with SIGKILL, waits until every worker has noticed, and starts it again from its AOF. */
-async function crashAndRestartRedis(s: Scenario, workers: readonly FixtureProcess[]): Promise<void> {
+async function crashAndRestartRedis(s: Scenario, workers: readonly NodeProcess[]): Promise<void> {
   const seen = workers.map((w) => w.events.length);
   s.redis.kill("SIGKILL");
   await s.redis.exited();
@@ -46,7 +44,7 @@ test("Redis killed and restarted from its AOF under load: workers resume by them
     }
   })();
 
-  await waitFor(() => readLedger(s.ledger).length >= 300, {
+  await waitFor(() => s.runs().length >= 300, {
     what: "work to be under way",
     timeoutMs: 60_000,
   });
@@ -78,7 +76,7 @@ test("Redis killed and restarted from its AOF under load: workers resume by them
   const infos = await s.jobs(acknowledged);
   expect(infos.filter((j) => j.status !== "completed")).toEqual([]);
   expect(await s.queue.counts()).toMatchObject({ scheduled: 0, pending: 0, active: 0, failed: 0 });
-  expect(unexplainedExecutions(infos, readLedger(s.ledger))).toEqual([]);
+  expect(unexplainedExecutions(infos, s.ledger())).toEqual([]);
   // The same processes did all of it.
   for (const w of workers) expect(w.alive).toBe(true);
 });
@@ -101,7 +99,8 @@ test("an idle worker (queue empty while Redis restarts) picks up jobs enqueued a
       ["a", "b"].map((n) => ({ task: "rendezvous", args: { tag, n: 2 }, opts: { jobId: `${tag}-${n}` } })),
     );
     for (const j of pair) await s.queue.waitForResult(j.id, { timeoutMs: 90_000 });
-    const pids = readLedger(s.ledger)
+    const pids = s
+      .runs()
       .filter((e) => e.id.startsWith(`${tag}-`))
       .map((e) => e.pid)
       .sort();

@@ -1,9 +1,8 @@
 import { sleep, waitFor } from "@tq/testing";
+import { closeScenarios, startScenario } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
-import { readLedger } from "../support/ledger.js";
-import { cleanUpScenarios, startScenario } from "../support/scenario.js";
 
-afterEach(cleanUpScenarios);
+afterEach(closeScenarios);
 
 test("a worker whose lease expired (SIGSTOP) cannot overwrite the result of the worker that took over", async () => {
   const s = await startScenario();
@@ -12,7 +11,7 @@ test("a worker whose lease expired (SIGSTOP) cannot overwrite the result of the 
   // The first run outlasts its lease; later runs are quick.
   const firstMs = 1_500;
   const job = await s.queue.enqueue("work", { ms: 10, firstMs });
-  await waitFor(() => readLedger(s.ledger).some((e) => e.id === job.id), {
+  await waitFor(() => s.runs().some((e) => e.id === job.id), {
     what: "the job to start",
     timeoutMs: 60_000,
     intervalMs: 5,
@@ -28,7 +27,7 @@ test("a worker whose lease expired (SIGSTOP) cannot overwrite the result of the 
     },
     { what: "the successor to complete the job", timeoutMs: 60_000 },
   );
-  expect(done.result).toEqual({ pid: successor.pid, attempt: 2 });
+  expect(done.result).toEqual({ pid: successor.pid, attempt: 2, clock: expect.any(Number) });
 
   // Keep it stopped until its handler is due to return, so that on waking it finishes the run and sends its ack.
   await sleep(Math.max(0, stoppedAt + firstMs + 200 - Date.now()));
@@ -52,9 +51,9 @@ test("a worker whose lease expired (SIGSTOP) cannot overwrite the result of the 
     result: { pid: successor.pid, attempt: 2 },
   });
   expect(final?.errors?.map((e) => e.code)).toEqual(["LEASE_LOST"]);
-  expect(readLedger(s.ledger).filter((e) => e.id === job.id)).toEqual([
-    { id: job.id, pid: stale.pid, attempt: 1 },
-    { id: job.id, pid: successor.pid, attempt: 2 },
+  expect(s.runs().filter((e) => e.id === job.id)).toEqual([
+    { kind: "S", id: job.id, pid: stale.pid, attempt: 1, at: expect.any(Number) },
+    { kind: "S", id: job.id, pid: successor.pid, attempt: 2, at: expect.any(Number) },
   ]);
   expect(stale.alive).toBe(true);
   expect(await s.queue.counts()).toMatchObject({ pending: 0, active: 0, completed: 5, failed: 0 });

@@ -1,9 +1,8 @@
 import { waitFor } from "@tq/testing";
+import { byJob, closeScenarios, startScenario, unexplainedExecutions } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
-import { executionsById, readLedger, unexplainedExecutions } from "../support/ledger.js";
-import { cleanUpScenarios, startScenario } from "../support/scenario.js";
 
-afterEach(cleanUpScenarios);
+afterEach(closeScenarios);
 
 test("a worker process killed with SIGKILL mid-job: its jobs complete on the others after the lease expires, none lost", async () => {
   const s = await startScenario();
@@ -11,7 +10,7 @@ test("a worker process killed with SIGKILL mid-job: its jobs complete on the oth
   const doomed = await s.startWorker({ concurrency: 4, leaseMs });
   // Its first run outlasts the test, so the doomed worker is certainly running it when killed.
   const long = await s.queue.enqueue("work", { ms: 10, firstMs: 600_000 });
-  await waitFor(() => readLedger(s.ledger).some((e) => e.id === long.id), {
+  await waitFor(() => s.runs().some((e) => e.id === long.id), {
     what: "the long job to start",
     timeoutMs: 60_000,
   });
@@ -25,8 +24,8 @@ test("a worker process killed with SIGKILL mid-job: its jobs complete on the oth
   // Kill it while the short jobs flow through all three workers.
   await waitFor(
     () => {
-      const ledger = readLedger(s.ledger);
-      return [doomed, ...others].every((w) => ledger.filter((e) => e.pid === w.pid).length >= 10);
+      const runs = s.runs();
+      return [doomed, ...others].every((w) => runs.filter((e) => e.pid === w.pid).length >= 10);
     },
     { what: "every worker to be busy", timeoutMs: 60_000, intervalMs: 5 },
   );
@@ -49,8 +48,8 @@ test("a worker process killed with SIGKILL mid-job: its jobs complete on the oth
     failed: 0,
   });
 
-  const ledger = readLedger(s.ledger);
-  const runs = executionsById(ledger);
+  const ledger = s.runs();
+  const runs = byJob(ledger);
   const otherPids = new Set(others.map((w) => w.pid));
   // The long job ran on the killed worker, then again on another after its lease expired.
   expect(runs.get(long.id)?.map((e) => e.pid === doomed.pid)).toEqual([true, false]);
@@ -60,7 +59,7 @@ test("a worker process killed with SIGKILL mid-job: its jobs complete on the oth
   // Each stored result is that of the job's last recorded run.
   for (const info of infos) {
     const last = runs.get(info.id)?.at(-1);
-    expect(info.result).toEqual({ pid: last?.pid, attempt: last?.attempt });
+    expect(info.result).toEqual({ pid: last?.pid, attempt: last?.attempt, clock: expect.any(Number) });
   }
   // Every job the killed worker had in flight finished on another worker.
   const taken = infos.filter((j) => (runs.get(j.id) ?? []).length > 1);

@@ -1,3 +1,5 @@
+import type { Tally } from "@tq/testing/harness";
+
 /** One scenario-specific assertion, checked by the tests and listed by the runner. */
 export interface Check {
   /** What must hold, as a sentence. */
@@ -5,36 +7,6 @@ export interface Check {
   ok: boolean;
   /** What was seen, when it is worth saying (always said when the check failed). */
   detail?: string;
-}
-
-/** The counts of one run after quiescence, shared by the analysis and the scenario result. */
-export interface Tally {
-  /** Enqueues that resolved (acknowledged by Redis). */
-  enqueued: number;
-  /** Acknowledged jobs that did not end `completed` or `failed` (missing, or stuck in another state). */
-  lost: number;
-  lostIds: string[];
-  completed: number;
-  failed: number;
-  /** Handler starts recorded in the ledger. */
-  executions: number;
-  /** Executions beyond the first of each job. */
-  duplicates: number;
-  /** Duplicates explained by an expired lease or a process that died (LEASE_LOST errors, the pool's crash records, runs handed back by a process that was stopped). */
-  byLease: number;
-  /** Duplicates explained by a recorded failed run that was retried (TIMEOUT, a handler error). */
-  byRetry: number;
-  /** Duplicates nothing explains: a broken guarantee. */
-  unexplained: number;
-  unexplainedIds: string[];
-  /** Jobs that ended or started too early: completed before their handler could have returned, started before their run time, or dead-lettered with retries left. */
-  early: number;
-  earlyIds: string[];
-  /** Completed jobs whose stored result is not that of their latest run (a late acknowledgement was accepted). */
-  stale: number;
-  staleIds: string[];
-  /** Claims that never reached a handler and waited for their lease or the pool's crash record (see Analysis). */
-  claimsNeverRun: number;
 }
 
 /** What one scenario measured: the row of the reliability table, plus what the tests assert on. */
@@ -59,7 +31,7 @@ export interface ScenarioResult extends Tally {
 }
 
 /** A scenario of the suite: the tests and the runner call `run`. */
-export interface Scenario {
+export interface FaultScenario {
   id: string;
   title: string;
   run(): Promise<ScenarioResult>;

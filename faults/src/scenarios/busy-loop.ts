@@ -1,6 +1,7 @@
-import { analyse } from "../analyse.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { waitFor } from "@tq/testing";
+import { analyse } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const meta = {
   id: "busy-loop",
@@ -14,7 +15,7 @@ const LEASE_MS = 1_000;
  * A handler that never yields for longer than the lease: the lease expires and the job runs again; a child blocked
  * for longer than the pool's unresponsive limit (max(leaseMs, 3 s)) is killed and replaced.
  */
-export const busyLoop: Scenario = {
+export const busyLoop: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>
@@ -24,21 +25,21 @@ export const busyLoop: Scenario = {
       await lab.waitForStarts(200);
       const short = lab.producer.nextId();
       await lab.producer.one(short, { task: "work", args: { ms: 5, spinFirstMs: 2_000 } }, true);
-      await lab.until(
-        "the short spinner to run again",
-        () => lab.ledger().filter((e) => e.kind === "S" && e.id === short).length >= 2,
-      );
+      await waitFor(() => lab.ledger().filter((e) => e.kind === "S" && e.id === short).length >= 2, {
+        what: "the short spinner to run again",
+        timeoutMs: 60_000,
+      });
       const long = lab.producer.nextId();
       await lab.producer.one(long, { task: "work", args: { ms: 5, spinFirstMs: 8_000 } }, true);
-      await lab.until(
-        "the long spinner's process to be killed",
-        () => exits.some((e) => e.reason === "unresponsive"),
-        30_000,
-      );
+      await waitFor(() => exits.some((e) => e.reason === "unresponsive"), {
+        what: "the long spinner's process to be killed",
+        timeoutMs: 30_000,
+      });
       await stream.done;
-      await lab
-        .until("the pool to be back to two children", () => pool.pids.length === 2, 30_000)
-        .catch(() => {});
+      await waitFor(() => pool.pids.length === 2, {
+        what: "the pool to be back to two children",
+        timeoutMs: 30_000,
+      }).catch(() => {});
       const analysis = await analyse(lab);
 
       const shortRuns = analysis.runs.get(short) ?? [];

@@ -1,9 +1,7 @@
-import { analyse } from "../analyse.js";
-import { resumedAfter } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep, waitFor } from "@tq/testing";
+import { analyse, resumedAfter } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const allMeta = {
   id: "client-kill-all",
@@ -13,7 +11,7 @@ const allMeta = {
 };
 
 /** Every connection is cut under load: workers, the pool and the producer reconnect and consumption resumes. */
-export const clientKillAll: Scenario = {
+export const clientKillAll: FaultScenario = {
   id: allMeta.id,
   title: allMeta.title,
   run: () =>
@@ -69,7 +67,7 @@ const blockingMeta = {
 };
 
 /** Only the idle workers' blocking connections are cut, again and again: each worker must notice and keep consuming. */
-export const clientKillBlocking: Scenario = {
+export const clientKillBlocking: FaultScenario = {
   id: blockingMeta.id,
   title: blockingMeta.title,
   run: () =>
@@ -89,7 +87,10 @@ export const clientKillBlocking: Scenario = {
       const killPhaseEnd = Date.now();
       await stream.done;
       // Last round: both workers idle and blocked, their connections cut, then a burst that both must take part in.
-      await lab.until("both workers to block on Redis", async () => (await blocked()).length === 2, 30_000);
+      await waitFor(async () => (await blocked()).length === 2, {
+        what: "both workers to block on Redis",
+        timeoutMs: 30_000,
+      });
       for (const client of await blocked()) {
         killed += Number(await lab.admin.sendCommand(["CLIENT", "KILL", "ID", String(client.id)]));
       }

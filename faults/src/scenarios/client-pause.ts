@@ -1,12 +1,11 @@
-import { analyse } from "../analyse.js";
-import { resumedAfter } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { analyse, resumedAfter } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const LEASE_MS = 1_500;
 const PAUSE_MS = 2_000;
 
-function clientPause(id: string, mode: "ALL" | "WRITE"): Scenario {
+function clientPause(id: string, mode: "ALL" | "WRITE"): FaultScenario {
   const meta = {
     id,
     title: `CLIENT PAUSE ${PAUSE_MS / 1000} s ${mode}`,

@@ -1,7 +1,6 @@
-import { analyse } from "../analyse.js";
-import { byJob } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { analyse, byJob } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const HOURS_3 = 3 * 3_600_000;
 
@@ -13,7 +12,7 @@ const meta = {
 };
 
 /** Workers whose clocks are hours off: nothing fires early and no lease is reclaimed early (all times are Redis's). */
-export const clockSkew: Scenario = {
+export const clockSkew: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>

@@ -1,11 +1,10 @@
-import { analyse } from "../analyse.js";
-import { resumedAfter } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { analyse, resumedAfter } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const LEASE_MS = 1_500;
 
-function debugSleep(id: string, seconds: number): Scenario {
+function debugSleep(id: string, seconds: number): FaultScenario {
   const longer = seconds * 1000 > LEASE_MS;
   const meta = {
     id,

@@ -1,8 +1,7 @@
-import { analyse } from "../analyse.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario } from "../scenario.js";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep } from "@tq/testing";
+import { analyse } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario } from "../run-scenario.js";
 
 const TOTAL = 10_000;
 const SPREAD_MS = 4_000;
@@ -21,7 +20,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Each delayed job fires exactly once, never before its run time, through a Redis crash. */
-export const delayedRestart: Scenario = {
+export const delayedRestart: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>

@@ -1,9 +1,7 @@
 import type { JobInfo } from "@tq/client";
-import { analyse } from "../analyse.js";
-import type { Lab } from "../lab.js";
-import { resumedAfter } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { analyse, resumedAfter, type Scenario } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const meta = {
   id: "garbage",
@@ -28,8 +26,12 @@ const OVERSIZED = JSON.stringify(["x".repeat(600 * 1024)]);
  * Writes a job the way tq would (scheduled an hour ahead), rewrites some of its fields, then makes it pending, so
  * the garbage sits in a record that is otherwise exactly what the running version of tq writes.
  */
-async function corrupt(lab: Lab, id: string, rewrite: (record: RecordFields) => RecordFields): Promise<void> {
-  const k = lab.queue.keys;
+async function corrupt(
+  lab: Scenario,
+  id: string,
+  rewrite: (record: RecordFields) => RecordFields,
+): Promise<void> {
+  const k = lab.keys;
   await lab.queue.enqueue("work", { ms: 1 }, { jobId: id, delayMs: 3_600_000 });
   const record = (await lab.admin.hGetAll(k.job(id))) as RecordFields;
   await lab.admin
@@ -49,8 +51,8 @@ function envelopeField(record: RecordFields, part: "v" | "args", value: unknown)
   return { [part]: part === "args" ? JSON.stringify(value) : String(value) };
 }
 
-async function inject(lab: Lab): Promise<Garbage[]> {
-  const k = lab.queue.keys;
+async function inject(lab: Scenario): Promise<Garbage[]> {
+  const k = lab.keys;
   const out: Garbage[] = [];
   const add = (what: string, code: string, message: RegExp) => {
     const id = `junk-${out.length}`;
@@ -102,7 +104,7 @@ async function inject(lab: Lab): Promise<Garbage[]> {
   return out;
 }
 
-async function readInfo(lab: Lab, id: string): Promise<JobInfo | string | null> {
+async function readInfo(lab: Scenario, id: string): Promise<JobInfo | string | null> {
   try {
     return await lab.queue.getJob(id);
   } catch (error) {
@@ -111,7 +113,7 @@ async function readInfo(lab: Lab, id: string): Promise<JobInfo | string | null> 
 }
 
 /** Bad records fail at once with a clear reason, without retries; the workers keep going. */
-export const garbage: Scenario = {
+export const garbage: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>

@@ -1,4 +1,4 @@
-import type { Scenario } from "../result.js";
+import type { FaultScenario } from "../result.js";
 import { busyLoop } from "./busy-loop.js";
 import { clientKillAll, clientKillBlocking } from "./client-kill.js";
 import { clientPauseAll, clientPauseWrite } from "./client-pause.js";
@@ -38,7 +38,7 @@ export {
 };
 
 /** Every scenario, in the order the runner runs them and the report lists them. */
-export const SCENARIOS: readonly Scenario[] = [
+export const SCENARIOS: readonly FaultScenario[] = [
   workerKilled,
   supervisorKilled,
   workerStopped,

@@ -1,11 +1,8 @@
 import { isTqError } from "@tq/client";
-import { analyse } from "../analyse.js";
-import type { Lab } from "../lab.js";
-import { resumedAfter } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario } from "../scenario.js";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep, waitFor } from "@tq/testing";
+import { analyse, resumedAfter, type Scenario } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario } from "../run-scenario.js";
 
 const meta = {
   id: "maxmemory",
@@ -16,14 +13,14 @@ const meta = {
 /** A job of about 1 KiB. */
 const padded = (i: number) => ({ task: "work", args: { ms: 5, pad: "x".repeat(1_000 + (i % 7)) } });
 
-async function usedMemory(lab: Lab): Promise<number> {
+async function usedMemory(lab: Scenario): Promise<number> {
   const info = await lab.admin.info("memory");
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
 /** Where each job id is, in one snapshot: its record's state and the structures that hold it. */
-async function snapshot(lab: Lab, ids: readonly string[]) {
-  const k = lab.queue.keys;
+async function snapshot(lab: Scenario, ids: readonly string[]) {
+  const k = lab.keys;
   const [high, normal, low, scheduled, active, completed, failed] = await Promise.all([
     lab.admin.lRange(k.pending.high, 0, -1),
     lab.admin.lRange(k.pending.normal, 0, -1),
@@ -50,14 +47,17 @@ async function snapshot(lab: Lab, ids: readonly string[]) {
  * Redis refuses writes at maxmemory: producers get a REDIS error naming OOM, nothing is half-applied (each job is
  * stored whole or not at all), and once memory is raised everything proceeds.
  */
-export const maxmemory: Scenario = {
+export const maxmemory: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>
     runScenario(meta, async (lab) => {
       const { pool } = await lab.startPool();
       await lab.producer.many(Array.from({ length: 300 }, (_, i) => padded(i)));
-      await lab.until("the first jobs to complete", async () => (await lab.counts())?.completed === 300);
+      await waitFor(async () => (await lab.counts())?.completed === 300, {
+        what: "the first jobs to complete",
+        timeoutMs: 60_000,
+      });
       await lab.admin.configSet("maxmemory-policy", "noeviction");
       // Room for a few hundred small jobs, not for half a megabyte of big ones: in a batch of 400 small jobs followed
       // by 600 big ones, the small ones fit and the big ones do not (1,000 jobs: the most one enqueueMany takes).
@@ -66,9 +66,10 @@ export const maxmemory: Scenario = {
         Array.from({ length: 1_000 }, (_, i) => (i < 400 ? { task: "work", args: { ms: 5 } } : padded(i))),
       );
       const stream = lab.producer.stream({ total: 5_000, perSecond: 1_000, make: padded, retry: false });
-      await lab
-        .until("enqueues to be refused", () => lab.producer.refused.size >= 1_000 + 50, 30_000)
-        .catch(() => {});
+      await waitFor(() => lab.producer.refused.size >= 1_000 + 50, {
+        what: "enqueues to be refused",
+        timeoutMs: 30_000,
+      }).catch(() => {});
       stream.stop();
       await stream.done;
       await sleep(1_500);
@@ -106,11 +107,10 @@ export const maxmemory: Scenario = {
         const spec = lab.producer.specs.get(id);
         if (spec) void lab.producer.one(id, spec, true);
       }
-      await lab.until(
-        "every refused job to be enqueued again",
-        () => lab.producer.refused.size === 0,
-        60_000,
-      );
+      await waitFor(() => lab.producer.refused.size === 0, {
+        what: "every refused job to be enqueued again",
+        timeoutMs: 60_000,
+      });
       // Fresh work for a few seconds, so that a worker still backing off from the refusals shows when it resumes.
       await lab.producer.stream({ total: 1_500, perSecond: 500, make: padded }).done;
       const analysis = await analyse(lab);

@@ -1,6 +1,7 @@
-import { analyse } from "../analyse.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { waitFor } from "@tq/testing";
+import { analyse } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const meta = {
   id: "never-settles",
@@ -15,7 +16,7 @@ const RETRY = { maxRetries: 1, backoff: { type: "fixed", delayMs: 50 } } as cons
  * A handler that never settles fails with TIMEOUT (the worker's own timer) and is retried; one that never yields
  * cannot be stopped from inside, so the pool kills its process (hard timeout) and the run fails with TIMEOUT.
  */
-export const neverSettles: Scenario = {
+export const neverSettles: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>
@@ -40,9 +41,10 @@ export const neverSettles: Scenario = {
         );
       }
       await stream.done;
-      await lab
-        .until("the pool to be back to two children", () => pool.pids.length === 2, 30_000)
-        .catch(() => {});
+      await waitFor(() => pool.pids.length === 2, {
+        what: "the pool to be back to two children",
+        timeoutMs: 30_000,
+      }).catch(() => {});
       const analysis = await analyse(lab);
 
       const timeouts = exits.filter((e) => e.reason === "timeout");

@@ -1,6 +1,7 @@
-import { analyse } from "../analyse.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario } from "../scenario.js";
+import { waitFor } from "@tq/testing";
+import { analyse } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario } from "../run-scenario.js";
 
 const meta = {
   id: "poison",
@@ -9,7 +10,7 @@ const meta = {
 };
 
 /** A job that kills every process that runs it ends failed after maxRetries + 1 crashes; the rest complete. */
-export const poison: Scenario = {
+export const poison: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>
@@ -32,9 +33,10 @@ export const poison: Scenario = {
         );
       }
       await stream.done;
-      await lab
-        .until("the pool to be back to two children", () => pool.pids.length === 2, 30_000)
-        .catch(() => {});
+      await waitFor(() => pool.pids.length === 2, {
+        what: "the pool to be back to two children",
+        timeoutMs: 30_000,
+      }).catch(() => {});
       const analysis = await analyse(lab);
 
       const crashes = exits.filter((e) => e.reason === "crashed");

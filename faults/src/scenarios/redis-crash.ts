@@ -1,11 +1,9 @@
-import { analyse } from "../analyse.js";
-import { resumedAfter } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { sleep } from "@tq/testing";
+import { analyse, resumedAfter } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function redisCrash(id: string, appendfsync: "always" | "everysec"): Scenario {
+function redisCrash(id: string, appendfsync: "always" | "everysec"): FaultScenario {
   const meta = {
     id,
     title: `redis-server SIGKILLed, restarted from its AOF (appendfsync ${appendfsync})`,

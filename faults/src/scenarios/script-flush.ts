@@ -1,9 +1,7 @@
-import { analyse } from "../analyse.js";
-import { resumedAfter } from "../ledger.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep } from "@tq/testing";
+import { analyse, resumedAfter } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const meta = {
   id: "script-flush",
@@ -12,7 +10,7 @@ const meta = {
 };
 
 /** The script cache is emptied under load: every caller falls back from EVALSHA to EVAL and goes on. */
-export const scriptFlush: Scenario = {
+export const scriptFlush: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>

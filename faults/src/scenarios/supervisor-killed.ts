@@ -1,8 +1,7 @@
-import { analyse } from "../analyse.js";
-import { resumedAfter } from "../ledger.js";
-import { childPids, isAlive, signal } from "../processes.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { childPids, isAlive, signal, waitFor } from "@tq/testing";
+import { analyse, resumedAfter } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const meta = {
   id: "supervisor-sigkill",
@@ -16,7 +15,7 @@ const SHUTDOWN_TIMEOUT_MS = 3_000;
  * The supervisor dies with SIGKILL: its children must drain and exit on their own (no orphans), and a new pool
  * picks up every job.
  */
-export const supervisorKilled: Scenario = {
+export const supervisorKilled: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>
@@ -31,7 +30,7 @@ export const supervisorKilled: Scenario = {
         "--shutdown-timeout-ms",
         String(SHUTDOWN_TIMEOUT_MS),
       ]);
-      const supervisor = bin.proc.pid ?? 0;
+      const supervisor = bin.pid;
       const listed = childPids(supervisor).sort();
       const stream = lab.producer.stream({ total: 3_000, perSecond: 1_000, make: (i) => workJob(i) });
       await lab.waitForStarts(1_000);
@@ -42,11 +41,10 @@ export const supervisorKilled: Scenario = {
       const replacement = await lab.startPool({ leaseMs: 30_000 });
       let orphansGoneMs: number | undefined;
       try {
-        await lab.until(
-          "the orphaned children to exit",
-          () => pids.every((pid) => !isAlive(pid)),
-          SHUTDOWN_TIMEOUT_MS + 5_000 + 20_000,
-        );
+        await waitFor(() => pids.every((pid) => !isAlive(pid)), {
+          what: "the orphaned children to exit",
+          timeoutMs: SHUTDOWN_TIMEOUT_MS + 5_000 + 20_000,
+        });
         orphansGoneMs = Date.now() - killedAt;
       } catch {
         orphansGoneMs = undefined;

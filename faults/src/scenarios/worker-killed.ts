@@ -1,8 +1,7 @@
-import { analyse } from "../analyse.js";
-import { busiest } from "../ledger.js";
-import { signal } from "../processes.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { signal, waitFor } from "@tq/testing";
+import { analyse, busiest } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const meta = {
   id: "worker-sigkill",
@@ -11,7 +10,7 @@ const meta = {
 };
 
 /** A pool child killed with SIGKILL while it runs jobs: the pool fails its runs at once and replaces it. */
-export const workerKilled: Scenario = {
+export const workerKilled: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>
@@ -31,12 +30,16 @@ export const workerKilled: Scenario = {
           index: online.find((c) => c.pid === victim.pid)?.index ?? -1,
           held: victim.ids,
         });
-        await lab.until("the pool to record the death", () => exits.some((e) => e.pid === victim.pid));
+        await waitFor(() => exits.some((e) => e.pid === victim.pid), {
+          what: "the pool to record the death",
+          timeoutMs: 60_000,
+        });
       }
       await stream.done;
-      await lab
-        .until("the pool to be back to two children", () => pool.pids.length === 2, 30_000)
-        .catch(() => {});
+      await waitFor(() => pool.pids.length === 2, {
+        what: "the pool to be back to two children",
+        timeoutMs: 30_000,
+      }).catch(() => {});
       const analysis = await analyse(lab);
 
       const checks = [];

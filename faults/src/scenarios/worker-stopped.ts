@@ -1,8 +1,7 @@
-import { analyse } from "../analyse.js";
-import { busiest, inFlight } from "../ledger.js";
-import { signal } from "../processes.js";
-import { check, type Scenario } from "../result.js";
-import { runScenario, workJob } from "../scenario.js";
+import { signal, sleep } from "@tq/testing";
+import { analyse, busiest, inFlight } from "@tq/testing/harness";
+import { check, type FaultScenario } from "../result.js";
+import { runScenario, workJob } from "../run-scenario.js";
 
 const meta = {
   id: "worker-sigstop",
@@ -18,7 +17,7 @@ const STOP_MS = 1_600;
  * A child frozen past its leases: its jobs are reclaimed and finished elsewhere; when it wakes, its late
  * acknowledgements are refused (fencing tokens) and it goes on consuming.
  */
-export const workerStopped: Scenario = {
+export const workerStopped: FaultScenario = {
   id: meta.id,
   title: meta.title,
   run: () =>
@@ -30,9 +29,9 @@ export const workerStopped: Scenario = {
       signal(victim.pid, "SIGSTOP");
       const stoppedAt = Date.now();
       // Read once it is stopped: what it is running now can no longer finish before it wakes.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       const frozen = [...new Set(inFlight(lab.ledger(), victim.pid))];
-      await new Promise((resolve) => setTimeout(resolve, STOP_MS));
+      await sleep(STOP_MS);
       signal(victim.pid, "SIGCONT");
       const resumedAt = Date.now();
       await stream.done;

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { JobInfo } from "@tq/client";
 
 /** One line of the ledger the handlers in fixtures/handlers.mjs append to (see that file). */
 export interface LedgerEntry {
@@ -32,7 +33,7 @@ export function readLedger(path: string): LedgerEntry[] {
   return out;
 }
 
-/** The execution starts (`S` lines) only. */
+/** The execution starts (`S` lines) only: one per run of a job. */
 export function starts(ledger: readonly LedgerEntry[]): LedgerEntry[] {
   return ledger.filter((e) => e.kind === "S");
 }
@@ -48,7 +49,7 @@ export function byJob(entries: readonly LedgerEntry[]): Map<string, LedgerEntry[
   return out;
 }
 
-/** How many execution starts the ledger holds (used while waiting for progress). */
+/** How many execution starts the ledger holds (cheap enough to poll while waiting for progress). */
 export function countStarts(path: string): number {
   try {
     return readFileSync(path, "utf8")
@@ -75,12 +76,6 @@ export function resumedAfter(
     worst = Math.max(worst, first.at - after);
   }
   return worst;
-}
-
-/** The time from `after` until the first execution start of any process at or after it. */
-export function firstStartAfter(ledger: readonly LedgerEntry[], after: number): number | undefined {
-  const first = ledger.find((e) => e.kind === "S" && e.at >= after);
-  return first ? first.at - after : undefined;
 }
 
 /** The runs a process has started and not finished (no `E` or `A` line yet), by job id. */
@@ -110,4 +105,31 @@ export function busiest(
     if (ids.length > best.ids.length) best = { pid, ids };
   }
   return best;
+}
+
+/** How many runs of the job ended because their lease expired (recorded as `LEASE_LOST` errors). */
+export function leaseExpiries(info: JobInfo): number {
+  return (info.errors ?? []).filter((error) => error.code === "LEASE_LOST").length;
+}
+
+/**
+ * Jobs whose record of executions breaks the delivery contract with nothing but lease expiries to explain extra
+ * runs: never ran, ran more often than one run plus one per expired lease, or ran twice under the same attempt
+ * number (two runs from one claim). The suites where runs are also retried or handed back use {@link analyse}.
+ */
+export function unexplainedExecutions(
+  infos: readonly JobInfo[],
+  ledger: readonly LedgerEntry[],
+): Array<{ id: string; runs: LedgerEntry[]; leaseExpiries: number }> {
+  const byId = byJob(starts(ledger));
+  const out: Array<{ id: string; runs: LedgerEntry[]; leaseExpiries: number }> = [];
+  for (const info of infos) {
+    const runs = byId.get(info.id) ?? [];
+    const expiries = leaseExpiries(info);
+    const attempts = new Set(runs.map((r) => r.attempt));
+    if (runs.length === 0 || runs.length > 1 + expiries || attempts.size !== runs.length) {
+      out.push({ id: info.id, runs, leaseExpiries: expiries });
+    }
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import type { JobOptions, Queue } from "@tq/client";
 import { isTqError } from "@tq/client";
+import { sleep } from "./helpers.js";
 
 /** One job to enqueue (the producer gives it its id). */
 export interface JobSpec {
@@ -33,8 +34,6 @@ export interface Stream {
   /** Stops starting new enqueues (and stops retrying). */
   stop(): void;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The load generator: enqueues jobs under known ids (`<label>-<n>`) and records which enqueues were acknowledged,

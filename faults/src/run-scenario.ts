@@ -1,6 +1,5 @@
 import type { RedisServerOptions } from "@tq/testing";
-import type { Analysis } from "./analyse.js";
-import { Lab } from "./lab.js";
+import { type Analysis, Scenario } from "@tq/testing/harness";
 import type { Check, ScenarioResult } from "./result.js";
 
 /** What a scenario is, before it runs. */
@@ -30,13 +29,16 @@ export interface Outcome {
   notes?: string[];
 }
 
-/** Runs a scenario's body in a fresh {@link Lab} and turns its outcome into a result; the lab is always torn down. */
+/**
+ * Runs a scenario's body in a fresh {@link Scenario} and turns its outcome into a result; the scenario is always torn
+ * down.
+ */
 export async function runScenario(
   meta: ScenarioMeta,
-  body: (lab: Lab) => Promise<Outcome>,
+  body: (lab: Scenario) => Promise<Outcome>,
 ): Promise<ScenarioResult> {
   const started = Date.now();
-  const lab = await Lab.start(meta.id, meta.redis);
+  const lab = await Scenario.start({ label: meta.id, redis: meta.redis });
   let outcome: Outcome;
   try {
     outcome = await body(lab);

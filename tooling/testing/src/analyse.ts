@@ -1,13 +1,42 @@
 import type { JobInfo } from "@tq/client";
-import type { Lab } from "./lab.js";
 import { byJob, type LedgerEntry } from "./ledger.js";
-import type { Tally } from "./result.js";
+import type { Scenario } from "./scenario.js";
 
 /** Error codes that end a job without retries: a job failed with one of them has not ended early. */
 const FINAL_CODES = new Set(["DECODE", "UNKNOWN_TASK", "VALIDATION"]);
 
 /** How many acknowledged jobs to sample in the lists of ids the report shows. */
 const SAMPLE = 10;
+
+/** The counts of one run after quiescence. */
+export interface Tally {
+  /** Enqueues that resolved (acknowledged by Redis). */
+  enqueued: number;
+  /** Acknowledged jobs that did not end `completed` or `failed` (missing, or stuck in another state). */
+  lost: number;
+  lostIds: string[];
+  completed: number;
+  failed: number;
+  /** Handler starts recorded in the ledger. */
+  executions: number;
+  /** Executions beyond the first of each job. */
+  duplicates: number;
+  /** Duplicates explained by an expired lease or a process that died (LEASE_LOST errors, the pool's crash records, runs handed back by a process that was stopped). */
+  byLease: number;
+  /** Duplicates explained by a recorded failed run that was retried (TIMEOUT, a handler error). */
+  byRetry: number;
+  /** Duplicates nothing explains: a broken guarantee. */
+  unexplained: number;
+  unexplainedIds: string[];
+  /** Jobs that ended or started too early: completed before their handler could have returned, started before their run time, or dead-lettered with retries left. */
+  early: number;
+  earlyIds: string[];
+  /** Completed jobs whose stored result is not that of their latest run (a late acknowledgement was accepted). */
+  stale: number;
+  staleIds: string[];
+  /** Claims that never reached a handler and waited for their lease or the pool's crash record (see Analysis). */
+  claimsNeverRun: number;
+}
 
 /** What the analysis after quiescence found. */
 export interface Analysis extends Tally {
@@ -29,22 +58,24 @@ function push(list: string[], value: string): void {
 
 /** How long the last run of a `work`/`spin` job must have taken, in milliseconds (0 when unknown). */
 function minDurationMs(info: JobInfo): number {
-  const args = info.args as { ms?: unknown; spinFirstMs?: unknown } | undefined;
+  const args = info.args as { ms?: unknown; firstMs?: unknown; spinFirstMs?: unknown } | undefined;
   if (!args || typeof args !== "object") return 0;
-  let ms = typeof args.ms === "number" && args.ms > 0 ? args.ms : 0;
-  if (info.attempts === 1 && typeof args.spinFirstMs === "number") ms += args.spinFirstMs;
+  const first = info.attempts === 1;
+  const slept = first && typeof args.firstMs === "number" ? args.firstMs : args.ms;
+  let ms = typeof slept === "number" && slept > 0 ? slept : 0;
+  if (first && typeof args.spinFirstMs === "number") ms += args.spinFirstMs;
   return ms;
 }
 
 /** Reads the final record of each job, in pipelined chunks. */
-async function readJobs(lab: Lab, ids: readonly string[]) {
+async function readJobs(scenario: Scenario, ids: readonly string[]) {
   const infos = new Map<string, JobInfo | null>();
   const runAt = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     const [jobs, raw] = await Promise.all([
-      Promise.all(chunk.map((id) => lab.queue.getJob(id))),
-      Promise.all(chunk.map((id) => lab.admin.hGet(lab.queue.keys.job(id), "runAt"))),
+      Promise.all(chunk.map((id) => scenario.queue.getJob(id))),
+      Promise.all(chunk.map((id) => scenario.admin.hGet(scenario.keys.job(id), "runAt"))),
     ]);
     chunk.forEach((id, j) => {
       infos.set(id, jobs[j] ?? null);
@@ -60,17 +91,17 @@ async function readJobs(lab: Lab, ids: readonly string[]) {
  * lost jobs, executions beyond the first and what explains them, jobs that ended or started early, stale results.
  */
 export async function analyse(
-  lab: Lab,
+  scenario: Scenario,
   options: { ids?: readonly string[]; quiesceMs?: number } = {},
 ): Promise<Analysis> {
-  const quiesced = await lab.quiesce(options.quiesceMs);
-  const ids = options.ids ?? [...lab.producer.acked.keys()];
-  const { infos, runAt } = await readJobs(lab, ids);
-  const ledger = lab.ledger();
+  const quiesced = await scenario.quiesce(options.quiesceMs);
+  const ids = options.ids ?? [...scenario.producer.acked.keys()];
+  const { infos, runAt } = await readJobs(scenario, ids);
+  const ledger = scenario.ledger();
   const runs = byJob(ledger.filter((e) => e.kind === "S"));
   const closedAborts = byJob(ledger.filter((e) => e.kind === "A" && e.code === "CLOSED"));
   const released = new Map<string, number>();
-  for (const handle of lab.pools) {
+  for (const handle of scenario.pools) {
     for (const exit of handle.exits) {
       for (const run of exit.runs) {
         if (run.outcome === "released") released.set(run.id, (released.get(run.id) ?? 0) + 1);
