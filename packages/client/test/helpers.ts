@@ -1,9 +1,9 @@
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { RedisConnection } from "@tq/connection";
+import { type ClaimedJob, type QueueKeys, queueKeys, redisTimeMs, take as takeScript } from "@tq/protocol";
 import { createClient } from "redis";
-import { afterEach } from "vitest";
+import { afterAll, afterEach, inject } from "vitest";
 import { isTqError, type Queue, type TqError } from "../src/index.js";
-import type { ClaimedJob } from "../src/internal.js";
-import { parseTakeReply, runScript, scripts, takeKeys } from "../src/internal.js";
 
 const newRawClient = (url: string) => createClient({ url });
 /** A plain node-redis client, as the tests create them. */
@@ -50,6 +50,27 @@ export class Cleanup {
   }
 }
 
+/** The Redis keys of a queue, as its `Queue` uses them. */
+export function keysOf(queue: Queue): QueueKeys {
+  return queueKeys(queue.name, queue.prefix);
+}
+
+/** Opens the queue's connection (any call does; this one only reads the paused flag). */
+export async function connected(queue: Queue): Promise<void> {
+  await queue.isPaused();
+}
+
+let workerConnection: Promise<RedisConnection> | undefined;
+afterAll(async () => {
+  await (await workerConnection)?.close();
+});
+
+/** The connection the tests play a worker's part on: to the test run's Redis, opened once per file. */
+function workerSide(): Promise<RedisConnection> {
+  workerConnection ??= RedisConnection.open(inject("redisUrl"), { onError: () => {} });
+  return workerConnection;
+}
+
 /** A job claimed by {@link take}: what a worker gets. */
 export type Claimed = ClaimedJob;
 
@@ -77,15 +98,12 @@ export async function take(
   acks: readonly Ack[] = [],
   leaseMs = 30_000,
 ): Promise<{ outcomes: string; claimed: Claimed[] }> {
-  const args = [String(leaseMs), String(count), String(acks.length), TEST_WORKER_ID, "0"];
-  for (const a of acks) args.push(a.id, a.token, a.op, a.payload, String(a.delayMs ?? -1));
-  const reply = await runScript<unknown[]>(
-    await queue.connection(),
-    scripts.take,
-    takeKeys(queue.keys, TEST_WORKER_ID),
-    args,
-  );
-  const { outcomes, claimed } = parseTakeReply(reply);
+  const { outcomes, claimed } = await takeScript(await workerSide(), keysOf(queue), {
+    workerId: TEST_WORKER_ID,
+    leaseMs,
+    claim: count,
+    acks,
+  });
   return { outcomes, claimed };
 }
 
@@ -128,8 +146,7 @@ export async function scanKeys(client: RawClient, match: string): Promise<string
 
 /** The Redis server clock in epoch ms (TIME). */
 export async function redisNow(client: RawClient): Promise<number> {
-  const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  return redisTimeMs((await client.sendCommand(["TIME"])) as [string, string]);
 }
 
 /** A TCP proxy in front of Redis that can lose the reply to the next script call (see {@link startLossyProxy}). */
