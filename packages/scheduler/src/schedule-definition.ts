@@ -1,4 +1,5 @@
-import { isValidQueueName, type JobOptions, type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
+import { type JobOptions, type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
+import { isValidQueueName } from "@tq/protocol";
 import type { MissedTickPolicy, ResolvedTiming } from "./timing.js";
 
 /** Options of the jobs a schedule enqueues: a job's options without `jobId` and `runAt`, which the tick sets. */
@@ -60,16 +61,6 @@ export function checkScheduleName(name: unknown): asserts name is string {
     throw new TqError(
       "VALIDATION",
       `schedule name must be 1-180 characters without whitespace or braces (got ${JSON.stringify(name)})`,
-    );
-  }
-}
-
-/** Throws `VALIDATION` unless `queue` is a valid queue name. */
-export function checkQueueName(queue: unknown, context: string): asserts queue is string {
-  if (!isValidQueueName(queue)) {
-    throw new TqError(
-      "VALIDATION",
-      `${context}: queue name must be 1-200 characters of letters, digits and _ . : - (got ${JSON.stringify(queue)})`,
     );
   }
 }

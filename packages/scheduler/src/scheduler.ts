@@ -1,33 +1,38 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ConnectionOption, EnqueuedJob } from "@tq/client";
-import {
-  scripts as clientScripts,
-  ENQUEUE_ARGS_PER_JOB,
-  enqueueKeys,
-  RedisConnection,
-  registerQueue,
-  runScript,
-  sweepKeys,
-  toTqError,
-  warnIfEvictingPolicy,
-} from "@tq/client/internal";
+import { RedisConnection, toTqError, warnIfEvictingPolicy } from "@tq/connection";
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_PREFIX,
-  isValidQueueName,
   type JobOptions,
-  queueKeys,
-  queuesKey,
   type Task,
   type TaskArgsInput,
   TqError,
 } from "@tq/job-schema";
-import { fireScript } from "./fire-script.js";
-import * as scripts from "./lua/scripts.generated.js";
-import { mergedOptions, prepareJob, taskName, validateArgs } from "./prepare-job.js";
 import {
+  advanceSchedules,
   checkQueueName,
+  DEFAULT_PREFIX,
+  dueSchedules,
+  ENQUEUE_OUTCOME,
+  enqueue,
+  FIRE_OUTCOME,
+  fire,
+  isValidQueueName,
+  prepareJob,
+  queueKeys,
+  queuesKey,
+  registerQueue,
+  removeSchedule,
+  type ScheduleKeys,
+  scheduleKeys,
+  sweep,
+  taskName,
+  upsertSchedule,
+  validateArgs,
+} from "@tq/protocol";
+import { mergedOptions } from "./prepare-job.js";
+import {
   checkScheduleName,
   decodeSchedule,
   type ScheduleInfo,
@@ -37,7 +42,6 @@ import {
   sameSchedule,
   type TaskScheduleTarget,
 } from "./schedule-definition.js";
-import { firedKey, type ScheduleKeys, scheduleKeys } from "./schedule-keys.js";
 import { probeQueue } from "./sweep-plan.js";
 import {
   firstTick,
@@ -143,8 +147,6 @@ const UPSERT_TRIES = 10;
 /** How soon a pass runs again after the queue's Redis node said a tick is not due yet, in milliseconds. */
 const NOT_DUE_RETRY_MS = 5;
 
-type DueReply = [number, number, ...string[]];
-
 /** A schedule the due script returned, with its definition as read. */
 interface DueTick {
   name: string;
@@ -166,7 +168,6 @@ interface PlannedTick {
   /** Not advanced in this pass: the tick is not due on its queue's node yet, or the fire call failed. */
   skip?: boolean;
 }
-type SweepReply = [number, number, number];
 
 function checkPositiveInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -284,7 +285,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   async #register(connection: RedisConnection, queue: string): Promise<void> {
     if (this.#registered.has(queue)) return;
-    await registerQueue(connection, this.prefix, queue, (error) => this.#reportError(error));
+    await registerQueue(connection, this.prefix, queue, (error) => this.#reportError(error), toTqError);
     this.#registered.add(queue);
   }
 
@@ -343,11 +344,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const keys = queueKeys(queue, this.prefix);
     const created = await this.#call(`schedule() into queue "${queue}"`, async (c) => {
       await this.#register(c, queue);
-      const reply = await runScript<number[]>(c, clientScripts.enqueue, enqueueKeys(keys), [
-        "1",
-        ...job.argv,
-      ]);
-      return Number(reply[0]) === 1;
+      const [outcome] = await enqueue(c, keys, { jobs: [job] });
+      return outcome === ENQUEUE_OUTCOME.created;
     });
     if (created && (!this.#queues || this.#queues.includes(queue))) {
       // This scheduler knows of the new delayed job: a sweep now learns its run time, without waiting for a probe.
@@ -429,13 +427,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         }
         const next = keep ? Number(score) : firstTick(resolved, now);
         if (next === null) throw new TqError("VALIDATION", `schedule "${name}": its timing never fires`);
-        const written = await runScript<number>(
-          c,
-          scripts.upsert,
-          [k.defs, k.next],
-          [name, current ?? "", JSON.stringify(stored), String(next), keep ? "keep" : "reset"],
-        );
-        if (Number(written) === 1) {
+        const definition = JSON.stringify(stored);
+        const input = { name, seen: current ?? "", definition, nextMs: next, keepNext: keep };
+        if (await upsertSchedule(c, k, input)) {
           this.#wakeUp();
           return this.#info(name, stored, next);
         }
@@ -450,10 +444,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Removes the schedule `name`: it fires no more. Jobs it already enqueued stay. False when there was none. */
   async removeSchedule(name: string): Promise<boolean> {
     checkScheduleName(name);
-    const removed = await this.#call(`removeSchedule("${name}")`, (c) =>
-      runScript<number>(c, scripts.remove, [this.#keys.defs, this.#keys.next], [name]),
-    );
-    return Number(removed) === 1;
+    return this.#call(`removeSchedule("${name}")`, (c) => removeSchedule(c, this.#keys, { name }));
   }
 
   /** Every schedule, by name. A stored definition that cannot be read is reported as an `error` event and left out. */
@@ -553,14 +544,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** One pass. Returns how long to sleep, in milliseconds. */
   async #pass(c: RedisConnection): Promise<number> {
     const k = this.#keys;
-    const reply = await runScript<DueReply>(c, scripts.due, [k.next], [String(DUE_BATCH)]);
+    const reply = await dueSchedules(c, k, { limit: DUE_BATCH });
     const readAt = performance.now();
-    const now = Number(reply[0]);
-    const nextAt = Number(reply[1]);
-    const due: DueTick[] = [];
-    for (let i = 2; i + 1 < reply.length; i += 2) {
-      due.push({ name: String(reply[i]), tick: Number(reply[i + 1]), text: null });
-    }
+    const now = reply.nowMs;
+    const nextAt = reply.nextAtMs;
+    const due: DueTick[] = reply.due.map(({ name, tickMs }) => ({ name, tick: tickMs, text: null }));
     // More may be due than one pass takes: the next pass runs at once. Otherwise the schedules moved on here are
     // folded into the wake-up time, so that all of them wait for their next tick together, with no extra pass.
     let again = due.length >= DUE_BATCH;
@@ -631,22 +619,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await Promise.all(
       [...byQueue].map(async ([queue, list]) => {
         const keys = queueKeys(queue, this.prefix);
-        const argv = [String(list.length), String(ENQUEUE_ARGS_PER_JOB)];
-        for (const p of list) argv.push(p.name, String(p.tick), ...(p.argv ?? []));
+        const ticks = list.map((p) => ({ name: p.name, tickMs: p.tick, argv: p.argv ?? [] }));
         try {
-          const reply = await runScript<number[]>(
-            c,
-            fireScript,
-            [...enqueueKeys(keys), firedKey(keys)],
-            argv,
-          );
+          const reply = await fire(c, keys, { ticks });
           for (const [i, p] of list.entries()) {
-            const outcome = Number(reply[i]);
-            if (outcome === -1) {
+            const outcome = reply[i];
+            if (outcome === FIRE_OUTCOME.notDue) {
               p.skip = true;
               retry = true;
             } else {
-              p.fired = outcome === 1;
+              p.fired = outcome === FIRE_OUTCOME.created;
             }
           }
         } catch (error) {
@@ -661,25 +643,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let nextTickAt = Number.POSITIVE_INFINITY;
     let unknown = false;
     if (moving.length === 0) return { nextTickAt, retry, unknown };
-    const argv: string[] = [];
-    for (const p of moving) {
-      const nextMs = p.plan?.nextMs;
-      argv.push(
-        p.name,
-        String(p.tick),
-        p.text,
-        nextMs === null || nextMs === undefined ? "" : String(nextMs),
-      );
-    }
-    let advanced: number[];
+    const moves = moving.map((p) => ({
+      name: p.name,
+      tickMs: p.tick,
+      seen: p.text,
+      nextMs: p.plan?.nextMs ?? null,
+    }));
+    let advanced: boolean[];
     let failedAdvance = false;
     try {
-      advanced = (await runScript<number[]>(c, scripts.advance, [k.defs, k.next], argv)).map(Number);
+      advanced = await advanceSchedules(c, k, { moves });
     } catch (error) {
       this.#reportError(toTqError(error, `scheduler: moving ${moving.length} schedule(s) on`));
       // Whatever fired stays fired (the fire script never repeats a tick); the ticks stay due, and a later pass
       // advances them. Not at once: a refusal would repeat.
-      advanced = moving.map(() => 0);
+      advanced = moving.map(() => false);
       failedAdvance = true;
     }
     for (const [i, p] of moving.entries()) {
@@ -695,7 +673,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           task: stored.task,
         });
       }
-      if (advanced[i] === 1) {
+      if (advanced[i]) {
         if (plan.missed) {
           this.emit("missed", {
             schedule: p.name,
@@ -803,9 +781,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async #sweep(c: RedisConnection, queue: string, redisNow: () => number): Promise<boolean> {
     const keys = queueKeys(queue, this.prefix);
     try {
-      const [promoted, requeued, nextWake] = (
-        await runScript<SweepReply>(c, clientScripts.sweep, sweepKeys(keys), [String(this.#sweepBatch)])
-      ).map(Number) as SweepReply;
+      const { promoted, requeued, nextWakeMs: nextWake } = await sweep(c, keys, { limit: this.#sweepBatch });
       if (promoted + requeued > 0) this.emit("swept", { queue, promoted, requeued });
       const full = promoted >= this.#sweepBatch || requeued >= this.#sweepBatch;
       // -1: nothing scheduled or active; the next probe notices new work.

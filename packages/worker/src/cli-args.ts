@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { isValidPrefix, isValidQueueName, MAX_TIMER_MS, quote } from "@tq/job-schema";
+import { MAX_TIMER_MS, quote } from "@tq/job-schema";
+import { isValidPrefix, isValidQueueName } from "@tq/protocol";
 import type { WorkerPoolOptions } from "./pool.js";
 
 /** The `tq-worker --help` text: every flag, its unit and its default. */

@@ -6,19 +6,9 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
-import { RedisConnection, retentionFields, toTqError } from "@tq/client/internal";
-import {
-  checkPrefix,
-  checkTimerMs,
-  isTqErrorCode,
-  isValidQueueName,
-  MAX_TIMER_MS,
-  type QueueKeys,
-  queueKeys,
-  quote,
-  TqError,
-  type TqErrorCode,
-} from "@tq/job-schema";
+import { RedisConnection, toTqError } from "@tq/connection";
+import { checkTimerMs, isTqErrorCode, MAX_TIMER_MS, quote, TqError, type TqErrorCode } from "@tq/job-schema";
+import { checkPrefix, isValidQueueName, type QueueKeys, queueKeys, retentionFields } from "@tq/protocol";
 import type { Logger } from "./handlers.js";
 import { resolveHandlersModule } from "./load-handlers.js";
 import { childConnection } from "./pool-connection.js";

@@ -1,12 +1,5 @@
-import {
-  crashedKeys,
-  type RedisConnection,
-  recoverKeys,
-  releaseKeys,
-  runScript,
-  scripts,
-} from "@tq/client/internal";
-import type { QueueKeys } from "@tq/job-schema";
+import type { RedisConnection } from "@tq/connection";
+import { CRASHED_OUTCOME, crashed, type QueueKeys, recover, release } from "@tq/protocol";
 
 /** A run that ended with its process: what to record for it. */
 export interface LostRun {
@@ -23,7 +16,11 @@ export interface LostRun {
 /** What became of a lost run: retried, dead-lettered, or untouched (no longer active under its token). */
 export type LostRunOutcome = "retrying" | "failed" | "unchanged";
 
-const OUTCOMES: Record<string, LostRunOutcome> = { r: "retrying", f: "failed", l: "unchanged" };
+const OUTCOMES: Record<string, LostRunOutcome> = {
+  [CRASHED_OUTCOME.retrying]: "retrying",
+  [CRASHED_OUTCOME.failed]: "failed",
+  [CRASHED_OUTCOME.unchanged]: "unchanged",
+};
 
 /**
  * Fails runs whose process died or was killed, at once (fenced by token): each counts as a failed run, retried
@@ -35,17 +32,7 @@ export async function failLostRuns(
   runs: readonly LostRun[],
 ): Promise<LostRunOutcome[]> {
   if (runs.length === 0) return [];
-  const args: string[] = [];
-  for (const run of runs) {
-    args.push(
-      run.id,
-      run.token,
-      String(Math.round(run.retryDelayMs)),
-      run.stalled ? "1" : "0",
-      JSON.stringify(run.error),
-    );
-  }
-  const reply = String(await runScript<string>(connection, scripts.crashed, crashedKeys(keys), args));
+  const reply = await crashed(connection, keys, { runs });
   return runs.map((_, i) => OUTCOMES[reply[i] ?? "l"] ?? "unchanged");
 }
 
@@ -59,9 +46,7 @@ export async function releaseRuns(
   runs: ReadonlyArray<{ id: string; token: string }>,
 ): Promise<number> {
   if (runs.length === 0) return 0;
-  const args: string[] = [];
-  for (const run of runs) args.push(run.id, run.token);
-  return Number(await runScript<number>(connection, scripts.release, releaseKeys(keys), args));
+  return release(connection, keys, { runs });
 }
 
 /**
@@ -77,7 +62,5 @@ export async function recoverClaims(
   workerId: string,
   held: ReadonlyArray<{ id: string; token: string }> = [],
 ): Promise<number> {
-  const args = [workerId];
-  for (const run of held) args.push(run.id, run.token);
-  return Number(await runScript<number>(connection, scripts.recover, recoverKeys(keys, workerId), args));
+  return recover(connection, keys, { workerId, held });
 }

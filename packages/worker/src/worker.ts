@@ -1,41 +1,39 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
-import {
-  type ClaimedJob,
-  extendKeys,
-  parseTakeReply,
-  progressKeys,
-  RedisConnection,
-  recoverKeys,
-  registerQueue,
-  releaseKeys,
-  retentionFields,
-  runScript,
-  scripts,
-  takeKeys,
-  toTqError,
-  warnIfEvictingPolicy,
-} from "@tq/client/internal";
+import { RedisConnection, toTqError, warnIfEvictingPolicy } from "@tq/connection";
 import {
   backoffDelay,
   checkTimerMs,
   DEFAULT_BACKOFF,
   DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_PREFIX,
-  decodeJobRecord,
   isTask,
   isValidJobId,
-  isValidQueueName,
   type JobEnvelope,
   MAX_TIMER_MS,
-  type QueueKeys,
-  queueKeys,
   quote,
   type Task,
   TqError,
   validateWithSchema,
 } from "@tq/job-schema";
+import {
+  type ClaimedJob,
+  DEFAULT_PREFIX,
+  decodeJobRecord,
+  extend,
+  isValidQueueName,
+  PROGRESS_REPLY,
+  type ProgressReply,
+  progress,
+  type QueueKeys,
+  queueKeys,
+  recover,
+  registerQueue,
+  release,
+  retentionFields,
+  type TakeResult,
+  take,
+} from "@tq/protocol";
 import type { Handler, Handlers, JobContext, Logger, TaskHandler, WorkerJob } from "./handlers.js";
 import { describeThrown, isUnrecoverable, serializeError, toError } from "./serialize-error.js";
 
@@ -171,8 +169,6 @@ interface Ack {
   result?: unknown;
   error?: Error;
 }
-
-type TakeReply = [number, string, ...Array<string | number | null>];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -363,7 +359,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#command = await RedisConnection.open(this.#options.connection, { onError: () => {} });
       const report = (error: TqError) => this.#reportError(error);
       const setup: Promise<unknown>[] = [
-        registerQueue(this.#command, this.#options.prefix ?? DEFAULT_PREFIX, this.queue, report),
+        registerQueue(this.#command, this.#options.prefix ?? DEFAULT_PREFIX, this.queue, report, toTqError),
         warnIfEvictingPolicy(this.#command, `worker for queue "${this.queue}"`, report),
       ];
       if (this.#options.retention) {
@@ -455,7 +451,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
             const claimed = this.#applyTake(acks, reply);
             if (want > 0 && claimed < want) {
               this.#drained = true;
-              this.#nextWakeMs = Number(reply[0]);
+              this.#nextWakeMs = reply.nextWakeMs;
             }
           },
           (error: unknown) => {
@@ -503,10 +499,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #recover(): Promise<boolean> {
     const command = this.#command;
     if (!command) return true;
-    const args = [this.workerId];
-    for (const [id, token] of this.#held) args.push(id, token);
+    const held = [...this.#held].map(([id, token]) => ({ id, token }));
     try {
-      await runScript<number>(command, scripts.recover, recoverKeys(this.#keys, this.workerId), args);
+      await recover(command, this.#keys, { workerId: this.workerId, held });
       this.#recoverNeeded = false;
       return true;
     } catch (error) {
@@ -530,23 +525,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     waiter?.();
   }
 
-  #take(acks: readonly Ack[], claim: number): Promise<TakeReply> {
+  #take(acks: readonly Ack[], claim: number): Promise<TakeResult> {
     const command = this.#command;
     if (!command) return Promise.reject(new TqError("CLOSED", "worker is closed"));
-    const args = [
-      String(this.#leaseMs),
-      String(claim),
-      String(acks.length),
-      this.workerId,
-      String(this.#maxResultBytes),
-    ];
-    for (const ack of acks) args.push(ack.id, ack.token, ack.op, ack.payload, String(ack.delayMs));
-    return runScript<TakeReply>(command, scripts.take, takeKeys(this.#keys, this.workerId), args);
+    const { workerId } = this;
+    return take(command, this.#keys, {
+      workerId,
+      leaseMs: this.#leaseMs,
+      claim,
+      acks,
+      maxResultBytes: this.#maxResultBytes,
+    });
   }
 
   /** Reports the outcome of each ack and starts the claimed runs. Returns how many were claimed. */
-  #applyTake(acks: readonly Ack[], reply: TakeReply): number {
-    const { outcomes, claimed: claims } = parseTakeReply(reply);
+  #applyTake(acks: readonly Ack[], reply: TakeResult): number {
+    const { outcomes, claimed: claims } = reply;
     // Held before anything is reported: a listener that throws must not leave a claimed job unknown.
     for (const claim of claims) this.#held.set(claim.id, claim.token);
     for (const [i, ack] of acks.entries()) {
@@ -983,18 +977,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
           );
         const size = bytesOver(json, this.#maxProgressBytes);
         if (size !== false) throw tooLarge(size);
-        let reply: number;
+        let reply: ProgressReply;
         try {
-          reply = await runScript<number>(command, scripts.progress, progressKeys(this.#keys), [
-            job.id,
-            run.token,
-            json,
-            String(this.#maxProgressBytes),
-          ]);
+          const input = { id: job.id, token: run.token, value: json, maxBytes: this.#maxProgressBytes };
+          reply = await progress(command, this.#keys, input);
         } catch (error) {
           throw toTqError(error, `job ${quote(job.id)}: recording progress failed`);
         }
-        if (Number(reply) === -1) throw tooLarge(Buffer.byteLength(json, "utf8"));
+        if (reply === PROGRESS_REPLY.tooLarge) throw tooLarge(Buffer.byteLength(json, "utf8"));
       },
     };
   }
@@ -1020,7 +1010,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const acks = this.#acks;
     this.#acks = [];
     if (acks.length === 0) return;
-    let reply: TakeReply;
+    let reply: TakeResult;
     try {
       reply = await this.#take(acks, 0);
     } catch (error) {
@@ -1040,11 +1030,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const command = this.#command;
     if (!command || this.#running.size === 0) return;
     const runs = [...this.#running.values()];
-    const args = [String(this.#leaseMs)];
-    for (const run of runs) args.push(run.id, run.token);
     let lost: string[];
     try {
-      lost = await runScript<string[]>(command, scripts.extend, extendKeys(this.#keys), args);
+      lost = await extend(command, this.#keys, { leaseMs: this.#leaseMs, runs });
     } catch (error) {
       this.#reportError(
         toTqError(error, `worker for queue ${quote(this.queue)}: renewing leases failed (retrying)`),
@@ -1120,10 +1108,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     // acks sent on their own give up after a few connection failures once closing
     while (this.#alone.size > 0) await Promise.all([...this.#alone]);
     if (unfinished.length > 0 && this.#command) {
-      const args: string[] = [];
-      for (const run of unfinished) args.push(run.id, run.token);
       try {
-        await runScript(this.#command, scripts.release, releaseKeys(this.#keys), args);
+        await release(this.#command, this.#keys, { runs: unfinished });
       } catch (error) {
         this.#reportError(
           toTqError(
