@@ -60,15 +60,19 @@ export async function connected(queue: Queue): Promise<void> {
   await queue.isPaused();
 }
 
-let workerConnection: Promise<RedisConnection> | undefined;
+const workerConnections = new Map<string, Promise<RedisConnection>>();
 afterAll(async () => {
-  await (await workerConnection)?.close();
+  for (const connection of workerConnections.values()) await (await connection).close();
 });
 
-/** The connection the tests play a worker's part on: to the test run's Redis, opened once per file. */
-function workerSide(): Promise<RedisConnection> {
-  workerConnection ??= RedisConnection.open(inject("redisUrl"), { onError: () => {} });
-  return workerConnection;
+/** The connection the tests play a worker's part on, to the Redis at `url`: opened once per file. */
+function workerSide(url: string): Promise<RedisConnection> {
+  let connection = workerConnections.get(url);
+  if (!connection) {
+    connection = RedisConnection.open(url, { onError: () => {} });
+    workerConnections.set(url, connection);
+  }
+  return connection;
 }
 
 /** A job claimed by {@link take}: what a worker gets. */
@@ -89,16 +93,17 @@ export interface Ack {
 export const TEST_WORKER_ID = "test-worker";
 
 /**
- * Plays a worker's part with the `take` script: applies `acks`, then claims up to `count` jobs.
- * Returns the per-ack outcome letters and the claimed jobs.
+ * Plays a worker's part with the `take` script: applies `acks`, then claims up to `count` jobs, on the Redis at
+ * `url` (the test run's by default). Returns the per-ack outcome letters and the claimed jobs.
  */
 export async function take(
   queue: Queue,
   count: number,
   acks: readonly Ack[] = [],
   leaseMs = 30_000,
+  url: string = inject("redisUrl"),
 ): Promise<{ outcomes: string; claimed: Claimed[] }> {
-  const { outcomes, claimed } = await takeScript(await workerSide(), keysOf(queue), {
+  const { outcomes, claimed } = await takeScript(await workerSide(url), keysOf(queue), {
     workerId: TEST_WORKER_ID,
     leaseMs,
     claim: count,
@@ -107,13 +112,17 @@ export async function take(
   return { outcomes, claimed };
 }
 
-/** Claims every job in `ids` (they must be the next pending ones) and completes or fails each. */
+/**
+ * Claims every job in `ids` (they must be the next pending ones) and completes or fails each, on the Redis at `url`
+ * (the test run's by default).
+ */
 export async function claimAndFinish(
   queue: Queue,
   ids: readonly string[],
   finish: (claimed: Claimed) => Omit<Ack, "id" | "token">,
+  url: string = inject("redisUrl"),
 ): Promise<string> {
-  const { claimed } = await take(queue, ids.length);
+  const { claimed } = await take(queue, ids.length, [], 30_000, url);
   if (
     claimed
       .map((c) => c.id)
@@ -126,6 +135,8 @@ export async function claimAndFinish(
     queue,
     0,
     claimed.map((c) => ({ id: c.id, token: c.token, ...finish(c) })),
+    30_000,
+    url,
   );
   return outcomes;
 }
