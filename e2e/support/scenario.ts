@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JobInfo, Queue } from "@tq/client";
+import { queueKeys } from "@tq/protocol";
 import {
   type RedisServer,
   type RedisServerOptions,
@@ -54,7 +55,7 @@ export async function startScenario(redisOptions: RedisServerOptions = {}): Prom
     retention: { completed: { count: -1 }, failed: { count: -1 } },
   });
   cleanups.push(() => queue.close());
-  await queue.connection();
+  await queue.isPaused(); // opens its connection
   const admin = adminClient(redis.url);
   admin.on("error", () => {});
   await admin.connect();
@@ -69,7 +70,7 @@ export async function startScenario(redisOptions: RedisServerOptions = {}): Prom
     admin,
     startWorker: (options = {}) =>
       startWorkerProcess({ redisUrl: redis.url, queue: queueName, prefix, ledger, ...options }),
-    completedCount: async () => Number(await admin.zCard(queue.keys.completed)),
+    completedCount: async () => Number(await admin.zCard(queueKeys(queue.name, queue.prefix).completed)),
     jobs: async (ids) => {
       const infos = await Promise.all(ids.map((id) => queue.getJob(id)));
       return infos.map((info, i) => {

@@ -1,3 +1,4 @@
+import { queueKeys } from "@tq/protocol";
 import { waitFor } from "@tq/testing";
 import { afterEach, expect, test } from "vitest";
 import { executionsById, readLedger } from "../support/ledger.js";
@@ -37,7 +38,7 @@ test("50 producers in 10 processes racing the same job ids: exactly one job per 
     what: "every job to complete",
     timeoutMs: 90_000,
   });
-  const jobKeys = await s.admin.keys(`${s.queue.keys.base}job:*`);
+  const jobKeys = await s.admin.keys(`${queueKeys(s.queue.name, s.queue.prefix).base}job:*`);
   expect(jobKeys.length).toBe(ids.length);
   const infos = await s.jobs(ids);
   expect(infos.filter((j) => j.status !== "completed" || j.attempts !== 1)).toEqual([]);

@@ -1,4 +1,5 @@
 import type { JobInfo } from "@tq/client";
+import { queueKeys } from "@tq/protocol";
 import type { Lab } from "./lab.js";
 import { byJob, type LedgerEntry } from "./ledger.js";
 import type { Tally } from "./result.js";
@@ -44,7 +45,9 @@ async function readJobs(lab: Lab, ids: readonly string[]) {
     const chunk = ids.slice(i, i + 500);
     const [jobs, raw] = await Promise.all([
       Promise.all(chunk.map((id) => lab.queue.getJob(id))),
-      Promise.all(chunk.map((id) => lab.admin.hGet(lab.queue.keys.job(id), "runAt"))),
+      Promise.all(
+        chunk.map((id) => lab.admin.hGet(queueKeys(lab.queue.name, lab.queue.prefix).job(id), "runAt")),
+      ),
     ]);
     chunk.forEach((id, j) => {
       infos.set(id, jobs[j] ?? null);

@@ -104,7 +104,7 @@ export class Lab {
       admin.on("error", () => {});
       await admin.connect();
       const lab = new Lab(id, redis, dir, admin);
-      await lab.queue.connection();
+      await lab.queue.isPaused(); // opens its connection
       return lab;
     } catch (error) {
       await redis?.stop();

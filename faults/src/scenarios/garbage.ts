@@ -1,4 +1,5 @@
 import type { JobInfo } from "@tq/client";
+import { queueKeys } from "@tq/protocol";
 import { analyse } from "../analyse.js";
 import type { Lab } from "../lab.js";
 import { resumedAfter } from "../ledger.js";
@@ -29,7 +30,7 @@ const OVERSIZED = JSON.stringify(["x".repeat(600 * 1024)]);
  * the garbage sits in a record that is otherwise exactly what the running version of tq writes.
  */
 async function corrupt(lab: Lab, id: string, rewrite: (record: RecordFields) => RecordFields): Promise<void> {
-  const k = lab.queue.keys;
+  const k = queueKeys(lab.queue.name, lab.queue.prefix);
   await lab.queue.enqueue("work", { ms: 1 }, { jobId: id, delayMs: 3_600_000 });
   const record = (await lab.admin.hGetAll(k.job(id))) as RecordFields;
   await lab.admin
@@ -50,7 +51,7 @@ function envelopeField(record: RecordFields, part: "v" | "args", value: unknown)
 }
 
 async function inject(lab: Lab): Promise<Garbage[]> {
-  const k = lab.queue.keys;
+  const k = queueKeys(lab.queue.name, lab.queue.prefix);
   const out: Garbage[] = [];
   const add = (what: string, code: string, message: RegExp) => {
     const id = `junk-${out.length}`;

@@ -1,4 +1,5 @@
 import { isTqError } from "@tq/client";
+import { queueKeys } from "@tq/protocol";
 import { analyse } from "../analyse.js";
 import type { Lab } from "../lab.js";
 import { resumedAfter } from "../ledger.js";
@@ -23,7 +24,7 @@ async function usedMemory(lab: Lab): Promise<number> {
 
 /** Where each job id is, in one snapshot: its record's state and the structures that hold it. */
 async function snapshot(lab: Lab, ids: readonly string[]) {
-  const k = lab.queue.keys;
+  const k = queueKeys(lab.queue.name, lab.queue.prefix);
   const [high, normal, low, scheduled, active, completed, failed] = await Promise.all([
     lab.admin.lRange(k.pending.high, 0, -1),
     lab.admin.lRange(k.pending.normal, 0, -1),
