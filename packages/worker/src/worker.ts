@@ -528,9 +528,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #take(acks: readonly Ack[], claim: number): Promise<TakeResult> {
     const command = this.#command;
     if (!command) return Promise.reject(new TqError("CLOSED", "worker is closed"));
-    const { workerId } = this;
     return take(command, this.#keys, {
-      workerId,
+      workerId: this.workerId,
       leaseMs: this.#leaseMs,
       claim,
       acks,
