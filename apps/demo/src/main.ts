@@ -5,8 +5,8 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type JobInfo, Queue } from "@tq/client";
-import { parseXRead } from "@tq/client/internal";
 import { DEMO_QUEUE } from "@tq/example-contracts";
+import { parseXRead } from "@tq/protocol";
 import { createClient } from "redis";
 import { type PrivateRedis, redisAnswers, startPrivateRedis } from "./redis.js";
 

@@ -1,3 +1,5 @@
+export type { ConnectionOption, RedisClientLike } from "@tq/connection";
+export { defaultRedisUrl } from "@tq/connection";
 export type { BackoffOptions, JobOptions, Priority, Task, TqErrorCode } from "@tq/job-schema";
 export {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -6,10 +8,9 @@ export {
   JOB_SCHEMA_VERSION,
   TqError,
 } from "@tq/job-schema";
+export type { JobError, JobInfo, JobStatus, RetentionOptions, RetentionRule } from "@tq/protocol";
+export { DEFAULT_RETENTION } from "@tq/protocol";
 export { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
-export type { ConnectionOption, RedisClientLike } from "./connection.js";
-export { defaultRedisUrl } from "./connection.js";
-export type { JobError, JobInfo, JobStatus } from "./job-info.js";
 export type {
   EnqueuedJob,
   EnqueueItem,
@@ -20,5 +21,3 @@ export type {
   WaitOptions,
 } from "./queue.js";
 export { Queue } from "./queue.js";
-export type { RetentionOptions, RetentionRule } from "./retention.js";
-export { DEFAULT_RETENTION } from "./retention.js";

@@ -1,4 +1,4 @@
-import type { JobInfo } from "./job-info.js";
+import type { JobInfo } from "@tq/protocol";
 import type { ResultWaiter } from "./result-waiter.js";
 
 /** How a watch ends: the finished job, `null` when no such job exists, or the error that stopped the watch. */

@@ -1,31 +1,49 @@
 import {
+  type ConnectionOption,
+  isTransient,
+  RedisConnection,
+  toTqError,
+  warnIfEvictingPolicy,
+} from "@tq/connection";
+import {
   checkTimerMs,
   DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_PREFIX,
   isValidJobId,
-  isValidQueueName,
   type JobOptions,
   PRIORITIES,
-  type QueueKeys,
-  queueKeys,
   quote,
   type Task,
   type TaskArgsInput,
   type TaskResult,
   TqError,
 } from "@tq/job-schema";
+import {
+  cancel,
+  checkQueueName,
+  DEFAULT_PREFIX,
+  ENQUEUE_OUTCOME,
+  type EnqueueOutcome,
+  enqueue,
+  JOB_FIELDS,
+  JOB_STATES,
+  type JobError,
+  type JobInfo,
+  type JobStatus,
+  type PreparedJob,
+  parseJobInfo,
+  prepareJob,
+  type QueueKeys,
+  queueKeys,
+  type RetentionOptions,
+  registerQueue,
+  resume,
+  retentionFields,
+  retry,
+  validateArgs,
+} from "@tq/protocol";
 import { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
-import { type ConnectionOption, isTransient, RedisConnection, toTqError } from "./connection.js";
-import { JOB_FIELDS, type JobError, type JobInfo, type JobStatus, parseJobInfo } from "./job-info.js";
 import { JobWatches } from "./job-watches.js";
-import * as scripts from "./lua/scripts.generated.js";
-import { runScript } from "./lua-script.js";
-import { warnIfEvictingPolicy } from "./memory-policy.js";
-import { type PreparedJob, prepareJob, validateArgs } from "./prepare-job.js";
-import { registerQueue } from "./register-queue.js";
 import { ResultWaiter } from "./result-waiter.js";
-import { type RetentionOptions, retentionFields } from "./retention.js";
-import { cancelKeys, enqueueKeys, resumeKeys, retryKeys } from "./script-keys.js";
 
 /** Options for {@link Queue}. */
 export interface QueueOptions {
@@ -121,12 +139,8 @@ interface Batch {
 /** Single enqueues per shared script call. */
 const ENQUEUE_CHUNK = 500;
 
-/** The enqueue script's answer for one job. */
-const CREATED = 1;
-const REFUSED_FULL = -1;
-
 /** The states tq writes: a state read back from Redis is shown as is only when it is one of them. */
-const JOB_STATES: ReadonlySet<string> = new Set(["scheduled", "pending", "active", "completed", "failed"]);
+const KNOWN_STATES: ReadonlySet<string> = new Set(JOB_STATES);
 
 /** The longest pause between two re-sends of an enqueue, in milliseconds. */
 const MAX_RESEND_PAUSE_MS = 1_000;
@@ -156,13 +170,11 @@ export class Queue {
   readonly name: string;
   /** The key prefix. */
   readonly prefix: string;
-  /** The queue's Redis keys. */
-  readonly keys: QueueKeys;
+  readonly #keys: QueueKeys;
   readonly #options: QueueOptions;
   readonly #maxPayloadBytes: number;
   readonly #retryConnectionMs: number;
   readonly #maxPending: number | undefined;
-  readonly #enqueueKeys: string[];
   #connection: Promise<RedisConnection> | undefined;
   #waiter: ResultWaiter | undefined;
   #watches: JobWatches | undefined;
@@ -171,12 +183,7 @@ export class Queue {
   readonly #closeHandlers = new Set<() => void>();
 
   constructor(name: string, options: QueueOptions = {}) {
-    if (!isValidQueueName(name)) {
-      throw new TqError(
-        "VALIDATION",
-        `queue name must be 1-200 characters of letters, digits and _ . : - (got ${quote(name)})`,
-      );
-    }
+    checkQueueName(name);
     const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes <= 0) {
       throw new TqError(
@@ -195,15 +202,14 @@ export class Queue {
     ) as number;
     this.name = name;
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
-    this.keys = queueKeys(name, this.prefix);
+    this.#keys = queueKeys(name, this.prefix);
     this.#options = options;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#maxPending = maxPending;
-    this.#enqueueKeys = enqueueKeys(this.keys);
   }
 
   /** The queue's connection, opened on first use (and opened again after a failed attempt). */
-  async connection(): Promise<RedisConnection> {
+  async #conn(): Promise<RedisConnection> {
     if (this.#closed) throw new TqError("CLOSED", `queue ${quote(this.name)} is closed; create a new Queue`);
     if (!this.#connection) {
       const opening = this.#open();
@@ -221,14 +227,14 @@ export class Queue {
       const warn = (warning: TqError) =>
         (this.#options.logger ?? console).warn(`[tq queue] ${warning.message}`);
       const setup: Promise<unknown>[] = [
-        registerQueue(connection, this.prefix, this.name, warn),
+        registerQueue(connection, this.prefix, this.name, warn, toTqError),
         warnIfEvictingPolicy(connection, `queue "${this.name}"`, warn),
       ];
       if (this.#options.retention) {
         setup.push(
           connection.send(
-            ["HSET", this.keys.meta, ...retentionFields(this.#options.retention)],
-            this.keys.meta,
+            ["HSET", this.#keys.meta, ...retentionFields(this.#options.retention)],
+            this.#keys.meta,
           ),
         );
       }
@@ -319,7 +325,7 @@ export class Queue {
     }
     if (prepared.length === 0) return [];
     const created = await this.#runEnqueue(prepared, true);
-    if (created.includes(REFUSED_FULL)) {
+    if (created.includes(ENQUEUE_OUTCOME.queueFull)) {
       throw new TqError(
         "QUEUE_FULL",
         `queue ${quote(this.name)} has no room for the new jobs of this enqueueMany under maxPending ` +
@@ -331,35 +337,20 @@ export class Queue {
       id: job.id,
       queue: this.name,
       task: job.task,
-      created: created[i] === CREATED,
+      created: created[i] === ENQUEUE_OUTCOME.created,
     }));
   }
 
-  /** The enqueue script's ARGV; `atomic` refuses the whole batch under maxPending, `resend` marks a re-send. */
-  #enqueueArgs(jobs: readonly PreparedJob[], atomic: boolean, resend: boolean): string[] {
-    const args = [String(jobs.length)];
-    for (const job of jobs) args.push(...job.argv);
-    if (this.#maxPending !== undefined || resend) {
-      args.push(String(this.#maxPending ?? 0), atomic ? "all" : "each", resend ? "1" : "0");
-    }
-    return args;
-  }
-
   /**
-   * Runs the enqueue script: one answer per job, {@link CREATED}, 0 (the id existed) or {@link REFUSED_FULL}.
+   * Runs the enqueue script: one {@link ENQUEUE_OUTCOME} per job; `atomic` refuses the whole batch under
+   * maxPending.
    * On a connection error the same call is re-sent (see {@link QueueOptions.retryConnectionMs}); the success path
    * does no more than one send.
    */
-  async #runEnqueue(jobs: readonly PreparedJob[], atomic: boolean): Promise<number[]> {
-    const connection = await this.connection();
+  async #runEnqueue(jobs: readonly PreparedJob[], atomic: boolean): Promise<EnqueueOutcome[]> {
+    const connection = await this.#conn();
     try {
-      const reply = await runScript<number[]>(
-        connection,
-        scripts.enqueue,
-        this.#enqueueKeys,
-        this.#enqueueArgs(jobs, atomic, false),
-      );
-      return reply.map(Number);
+      return await enqueue(connection, this.#keys, { jobs, maxPending: this.#maxPending, atomic });
     } catch (error) {
       if (this.#retryConnectionMs > 0 && isTransient(error)) return this.#resend(jobs, atomic, error);
       throw toTqError(error, `queue ${quote(this.name)}: enqueue failed`);
@@ -367,7 +358,7 @@ export class Queue {
   }
 
   /** Re-sends an enqueue whose first send failed on a connection error, until it gets an answer or time runs out. */
-  async #resend(jobs: readonly PreparedJob[], atomic: boolean, first: unknown): Promise<number[]> {
+  async #resend(jobs: readonly PreparedJob[], atomic: boolean, first: unknown): Promise<EnqueueOutcome[]> {
     const deadline = Date.now() + this.#retryConnectionMs;
     let last = first;
     for (let attempt = 0; ; attempt++) {
@@ -381,15 +372,13 @@ export class Queue {
       }
       let connection: RedisConnection | undefined;
       try {
-        connection = await this.connection();
-        const reply = await runScript<number[]>(
+        connection = await this.#conn();
+        return await enqueue(
           connection,
-          scripts.enqueue,
-          this.#enqueueKeys,
-          this.#enqueueArgs(jobs, atomic, true),
-          deadline - Date.now(),
+          this.#keys,
+          { jobs, maxPending: this.#maxPending, atomic, resend: true },
+          { offlineTimeoutMs: deadline - Date.now() },
         );
-        return reply.map(Number);
       } catch (error) {
         // a client the user passed in and then closed does not come back: re-sending to it is pointless
         const closedByUser = connection !== undefined && !connection.owned && !connection.client.isOpen;
@@ -434,8 +423,8 @@ export class Queue {
       const created = await this.#runEnqueue(batch.jobs, false);
       for (const [i, s] of batch.settle.entries()) {
         const outcome = created[i];
-        if (outcome === REFUSED_FULL) s.reject(this.#queueFull(batch.jobs[i] as PreparedJob));
-        else s.resolve(outcome === CREATED);
+        if (outcome === ENQUEUE_OUTCOME.queueFull) s.reject(this.#queueFull(batch.jobs[i] as PreparedJob));
+        else s.resolve(outcome === ENQUEUE_OUTCOME.created);
       }
     } catch (error) {
       for (const s of batch.settle) s.reject(error);
@@ -452,7 +441,7 @@ export class Queue {
   }
 
   async #call<T>(what: string, fn: (connection: RedisConnection) => Promise<T>): Promise<T> {
-    const connection = await this.connection();
+    const connection = await this.#conn();
     try {
       return await fn(connection);
     } catch (error) {
@@ -465,8 +454,8 @@ export class Queue {
     if (!isValidJobId(id)) return null;
     return this.#call(`getJob(${quote(id)})`, async (c) => {
       const values = await c.send<Array<string | null>>(
-        ["HMGET", this.keys.job(id), ...JOB_FIELDS],
-        this.keys.base,
+        ["HMGET", this.#keys.job(id), ...JOB_FIELDS],
+        this.#keys.base,
       );
       return parseJobInfo(this.name, id, values);
     });
@@ -476,7 +465,7 @@ export class Queue {
     return this.#call("list", async (c) => {
       const rows = await Promise.all(
         ids.map((id) =>
-          c.send<Array<string | null>>(["HMGET", this.keys.job(id), ...JOB_FIELDS], this.keys.base),
+          c.send<Array<string | null>>(["HMGET", this.#keys.job(id), ...JOB_FIELDS], this.#keys.base),
         ),
       );
       const out: JobInfo[] = [];
@@ -504,11 +493,11 @@ export class Queue {
     });
     if (this.#closed) throw new TqError("CLOSED", `queue ${quote(this.name)} is closed; create a new Queue`);
     if (!isValidJobId(id)) throw this.#notFound(id);
-    this.#waiter ??= new ResultWaiter(this.keys, async () => (await this.connection()).duplicate());
+    this.#waiter ??= new ResultWaiter(this.#keys, async () => (await this.#conn()).duplicate());
     this.#watches ??= new JobWatches(this.#waiter, {
       state: (jobId) =>
         this.#call(`waitForResult(${quote(jobId)})`, (c) =>
-          c.send<string | null>(["HGET", this.keys.job(jobId), "state"], this.keys.base),
+          c.send<string | null>(["HGET", this.#keys.job(jobId), "state"], this.#keys.base),
         ),
       record: (jobId) => this.getJob(jobId),
     });
@@ -569,7 +558,7 @@ export class Queue {
 
   /** How many jobs are in each state. */
   async counts(): Promise<JobCounts> {
-    const k = this.keys;
+    const k = this.#keys;
     return this.#call("counts", async (c) => {
       const [high, normal, low, scheduled, active, completed, failed] = await Promise.all([
         c.send<number>(["LLEN", k.pending.high], k.base),
@@ -600,7 +589,7 @@ export class Queue {
     if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) {
       throw new TqError("VALIDATION", "list: offset must be an integer >= 0 and limit an integer >= 1");
     }
-    const k = this.keys;
+    const k = this.#keys;
     const ids = await this.#call(`list(${status})`, async (c): Promise<string[]> => {
       const stop = String(offset + limit - 1);
       switch (status) {
@@ -645,21 +634,15 @@ export class Queue {
   /** Puts a failed job back to pending (a replay from the dead letter). False when the job is not failed. */
   async retry(id: string): Promise<boolean> {
     if (!isValidJobId(id)) return false;
-    const moved = await this.#call(`retry(${quote(id)})`, (c) =>
-      runScript<number>(c, scripts.retry, retryKeys(this.keys), ["ids", "0", id]),
-    );
-    return Number(moved) === 1;
+    const moved = await this.#call(`retry(${quote(id)})`, (c) => retry(c, this.#keys, { ids: [id] }));
+    return moved === 1;
   }
 
   /** Puts every failed job back to pending. Returns how many. */
   async retryAllFailed(): Promise<number> {
     let total = 0;
     for (;;) {
-      const moved = Number(
-        await this.#call("retryAllFailed", (c) =>
-          runScript<number>(c, scripts.retry, retryKeys(this.keys), ["all", "1000"]),
-        ),
-      );
+      const moved = await this.#call("retryAllFailed", (c) => retry(c, this.#keys, { all: 1000 }));
       total += moved;
       if (moved === 0) return total;
     }
@@ -671,33 +654,31 @@ export class Queue {
    */
   async cancel(id: string): Promise<boolean> {
     if (!isValidJobId(id)) return false;
-    const reply = await this.#call(`cancel(${quote(id)})`, (c) =>
-      runScript<number | string>(c, scripts.cancel, cancelKeys(this.keys), [id]),
-    );
-    if (typeof reply === "string") {
+    const { removed, state } = await this.#call(`cancel(${quote(id)})`, (c) => cancel(c, this.#keys, { id }));
+    if (state !== undefined) {
       throw new TqError(
         "INVALID_STATE",
-        `job ${quote(id)} in queue ${quote(this.name)} is ${JOB_STATES.has(reply) ? reply : quote(reply)}; ` +
+        `job ${quote(id)} in queue ${quote(this.name)} is ${KNOWN_STATES.has(state) ? state : quote(state)}; ` +
           "only scheduled or pending jobs can be cancelled",
       );
     }
-    return Number(reply) === 1;
+    return removed;
   }
 
   /** Stops workers from claiming jobs of this queue (running jobs finish). Enqueueing still works. */
   async pause(): Promise<void> {
-    await this.#call("pause", (c) => c.send(["HSET", this.keys.meta, "paused", "1"], this.keys.meta));
+    await this.#call("pause", (c) => c.send(["HSET", this.#keys.meta, "paused", "1"], this.#keys.meta));
   }
 
   /** Lets workers claim again after {@link pause}. */
   async resume(): Promise<void> {
-    await this.#call("resume", (c) => runScript(c, scripts.resume, resumeKeys(this.keys), []));
+    await this.#call("resume", (c) => resume(c, this.#keys));
   }
 
   /** Whether the queue is paused. */
   async isPaused(): Promise<boolean> {
     const value = await this.#call("isPaused", (c) =>
-      c.send<string | null>(["HGET", this.keys.meta, "paused"], this.keys.meta),
+      c.send<string | null>(["HGET", this.#keys.meta, "paused"], this.#keys.meta),
     );
     return value === "1";
   }

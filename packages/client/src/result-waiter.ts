@@ -1,6 +1,5 @@
-import type { QueueKeys } from "@tq/job-schema";
-import type { RedisConnection } from "./connection.js";
-import { parseXRead } from "./stream-reply.js";
+import { type RedisConnection, reconnectDelayMs } from "@tq/connection";
+import { parseXRead, type QueueKeys } from "@tq/protocol";
 
 /** Gets a job's event name, or "gap" when events may have been missed. */
 type Listener = (event: string) => void;
@@ -141,7 +140,7 @@ export class ResultWaiter {
       } catch {
         if (this.#closed) return;
         failures++;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** Math.min(failures, 6))));
+        await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(failures + 1)));
       }
     }
   }

@@ -1,11 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
+import { RedisConnection } from "@tq/connection";
 import { freePort, uniquePrefix, uniqueQueue } from "@tq/testing";
 import { createClient } from "redis";
 import { describe, expect, inject, test } from "vitest";
 import { Queue } from "../src/index.js";
-import { RedisConnection } from "../src/internal.js";
-import { Cleanup, claimAndFinish, errorJson, rawClient, rejection, scanKeys, take } from "./helpers.js";
+import {
+  Cleanup,
+  claimAndFinish,
+  errorJson,
+  keysOf,
+  rawClient,
+  rejection,
+  scanKeys,
+  take,
+} from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
@@ -116,7 +125,7 @@ describe("key layout", () => {
     const tagged = keys.filter((k) => k.startsWith(`${prefix}:{${name}}:`));
     expect(keys.filter((k) => !tagged.includes(k))).toEqual([`${prefix}:queues`]);
     expect(await raw.sMembers(`${prefix}:queues`)).toEqual([name]);
-    const k = queue.keys;
+    const k = keysOf(queue);
     for (const key of [
       k.pending.high,
       k.pending.low,

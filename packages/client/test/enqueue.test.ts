@@ -2,7 +2,7 @@ import { uniquePrefix, uniqueQueue } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { z } from "zod";
 import { defineTask, ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS, Queue } from "../src/index.js";
-import { Cleanup, rawClient, redisNow, rejection, scanKeys, take } from "./helpers.js";
+import { Cleanup, connected, keysOf, rawClient, redisNow, rejection, scanKeys, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
@@ -72,7 +72,7 @@ describe("enqueue", () => {
   test("50 producers enqueueing the same jobId at once create exactly one job", async () => {
     const name = uniqueQueue("idem");
     const producers = Array.from({ length: 50 }, () => cleanup.queue(new Queue(name, { connection })));
-    await Promise.all(producers.map((p) => p.connection()));
+    await Promise.all(producers.map((p) => connected(p)));
     const results = await Promise.all(
       producers.map((p, i) =>
         p.enqueue("send_email", [`user${i}@example.com`, "Hi"], { jobId: "welcome-1" }),
@@ -114,9 +114,9 @@ describe("enqueue", () => {
     expect(d?.runAt).toBeLessThanOrEqual(after + 60_000);
     expect(await queue.getJob(runAt.id)).toMatchObject({ status: "scheduled", priority: "low", runAt: at });
 
-    expect(await raw.lRange(queue.keys.pending.high, 0, -1)).toEqual([high.id]);
-    expect(await raw.lRange(queue.keys.pending.low, 0, -1)).toEqual([low.id]);
-    expect(await raw.zScore(queue.keys.scheduled, runAt.id)).toBe(at);
+    expect(await raw.lRange(keysOf(queue).pending.high, 0, -1)).toEqual([high.id]);
+    expect(await raw.lRange(keysOf(queue).pending.low, 0, -1)).toEqual([low.id]);
+    expect(await raw.zScore(keysOf(queue).scheduled, runAt.id)).toBe(at);
     expect(await queue.counts()).toEqual({ scheduled: 2, pending: 3, active: 0, completed: 0, failed: 0 });
   });
 
@@ -150,7 +150,7 @@ describe("payload cap", () => {
     expect(error.code).toBe("PAYLOAD_TOO_LARGE");
     expect(error.message).toContain("1024-byte cap");
     const raw = await rawClient(connection, cleanup);
-    expect(await scanKeys(raw, `${prefix}:{${queue.name}}:job:*`)).toEqual([queue.keys.job(ok.id)]);
+    expect(await scanKeys(raw, `${prefix}:{${queue.name}}:job:*`)).toEqual([keysOf(queue).job(ok.id)]);
     expect(await queue.counts()).toMatchObject({ pending: 1 });
   });
 
@@ -378,7 +378,7 @@ describe("maxPending", () => {
     const producers = Array.from({ length: 10 }, () =>
       cleanup.queue(new Queue(name, { connection, maxPending: 25 })),
     );
-    await Promise.all(producers.map((p) => p.connection()));
+    await Promise.all(producers.map((p) => connected(p)));
     const outcomes = await Promise.allSettled(
       producers.flatMap((p) => Array.from({ length: 10 }, (_, i) => p.enqueue("t", [i]))),
     );

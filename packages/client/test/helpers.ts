@@ -1,9 +1,9 @@
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { RedisConnection } from "@tq/connection";
+import { type ClaimedJob, type QueueKeys, queueKeys, redisTimeMs, take as takeScript } from "@tq/protocol";
 import { createClient } from "redis";
-import { afterEach } from "vitest";
+import { afterAll, afterEach, inject } from "vitest";
 import { isTqError, type Queue, type TqError } from "../src/index.js";
-import type { ClaimedJob } from "../src/internal.js";
-import { parseTakeReply, runScript, scripts, takeKeys } from "../src/internal.js";
 
 const newRawClient = (url: string) => createClient({ url });
 /** A plain node-redis client, as the tests create them. */
@@ -50,6 +50,31 @@ export class Cleanup {
   }
 }
 
+/** The Redis keys of a queue, as its `Queue` uses them. */
+export function keysOf(queue: Queue): QueueKeys {
+  return queueKeys(queue.name, queue.prefix);
+}
+
+/** Opens the queue's connection (any call does; this one only reads the paused flag). */
+export async function connected(queue: Queue): Promise<void> {
+  await queue.isPaused();
+}
+
+const workerConnections = new Map<string, Promise<RedisConnection>>();
+afterAll(async () => {
+  for (const connection of workerConnections.values()) await (await connection).close();
+});
+
+/** The connection the tests play a worker's part on, to the Redis at `url`: opened once per file. */
+function workerSide(url: string): Promise<RedisConnection> {
+  let connection = workerConnections.get(url);
+  if (!connection) {
+    connection = RedisConnection.open(url, { onError: () => {} });
+    workerConnections.set(url, connection);
+  }
+  return connection;
+}
+
 /** A job claimed by {@link take}: what a worker gets. */
 export type Claimed = ClaimedJob;
 
@@ -68,34 +93,36 @@ export interface Ack {
 export const TEST_WORKER_ID = "test-worker";
 
 /**
- * Plays a worker's part with the `take` script: applies `acks`, then claims up to `count` jobs.
- * Returns the per-ack outcome letters and the claimed jobs.
+ * Plays a worker's part with the `take` script: applies `acks`, then claims up to `count` jobs, on the Redis at
+ * `url` (the test run's by default). Returns the per-ack outcome letters and the claimed jobs.
  */
 export async function take(
   queue: Queue,
   count: number,
   acks: readonly Ack[] = [],
   leaseMs = 30_000,
+  url: string = inject("redisUrl"),
 ): Promise<{ outcomes: string; claimed: Claimed[] }> {
-  const args = [String(leaseMs), String(count), String(acks.length), TEST_WORKER_ID, "0"];
-  for (const a of acks) args.push(a.id, a.token, a.op, a.payload, String(a.delayMs ?? -1));
-  const reply = await runScript<unknown[]>(
-    await queue.connection(),
-    scripts.take,
-    takeKeys(queue.keys, TEST_WORKER_ID),
-    args,
-  );
-  const { outcomes, claimed } = parseTakeReply(reply);
+  const { outcomes, claimed } = await takeScript(await workerSide(url), keysOf(queue), {
+    workerId: TEST_WORKER_ID,
+    leaseMs,
+    claim: count,
+    acks,
+  });
   return { outcomes, claimed };
 }
 
-/** Claims every job in `ids` (they must be the next pending ones) and completes or fails each. */
+/**
+ * Claims every job in `ids` (they must be the next pending ones) and completes or fails each, on the Redis at `url`
+ * (the test run's by default).
+ */
 export async function claimAndFinish(
   queue: Queue,
   ids: readonly string[],
   finish: (claimed: Claimed) => Omit<Ack, "id" | "token">,
+  url: string = inject("redisUrl"),
 ): Promise<string> {
-  const { claimed } = await take(queue, ids.length);
+  const { claimed } = await take(queue, ids.length, [], 30_000, url);
   if (
     claimed
       .map((c) => c.id)
@@ -108,6 +135,8 @@ export async function claimAndFinish(
     queue,
     0,
     claimed.map((c) => ({ id: c.id, token: c.token, ...finish(c) })),
+    30_000,
+    url,
   );
   return outcomes;
 }
@@ -128,8 +157,7 @@ export async function scanKeys(client: RawClient, match: string): Promise<string
 
 /** The Redis server clock in epoch ms (TIME). */
 export async function redisNow(client: RawClient): Promise<number> {
-  const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  return redisTimeMs((await client.sendCommand(["TIME"])) as [string, string]);
 }
 
 /** A TCP proxy in front of Redis that can lose the reply to the next script call (see {@link startLossyProxy}). */

@@ -1,7 +1,7 @@
 import { sleep, uniqueQueue } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { Queue } from "../src/index.js";
-import { Cleanup, claimAndFinish, errorJson, rawClient, take } from "./helpers.js";
+import { Cleanup, claimAndFinish, errorJson, keysOf, rawClient, take } from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
@@ -223,11 +223,11 @@ describe("a job key of another type (not written by tq)", () => {
     const raw = await rawClient(connection, cleanup);
     const broken = await queue.enqueue("t", ["broken"]);
     const fine = await queue.enqueue("t", ["fine"]);
-    await raw.del(queue.keys.job(broken.id));
-    await raw.set(queue.keys.job(broken.id), "not a hash");
+    await raw.del(keysOf(queue).job(broken.id));
+    await raw.set(keysOf(queue).job(broken.id), "not a hash");
     expect(await queue.cancel(broken.id)).toBe(true);
-    expect(await raw.exists(queue.keys.job(broken.id))).toBe(0);
-    expect(await raw.lRange(queue.keys.pending.normal, 0, -1)).toEqual([fine.id]);
+    expect(await raw.exists(keysOf(queue).job(broken.id))).toBe(0);
+    expect(await raw.lRange(keysOf(queue).pending.normal, 0, -1)).toEqual([fine.id]);
     expect(await queue.cancel(broken.id)).toBe(false);
     expect((await take(queue, 5)).claimed.map((c) => c.id)).toEqual([fine.id]);
   });
@@ -242,14 +242,14 @@ describe("a job key of another type (not written by tq)", () => {
     await claimAndFinish(queue, ids, () => ({ op: "f", payload: errorJson("down"), delayMs: -1 }));
     // the oldest failed job's key is replaced: retryAllFailed reads it first
     const [first, second, third] = ids as [string, string, string];
-    await raw.del(queue.keys.job(first));
-    await raw.rPush(queue.keys.job(first), "not a hash");
-    await raw.del(queue.keys.job(third));
-    await raw.sAdd(queue.keys.job(third), "not a hash");
+    await raw.del(keysOf(queue).job(first));
+    await raw.rPush(keysOf(queue).job(first), "not a hash");
+    await raw.del(keysOf(queue).job(third));
+    await raw.sAdd(keysOf(queue).job(third), "not a hash");
     expect(await queue.retry(third)).toBe(false);
-    expect(await raw.exists(queue.keys.job(third))).toBe(0);
+    expect(await raw.exists(keysOf(queue).job(third))).toBe(0);
     expect(await queue.retryAllFailed()).toBe(1);
-    expect(await raw.exists(queue.keys.job(first))).toBe(0);
+    expect(await raw.exists(keysOf(queue).job(first))).toBe(0);
     expect(await queue.counts()).toMatchObject({ failed: 0, pending: 1 });
     expect(await queue.getJob(second)).toMatchObject({ status: "pending" });
   });

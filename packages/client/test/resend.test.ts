@@ -2,7 +2,16 @@ import { randomBytes } from "node:crypto";
 import { type RedisServer, sleep, startRedis, uniqueQueue, waitFor } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { type EnqueuedJob, Queue, type QueueOptions } from "../src/index.js";
-import { Cleanup, type RawClient, rawClient, rejection, scanKeys, startLossyProxy } from "./helpers.js";
+import {
+  Cleanup,
+  connected,
+  keysOf,
+  type RawClient,
+  rawClient,
+  rejection,
+  scanKeys,
+  startLossyProxy,
+} from "./helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
@@ -34,10 +43,10 @@ async function expectStoredOnce(raw: RawClient, queue: Queue, jobs: readonly Enq
   expect(jobs.filter((j) => !j.created)).toEqual([]);
   const ids = jobs.map((j) => j.id);
   expect(new Set(ids).size).toBe(total);
-  const listed = await raw.lRange(queue.keys.pending.normal, 0, -1);
+  const listed = await raw.lRange(keysOf(queue).pending.normal, 0, -1);
   expect(listed).toHaveLength(total);
   expect(new Set(listed)).toEqual(new Set(ids));
-  expect(await scanKeys(raw, `${queue.keys.base}job:*`)).toHaveLength(total);
+  expect(await scanKeys(raw, `${keysOf(queue).base}job:*`)).toHaveLength(total);
   expect(await queue.counts()).toEqual({ scheduled: 0, pending: total, active: 0, completed: 0, failed: 0 });
 }
 
@@ -78,16 +87,16 @@ describe("re-sending an enqueue whose reply was lost", () => {
     expect(proxy.lost).toBe(1);
     expect(job).toMatchObject({ id: "taken", created: false });
     expect((await queue.getJob("taken"))?.args).toEqual(["theirs"]);
-    expect(await raw.lRange(queue.keys.pending.normal, 0, -1)).toEqual(["taken"]);
+    expect(await raw.lRange(keysOf(queue).pending.normal, 0, -1)).toEqual(["taken"]);
   });
 
   test("a re-send that finds a key of another type at the job id reports created: false, without failing", async () => {
     const { proxy, queue, raw } = await throughProxy();
-    await raw.set(queue.keys.job("clash"), "not a hash");
+    await raw.set(keysOf(queue).job("clash"), "not a hash");
     proxy.loseNextReply();
     expect(await queue.enqueue("t", [], { jobId: "clash" })).toMatchObject({ created: false });
     expect(proxy.lost).toBe(1);
-    expect(await raw.get(queue.keys.job("clash"))).toBe("not a hash");
+    expect(await raw.get(keysOf(queue).job("clash"))).toBe("not a hash");
   });
 
   test("with retryConnectionMs: 0 the call rejects with CONNECTION at once (the job may be stored)", async () => {
@@ -111,7 +120,7 @@ describe("riding through a blip", () => {
   }, async () => {
     const name = `producer-${randomBytes(4).toString("hex")}`;
     const queue = cleanup.queue(new Queue(uniqueQueue("kill"), { connection: { url: connection, name } }));
-    await queue.connection();
+    await connected(queue);
     const raw = await rawClient(connection, cleanup);
     const total = 2_000;
     let acked = 0;
@@ -146,7 +155,7 @@ describe("riding through a blip", () => {
     const server: RedisServer = await startRedis({ appendonly: true, appendfsync: "always" });
     cleanup.add(() => server.stop());
     const queue = cleanup.queue(new Queue(uniqueQueue("crash"), { connection: server.url }));
-    await queue.connection();
+    await connected(queue);
     const total = 2_000;
     let acked = 0;
     const producing = produce(queue, total, 20, () => acked++);

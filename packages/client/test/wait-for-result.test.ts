@@ -198,7 +198,7 @@ describe("waitForResult reads", () => {
     const raw = await rawClient(server.url, cleanup);
     const jobs = await queue.enqueueMany(Array.from({ length: 500 }, (_, i) => ({ task: "t", args: [i] })));
     const done = jobs.slice(0, 10).map((j) => j.id);
-    await claimAndFinish(queue, done, () => ({ op: "c", payload: '"early"' }));
+    await claimAndFinish(queue, done, () => ({ op: "c", payload: '"early"' }), server.url);
     const index = new Map(jobs.map((j, i) => [j.id, i]));
 
     await raw.configResetStat();
@@ -223,7 +223,7 @@ describe("waitForResult reads", () => {
     expect(calls.hmget).toBeUndefined();
 
     const rest = jobs.slice(10).map((j) => j.id);
-    await claimAndFinish(queue, rest, (c) => ({ op: "c", payload: String(index.get(c.id)) }));
+    await claimAndFinish(queue, rest, (c) => ({ op: "c", payload: String(index.get(c.id)) }), server.url);
     const results = await Promise.all(waiters);
     results.forEach((result, n) => {
       const i = Math.floor(n / 4);

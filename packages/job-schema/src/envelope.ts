@@ -1,6 +1,6 @@
 import { TqError } from "./errors.js";
-import { PRIORITIES } from "./keys.js";
 import type { StoredJobOptions } from "./options.js";
+import { PRIORITIES } from "./priority.js";
 
 /** The version of the job envelope this package writes and reads. Bumped on an incompatible change. */
 export const JOB_SCHEMA_VERSION = 1;
@@ -60,6 +60,7 @@ export function encodeJob(envelope: JobEnvelope, maxBytes: number = DEFAULT_MAX_
   return text;
 }
 
+/** A `DECODE` {@link TqError} for a stored job record that cannot be read: `undecodable job record: <reason>`. */
 export function decodeError(reason: string, cause?: unknown): TqError {
   return new TqError("DECODE", `undecodable job record: ${reason}`, { cause, retryable: false });
 }

@@ -1,63 +1,49 @@
 /**
- * Every code a {@link TqError} can carry. Callers branch on `code`, never on message text.
+ * Every code a {@link TqError} can carry, once. Callers branch on `code`, never on message text.
+ *
+ * - `CONNECTION`: Redis could not be reached, or the connection dropped while a command was in flight.
+ * - `VALIDATION`: arguments or options failed validation (a task contract's schema, or tq's own option checks).
+ * - `PAYLOAD_TOO_LARGE`: the encoded job is larger than `maxPayloadBytes`.
+ * - `DECODE`: a stored job record could not be decoded (not JSON, wrong shape, unknown schema version).
+ * - `UNKNOWN_TASK`: no handler is registered for the job's task.
+ * - `TIMEOUT`: something did not finish in time: a handler run past `timeoutMs`, or `waitForResult` gave up.
+ * - `JOB_FAILED`: the job ended in `failed`; `cause` holds the recorded error.
+ * - `LEASE_LOST`: the worker's lease on the job expired or was taken over; its result was not recorded.
+ * - `NOT_FOUND`: no job with that id exists (it may have been removed by retention).
+ * - `CLOSED`: the object was closed; create a new one.
+ * - `REDIS`: Redis refused a write (for example `maxmemory` reached); nothing was applied.
+ * - `HANDLER`: a handler threw or rejected.
+ * - `INVALID_STATE`: the operation does not apply to the job in its current state (for example cancelling an
+ *   active job).
+ * - `QUEUE_FULL`: the queue holds `maxPending` jobs waiting to run; nothing was enqueued.
+ * - `NOPERM`: Redis refused a command under its ACL: the connection's user may not touch that key or command.
  */
-export type TqErrorCode =
-  /** Redis could not be reached, or the connection dropped while a command was in flight. */
-  | "CONNECTION"
-  /** Arguments or options failed validation (a task contract's schema, or tq's own option checks). */
-  | "VALIDATION"
-  /** The encoded job is larger than `maxPayloadBytes`. */
-  | "PAYLOAD_TOO_LARGE"
-  /** A stored job record could not be decoded (not JSON, wrong shape, unknown schema version). */
-  | "DECODE"
-  /** No handler is registered for the job's task. */
-  | "UNKNOWN_TASK"
-  /** Something did not finish in time: a handler run past `timeoutMs`, or `waitForResult` gave up. */
-  | "TIMEOUT"
-  /** The job ended in `failed`; `cause` holds the recorded error. */
-  | "JOB_FAILED"
-  /** The worker's lease on the job expired or was taken over; its result was not recorded. */
-  | "LEASE_LOST"
-  /** No job with that id exists (it may have been removed by retention). */
-  | "NOT_FOUND"
-  /** The object was closed; create a new one. */
-  | "CLOSED"
-  /** Redis refused a write (for example `maxmemory` reached); nothing was applied. */
-  | "REDIS"
-  /** A handler threw or rejected. */
-  | "HANDLER"
-  /** The operation does not apply to the job in its current state (for example cancelling an active job). */
-  | "INVALID_STATE"
-  /** The queue holds `maxPending` jobs waiting to run; nothing was enqueued. */
-  | "QUEUE_FULL"
-  /** Redis refused a command under its ACL (`NOPERM`): the connection's user may not touch that key or command. */
-  | "NOPERM";
+export const TQ_ERROR_CODES = [
+  "CONNECTION",
+  "VALIDATION",
+  "PAYLOAD_TOO_LARGE",
+  "DECODE",
+  "UNKNOWN_TASK",
+  "TIMEOUT",
+  "JOB_FAILED",
+  "LEASE_LOST",
+  "NOT_FOUND",
+  "CLOSED",
+  "REDIS",
+  "HANDLER",
+  "INVALID_STATE",
+  "QUEUE_FULL",
+  "NOPERM",
+] as const;
 
-// Every code once, checked against the union by the compiler: a code added above must be added here too.
-const CODES = {
-  CONNECTION: true,
-  VALIDATION: true,
-  PAYLOAD_TOO_LARGE: true,
-  DECODE: true,
-  UNKNOWN_TASK: true,
-  TIMEOUT: true,
-  JOB_FAILED: true,
-  LEASE_LOST: true,
-  NOT_FOUND: true,
-  CLOSED: true,
-  REDIS: true,
-  HANDLER: true,
-  INVALID_STATE: true,
-  QUEUE_FULL: true,
-  NOPERM: true,
-} as const satisfies Record<TqErrorCode, true>;
+/** One of {@link TQ_ERROR_CODES}: what kind of failure a {@link TqError} is (see the list for each code). */
+export type TqErrorCode = (typeof TQ_ERROR_CODES)[number];
 
-/** Every {@link TqErrorCode}. */
-export const TQ_ERROR_CODES: readonly TqErrorCode[] = Object.keys(CODES) as TqErrorCode[];
+const CODES: ReadonlySet<string> = new Set(TQ_ERROR_CODES);
 
 /** Whether `value` is one of the {@link TqErrorCode}s (for codes read back from Redis or received over IPC). */
 export function isTqErrorCode(value: unknown): value is TqErrorCode {
-  return typeof value === "string" && Object.hasOwn(CODES, value);
+  return typeof value === "string" && CODES.has(value);
 }
 
 /** Options accepted by the {@link TqError} constructor. */

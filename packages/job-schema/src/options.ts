@@ -1,6 +1,6 @@
 import { type BackoffOptions, DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from "./backoff.js";
 import { TqError } from "./errors.js";
-import { PRIORITIES, type Priority } from "./keys.js";
+import { PRIORITIES, type Priority } from "./priority.js";
 import { quote } from "./quote.js";
 import { checkTimerMs } from "./timers.js";
 

@@ -9,6 +9,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ENQUEUE_MANY_MAX_JOBS, type EnqueuedJob, Queue } from "@tq/client";
+import { queueKeys } from "@tq/protocol";
 import { startRedis } from "@tq/testing";
 import { Worker } from "@tq/worker";
 import { createClient } from "redis";
@@ -77,13 +78,14 @@ async function measure(url: string, scenario: string, withScheduler: boolean): P
   const client = createClient({ url });
   await client.connect();
   const lateness: number[] = [];
+  const keys = queueKeys(queue.name, queue.prefix);
   for (let i = 0; i < jobs.length; i += 1000) {
     const replies = await Promise.all(
       jobs
         .slice(i, i + 1000)
         .map(
           (job) =>
-            client.sendCommand(["HMGET", queue.keys.job(job.id), "runAt", "startedAt"]) as Promise<
+            client.sendCommand(["HMGET", keys.job(job.id), "runAt", "startedAt"]) as Promise<
               [string | null, string | null]
             >,
         ),

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type JobOptions, type Task, TqError } from "@tq/job-schema";
-import { mergedOptions, type PreparedJob, prepareJob, taskName, validateArgs } from "./prepare-job.js";
+import { type PreparedJob, prepareJob, taskName, validateArgs } from "@tq/protocol";
+import { mergedOptions } from "./prepare-job.js";
 import { checkQueueName } from "./schedule-definition.js";
 
 /** Options of a job enqueued by {@link Scheduler.schedule}: a job's options, the delay aside. */

@@ -1,5 +1,5 @@
-import { type RedisConnection, toTqError } from "@tq/client/internal";
-import { isValidQueueName, queueKeys, queuesKey } from "@tq/job-schema";
+import { type RedisConnection, toTqError } from "@tq/connection";
+import { isValidQueueName, queueKeys, queuesKey } from "@tq/protocol";
 import { sweep } from "./redis-calls.js";
 import type { ResolvedSchedulerOptions } from "./scheduler-options.js";
 import { probeQueue } from "./sweep-plan.js";

@@ -1,25 +1,27 @@
+import type { RedisConnection } from "@tq/connection";
 import {
-  scripts as clientScripts,
-  ENQUEUE_ARGS_PER_JOB,
-  enqueueKeys,
+  advanceSchedules,
+  dueSchedules,
+  ENQUEUE_OUTCOME,
+  enqueue as enqueueScript,
+  FIRE_OUTCOME,
+  fire as fireScript,
   type PreparedJob,
-  type RedisConnection,
-  runScript,
-  sweepKeys,
-} from "@tq/client/internal";
-import type { QueueKeys } from "@tq/job-schema";
-import { fireScript } from "./fire-script.js";
-import * as scripts from "./lua/scripts.generated.js";
-import { firedKey, type ScheduleKeys } from "./schedule-keys.js";
+  type QueueKeys,
+  redisTimeMs,
+  removeSchedule,
+  type ScheduleKeys,
+  sweep as sweepScript,
+  upsertSchedule,
+} from "@tq/protocol";
 
-// Every Lua script the scheduler runs is called from this file, each as `script(connection, keys, input)`: the KEYS
-// and ARGV lists are built here and the raw reply is turned into a typed value here, so no other file knows a
-// script's argument order or reply codes.
+// The scheduler's view of the protocol's scripts, each as `script(connection, keys, input)`: the replies are read
+// here in the scheduler's own terms (a fire outcome per tick, null for no next wake), so no other file of the
+// package knows a script's reply codes.
 
 /** The Redis clock, epoch ms (`TIME`), read on the node that holds `firstKey`. */
 export async function redisTime(connection: RedisConnection, firstKey: string): Promise<number> {
-  const [seconds, micros] = await connection.send<[string, string]>(["TIME"], firstKey);
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  return redisTimeMs(await connection.send<[string, string]>(["TIME"], firstKey));
 }
 
 /** What the `due` script read from the schedule index. */
@@ -32,19 +34,18 @@ export interface DueReply {
   ticks: Array<{ name: string; tickMs: number }>;
 }
 
-/** `due-1`: the Redis time, up to `limit` due schedule ticks and the next fire time, in one round trip. */
+/** `dueSchedules-1`: the Redis time, up to `limit` due schedule ticks and the next fire time, in one round trip. */
 export async function due(
   connection: RedisConnection,
   keys: ScheduleKeys,
   input: { limit: number },
 ): Promise<DueReply> {
-  const reply = await runScript<unknown[]>(connection, scripts.due, [keys.next], [String(input.limit)]);
-  const nextAt = Number(reply[1]);
-  const ticks: DueReply["ticks"] = [];
-  for (let i = 2; i + 1 < reply.length; i += 2) {
-    ticks.push({ name: String(reply[i]), tickMs: Number(reply[i + 1]) });
-  }
-  return { nowMs: Number(reply[0]), nextAtMs: nextAt >= 0 ? nextAt : Number.POSITIVE_INFINITY, ticks };
+  const reply = await dueSchedules(connection, keys, input);
+  return {
+    nowMs: reply.nowMs,
+    nextAtMs: reply.nextAtMs >= 0 ? reply.nextAtMs : Number.POSITIVE_INFINITY,
+    ticks: reply.due,
+  };
 }
 
 /** The `fire` script's answer for one tick. */
@@ -56,7 +57,11 @@ export type FireOutcome =
   /** The tick is not due on the Redis clock of the queue's node yet: nothing was done. */
   | "not-due";
 
-const FIRE_OUTCOMES: Record<string, FireOutcome> = { "1": "created", "0": "fired-before", "-1": "not-due" };
+const FIRE_OUTCOMES: Record<number, FireOutcome> = {
+  [FIRE_OUTCOME.created]: "created",
+  [FIRE_OUTCOME.alreadyFired]: "fired-before",
+  [FIRE_OUTCOME.notDue]: "not-due",
+};
 
 /** One tick to fire: the schedule, the tick, and the enqueue arguments of its job (see `prepareJob`). */
 export interface FireTick {
@@ -71,16 +76,10 @@ export async function fire(
   keys: QueueKeys,
   input: { ticks: readonly FireTick[] },
 ): Promise<FireOutcome[]> {
-  const argv = [String(input.ticks.length), String(ENQUEUE_ARGS_PER_JOB)];
-  for (const t of input.ticks) argv.push(t.name, String(t.tickMs), ...t.job.argv);
-  const reply = await runScript<unknown[]>(
-    connection,
-    fireScript,
-    [...enqueueKeys(keys), firedKey(keys)],
-    argv,
-  );
+  const ticks = input.ticks.map((t) => ({ name: t.name, tickMs: t.tickMs, argv: t.job.argv }));
+  const reply = await fireScript(connection, keys, { ticks });
   // An answer the script does not give reads as fired before: the schedule then moves on, as after a fire.
-  return input.ticks.map((_, i) => FIRE_OUTCOMES[String(reply[i])] ?? "fired-before");
+  return input.ticks.map((_, i) => FIRE_OUTCOMES[reply[i] ?? FIRE_OUTCOME.alreadyFired] ?? "fired-before");
 }
 
 /** One schedule to move on from the tick a pass saw. */
@@ -94,7 +93,7 @@ export interface AdvanceSchedule {
 }
 
 /**
- * `advance-2`: moves schedules from the tick a pass saw to their next fire time, a compare-and-set on each. One
+ * `advanceSchedules-2`: moves schedules from the tick a pass saw to their next fire time, a compare-and-set on each. One
  * boolean per schedule: true when this call moved it, false when another scheduler or an upsert changed it first.
  */
 export async function advance(
@@ -102,16 +101,11 @@ export async function advance(
   keys: ScheduleKeys,
   input: { schedules: readonly AdvanceSchedule[] },
 ): Promise<boolean[]> {
-  const argv: string[] = [];
-  for (const s of input.schedules) {
-    argv.push(s.name, String(s.tickMs), s.seen, s.nextMs === null ? "" : String(s.nextMs));
-  }
-  const reply = await runScript<unknown[]>(connection, scripts.advance, [keys.defs, keys.next], argv);
-  return input.schedules.map((_, i) => Number(reply[i]) === 1);
+  return advanceSchedules(connection, keys, { moves: input.schedules });
 }
 
 /**
- * `upsert-2`: writes a schedule's definition and next fire time, provided the definition is still `seen` (null: there
+ * `upsertSchedule-2`: writes a schedule's definition and next fire time, provided the definition is still `seen` (null: there
  * was none). `keep`: the timing is unchanged, so an existing fire time stays. False when the definition changed
  * since it was read.
  */
@@ -120,36 +114,32 @@ export async function upsert(
   keys: ScheduleKeys,
   input: { name: string; seen: string | null; definition: string; nextMs: number; keep: boolean },
 ): Promise<boolean> {
-  const written = await runScript<number>(
-    connection,
-    scripts.upsert,
-    [keys.defs, keys.next],
-    [input.name, input.seen ?? "", input.definition, String(input.nextMs), input.keep ? "keep" : "reset"],
-  );
-  return Number(written) === 1;
+  return upsertSchedule(connection, keys, {
+    name: input.name,
+    seen: input.seen ?? "",
+    definition: input.definition,
+    nextMs: input.nextMs,
+    keepNext: input.keep,
+  });
 }
 
-/** `remove-2`: deletes a schedule's definition and fire time. False when there was no such schedule. */
+/** `removeSchedule-2`: deletes a schedule's definition and fire time. False when there was no such schedule. */
 export async function remove(
   connection: RedisConnection,
   keys: ScheduleKeys,
   input: { name: string },
 ): Promise<boolean> {
-  const removed = await runScript<number>(connection, scripts.remove, [keys.defs, keys.next], [input.name]);
-  return Number(removed) === 1;
+  return removeSchedule(connection, keys, input);
 }
 
-/** The client's `enqueue-5`, for one job. True when it was created, false when a job with its id exists. */
+/** `enqueue-5`, for one job. True when it was created, false when a job with its id exists. */
 export async function enqueue(
   connection: RedisConnection,
   keys: QueueKeys,
   input: { job: PreparedJob },
 ): Promise<boolean> {
-  const reply = await runScript<number[]>(connection, clientScripts.enqueue, enqueueKeys(keys), [
-    "1",
-    ...input.job.argv,
-  ]);
-  return Number(reply[0]) === 1;
+  const [outcome] = await enqueueScript(connection, keys, { jobs: [input.job] });
+  return outcome === ENQUEUE_OUTCOME.created;
 }
 
 /** What one sweep of a queue did. */
@@ -162,14 +152,16 @@ export interface SweepReply {
   nextWakeMs: number | null;
 }
 
-/** The client's `sweep-9`: promotes due jobs and takes back expired leases, at most `limit` of each. */
+/** `sweep-9`: promotes due jobs and takes back expired leases, at most `limit` of each. */
 export async function sweep(
   connection: RedisConnection,
   keys: QueueKeys,
   input: { limit: number },
 ): Promise<SweepReply> {
-  const [promoted, requeued, nextWake] = (
-    await runScript<unknown[]>(connection, clientScripts.sweep, sweepKeys(keys), [String(input.limit)])
-  ).map(Number) as [number, number, number];
-  return { promoted, requeued, nextWakeMs: nextWake < 0 ? null : nextWake };
+  const reply = await sweepScript(connection, keys, input);
+  return {
+    promoted: reply.promoted,
+    requeued: reply.requeued,
+    nextWakeMs: reply.nextWakeMs < 0 ? null : reply.nextWakeMs,
+  };
 }

@@ -1,5 +1,6 @@
-import { isValidQueueName, type JobOptions, type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
-import { mergedOptions, type PreparedJob, prepareJob, taskName, validateArgs } from "./prepare-job.js";
+import { type JobOptions, type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
+import { isValidQueueName, type PreparedJob, prepareJob, taskName, validateArgs } from "@tq/protocol";
+import { mergedOptions } from "./prepare-job.js";
 import { type MissedTickPolicy, type ResolvedTiming, resolveTiming, type ScheduleTiming } from "./timing.js";
 
 /** Options of the jobs a schedule enqueues: a job's options without `jobId` and `runAt`, which the tick sets. */

@@ -1,5 +1,6 @@
-import type { RedisConnection } from "@tq/client/internal";
+import type { RedisConnection } from "@tq/connection";
 import { TqError } from "@tq/job-schema";
+import type { ScheduleKeys } from "@tq/protocol";
 import { redisTime, remove, upsert } from "./redis-calls.js";
 import {
   decodeSchedule,
@@ -10,7 +11,6 @@ import {
   sameSchedule,
   scheduleInfo,
 } from "./schedule-definition.js";
-import type { ScheduleKeys } from "./schedule-keys.js";
 import { firstTick, sameTicks } from "./timing.js";
 
 /** Tries of an upsert that keeps losing a race with another upsert of the same schedule. */

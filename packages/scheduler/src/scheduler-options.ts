@@ -1,5 +1,6 @@
 import type { ConnectionOption } from "@tq/client";
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_PREFIX, TqError } from "@tq/job-schema";
+import { DEFAULT_MAX_PAYLOAD_BYTES, TqError } from "@tq/job-schema";
+import { DEFAULT_PREFIX } from "@tq/protocol";
 import { checkQueueName } from "./schedule-definition.js";
 
 /** Options for {@link Scheduler}. */

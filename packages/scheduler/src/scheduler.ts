@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
 import type { EnqueuedJob } from "@tq/client";
-import { RedisConnection, registerQueue, toTqError, warnIfEvictingPolicy } from "@tq/client/internal";
-import { queueKeys, type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
+import { RedisConnection, reconnectDelayMs, toTqError, warnIfEvictingPolicy } from "@tq/connection";
+import { type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
+import { queueKeys, registerQueue, type ScheduleKeys, scheduleKeys } from "@tq/protocol";
 import { type DelayedJobOptions, prepareDelayedJob } from "./delayed-job.js";
 import { QueueSweeps, type SweptEvent } from "./queue-sweeps.js";
-import { reconnectPauseMs } from "./reconnect-pause.js";
 import { enqueue, redisTime } from "./redis-calls.js";
 import {
   checkScheduleName,
@@ -13,7 +13,6 @@ import {
   type ScheduleTarget,
   type TaskScheduleTarget,
 } from "./schedule-definition.js";
-import { type ScheduleKeys, scheduleKeys } from "./schedule-keys.js";
 import { ScheduleStore } from "./schedule-store.js";
 import {
   type ResolvedSchedulerOptions,
@@ -222,7 +221,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         if (this.#state !== "running") break;
         failures++;
         this.#reportError(toTqError(error, "scheduler: a pass failed (retrying)"));
-        waitMs = reconnectPauseMs(failures);
+        waitMs = reconnectDelayMs(failures);
       }
       if (this.#state !== "running") break;
       await this.#sleep(waitMs);
@@ -296,7 +295,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   async #register(connection: RedisConnection, queue: string): Promise<void> {
     if (this.#registered.has(queue)) return;
-    await registerQueue(connection, this.prefix, queue, (error) => this.#reportError(error));
+    await registerQueue(connection, this.prefix, queue, (error) => this.#reportError(error), toTqError);
     this.#registered.add(queue);
   }
 

@@ -1,6 +1,5 @@
-import type { RedisConnection } from "@tq/client/internal";
-import { type QueueKeys, queueKeys } from "@tq/job-schema";
-import { firedKey } from "./schedule-keys.js";
+import type { RedisConnection } from "@tq/connection";
+import { type QueueKeys, queueKeys } from "@tq/protocol";
 
 /** What one probe of a queue found: when it needs a sweep, and whether any of its keys exists at all. */
 export interface QueueProbe {
@@ -33,7 +32,7 @@ function fixedKeys(keys: QueueKeys): string[] {
     keys.marker,
     keys.events,
     keys.meta,
-    firedKey(keys),
+    keys.fired,
   ];
 }
 

@@ -1,8 +1,8 @@
-import { type PreparedJob, type RedisConnection, toTqError } from "@tq/client/internal";
-import { queueKeys, TqError } from "@tq/job-schema";
+import { type RedisConnection, toTqError } from "@tq/connection";
+import { TqError } from "@tq/job-schema";
+import { type PreparedJob, queueKeys, type ScheduleKeys } from "@tq/protocol";
 import { advance, due, fire } from "./redis-calls.js";
 import { decodeSchedule, type StoredSchedule, tickJob, tickJobId } from "./schedule-definition.js";
-import type { ScheduleKeys } from "./schedule-keys.js";
 import type { ScheduleStore } from "./schedule-store.js";
 import { type MissedTickPolicy, planTick, type TickPlan } from "./timing.js";
 

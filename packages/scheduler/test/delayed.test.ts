@@ -1,4 +1,5 @@
 import { defineTask, type StandardSchemaV1 } from "@tq/job-schema";
+import { queueKeys } from "@tq/protocol";
 import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { Worker } from "@tq/worker";
 import { expect, test } from "vitest";
@@ -26,7 +27,7 @@ test("delayed jobs never start before their time on the Redis clock", async () =
   for (const id of ids) {
     const [runAt, startedAt] = (await client.sendCommand([
       "HMGET",
-      q.keys.job(id),
+      queueKeys(q.name, q.prefix).job(id),
       "runAt",
       "startedAt",
     ])) as [string | null, string];

@@ -3,6 +3,7 @@ import { createClient } from "redis";
 import { afterEach, inject } from "vitest";
 // Brings in the typing of `inject("redisUrl")` that the global setup provides.
 import "@tq/testing";
+import { redisTimeMs } from "@tq/protocol";
 import { type FiredEvent, Scheduler, type SchedulerOptions } from "../src/index.js";
 
 /** The private Redis of this test project. */
@@ -47,8 +48,7 @@ export async function redis() {
 
 /** The Redis clock, epoch ms. */
 export async function redisNow(client: Awaited<ReturnType<typeof redis>>): Promise<number> {
-  const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  return redisTimeMs((await client.sendCommand(["TIME"])) as [string, string]);
 }
 
 /** Ids of the pending jobs of a queue. */

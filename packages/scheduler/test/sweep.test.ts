@@ -1,4 +1,5 @@
-import { parseTakeReply, RedisConnection, runScript, scripts, takeKeys } from "@tq/client/internal";
+import { RedisConnection } from "@tq/connection";
+import { queueKeys, take } from "@tq/protocol";
 import { sleep, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { expect, test } from "vitest";
 import type { SweptEvent } from "../src/index.js";
@@ -8,19 +9,9 @@ import { connection, defer, queue, redis, scheduler } from "./support.js";
 async function claimAndDie(prefix: string, name: string, leaseMs: number): Promise<string[]> {
   const c = await RedisConnection.open(connection);
   defer(() => c.close());
-  const keys = queueKeys(prefix, name);
-  const reply = await runScript<Array<string | number>>(c, scripts.take, takeKeys(keys, "dead-worker"), [
-    String(leaseMs),
-    "10",
-    "0",
-    "dead-worker",
-    "0",
-  ]);
-  return parseTakeReply(reply).claimed.map((c) => c.id);
-}
-
-function queueKeys(prefix: string, name: string) {
-  return queue(name, prefix).keys;
+  const keys = queueKeys(name, prefix);
+  const reply = await take(c, keys, { workerId: "dead-worker", leaseMs, claim: 10, acks: [] });
+  return reply.claimed.map((c) => c.id);
 }
 
 test("with no worker running, the scheduler moves due delayed jobs to pending", async () => {
@@ -77,8 +68,8 @@ test("a job key of another type does not stop the sweep: that job is dead-letter
   const bad = await q.enqueue("t", [], { delayMs: 200 });
   const good = await q.enqueue("t", [], { delayMs: 200 });
   const client = await redis();
-  await client.sendCommand(["DEL", q.keys.job(bad.id)]);
-  await client.sendCommand(["SET", q.keys.job(bad.id), "not a hash"]);
+  await client.sendCommand(["DEL", queueKeys(q.name, q.prefix).job(bad.id)]);
+  await client.sendCommand(["SET", queueKeys(q.name, q.prefix).job(bad.id), "not a hash"]);
   const { scheduler: s, errors } = scheduler(prefix, { queues: [name] });
   await s.start();
   await waitFor(async () => (await q.getJob(good.id))?.status === "pending", { what: "the promotion" });

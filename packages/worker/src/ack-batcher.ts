@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { toTqError } from "@tq/client/internal";
+import { reconnectDelayMs, toTqError } from "@tq/connection";
 import { quote, TqError } from "@tq/job-schema";
 import type { WorkerJob } from "./handlers.js";
-import { reconnectPauseMs } from "./reconnect-pause.js";
 import type { AckInput } from "./redis-calls.js";
 import { describeThrown, serializeError, toError } from "./serialize-error.js";
 import type { WorkerCore } from "./worker-core.js";
@@ -186,7 +185,7 @@ export class AckBatcher {
             this.#giveUp(ack, error);
             return;
           }
-          await sleep(reconnectPauseMs(connectionFailures));
+          await sleep(reconnectDelayMs(connectionFailures));
         }
       }
     };

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { isValidPrefix, isValidQueueName, MAX_TIMER_MS, quote } from "@tq/job-schema";
+import { MAX_TIMER_MS, quote } from "@tq/job-schema";
+import { isValidPrefix, isValidQueueName } from "@tq/protocol";
 import { POOL_DEFAULTS, type WorkerPoolOptions } from "./pool-options.js";
 import { WORKER_DEFAULTS } from "./worker-options.js";
 

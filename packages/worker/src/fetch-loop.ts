@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type TakeResult, toTqError } from "@tq/client/internal";
+import { reconnectDelayMs, toTqError } from "@tq/connection";
+import type { TakeResult } from "@tq/protocol";
 import type { Ack, AckBatcher } from "./ack-batcher.js";
 import type { MarkerWaiter } from "./marker-waiter.js";
-import { reconnectPauseMs } from "./reconnect-pause.js";
 import { recoverClaims } from "./redis-calls.js";
 import type { RunExecutor } from "./run-executor.js";
 import type { WorkerCore } from "./worker-core.js";
@@ -125,7 +125,7 @@ export class FetchLoop {
           if (want > 0) this.#recoverNeeded = true;
           this.#acks.callFailed(sent, error);
           if (core.state === "running") {
-            this.#retryAt = Date.now() + reconnectPauseMs(++this.#failures);
+            this.#retryAt = Date.now() + reconnectDelayMs(++this.#failures);
             core.reportError(toTqError(error, `${core.label}: claiming jobs failed (retrying)`));
           }
         } catch (thrown) {
@@ -171,7 +171,7 @@ export class FetchLoop {
       return true;
     } catch (error) {
       if (core.state === "running") {
-        this.#retryAt = Date.now() + reconnectPauseMs(++this.#failures);
+        this.#retryAt = Date.now() + reconnectDelayMs(++this.#failures);
         core.reportError(
           toTqError(error, `${core.label}: handing back claims whose reply was lost failed (retrying)`),
         );

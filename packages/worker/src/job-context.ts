@@ -1,4 +1,4 @@
-import { toTqError } from "@tq/client/internal";
+import { toTqError } from "@tq/connection";
 import { quote, TqError } from "@tq/job-schema";
 import type { JobContext, Logger, WorkerJob } from "./handlers.js";
 import { bytesOver } from "./payload-size.js";

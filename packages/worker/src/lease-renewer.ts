@@ -1,4 +1,4 @@
-import { toTqError } from "@tq/client/internal";
+import { toTqError } from "@tq/connection";
 import { extendLeases } from "./redis-calls.js";
 import type { Run } from "./run-executor.js";
 import type { WorkerCore } from "./worker-core.js";

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type RedisConnection, toTqError } from "@tq/client/internal";
+import { type RedisConnection, toTqError } from "@tq/connection";
 import { TqError } from "@tq/job-schema";
 import type { WorkerCore } from "./worker-core.js";
 

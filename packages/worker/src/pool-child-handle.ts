@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { toTqError } from "@tq/client/internal";
+import { toTqError } from "@tq/connection";
 import { MAX_TIMER_MS, quote, TqError } from "@tq/job-schema";
 import type { Logger } from "./handlers.js";
 import type { ChildConfig, ToChild } from "./pool-protocol.js";

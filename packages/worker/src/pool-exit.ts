@@ -1,8 +1,9 @@
 // What the end of a pool child means: why it ended, and what becomes of the runs it held. A run the child's death
 // is to blame for counts as a failed run (retried, or dead-lettered after its retries); a run that merely shared the
 // process with a job that overran, or was cut off by shutdown, is handed back uncounted.
-import { type RedisConnection, toTqError } from "@tq/client/internal";
-import { type QueueKeys, quote, TqError } from "@tq/job-schema";
+import { type RedisConnection, toTqError } from "@tq/connection";
+import { quote, TqError } from "@tq/job-schema";
+import type { QueueKeys } from "@tq/protocol";
 import type { ChildHandle } from "./pool-child-handle.js";
 import type { PoolExitReason, PoolExitRun } from "./pool-events.js";
 import { failLostRuns, type LostRun, recoverClaims, releaseRuns } from "./redis-calls.js";

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
-import { RedisConnection, toTqError } from "@tq/client/internal";
-import { checkTimerMs, MAX_TIMER_MS, queueKeys, quote, TqError } from "@tq/job-schema";
+import { RedisConnection, toTqError } from "@tq/connection";
+import { checkTimerMs, MAX_TIMER_MS, quote, TqError } from "@tq/job-schema";
+import { queueKeys } from "@tq/protocol";
 import { ChildHandle, childEntry } from "./pool-child-handle.js";
 import type { PoolChildExit, WorkerPoolEvents } from "./pool-events.js";
 import { describeDeath, ExitAccounting, exitReason } from "./pool-exit.js";

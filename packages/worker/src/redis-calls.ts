@@ -1,35 +1,29 @@
-// Every Lua script the worker package calls, one function per script: the argument lists and reply shapes live here
-// and nowhere else.
+// The worker package's view of the protocol's scripts: the few calls whose replies it reads in its own terms (a
+// progress outcome, what became of a lost run). Everything else calls `@tq/protocol`'s scripts directly.
+import type { RedisConnection } from "@tq/connection";
 import {
-  crashedKeys,
-  extendKeys,
-  parseTakeReply,
-  progressKeys,
-  type RedisConnection,
-  recoverKeys,
-  releaseKeys,
-  runScript,
-  scripts,
+  CRASHED_OUTCOME,
+  crashed,
+  extend,
+  type HeldRun,
+  PROGRESS_REPLY,
+  progress,
+  type QueueKeys,
+  recover,
+  release,
+  type TakeAck,
   type TakeResult,
-  takeKeys,
-} from "@tq/client/internal";
-import type { QueueKeys } from "@tq/job-schema";
-
-/** A claim, by job id and fencing token. */
-interface Claim {
-  id: string;
-  token: string;
-}
+  take as takeScript,
+} from "@tq/protocol";
 
 /** An outcome to record: `c` completed with `payload` (the result's JSON), `f` failed with `payload` (the error's). */
-export interface AckInput extends Claim {
-  op: "c" | "f";
-  payload: string;
+export interface AckInput extends TakeAck {
   /** For a failure: how long before the retry, in milliseconds; -1 = no retry. */
-  delayMs: number;
+  readonly delayMs: number;
 }
 
-export interface TakeInput {
+/** What a worker's `take` call carries: its acks, and how many jobs to claim under `workerId`. */
+export interface TakeCall {
   workerId: string;
   /** The lease of each job claimed, in milliseconds. */
   leaseMs: number;
@@ -44,30 +38,17 @@ export interface TakeInput {
  * Records `acks` and claims up to `claim` jobs under `workerId`, in one call. The reply gives one outcome letter per
  * ack, the claimed jobs and when the next timed event is due.
  */
-export function take(connection: RedisConnection, keys: QueueKeys, input: TakeInput): Promise<TakeResult> {
-  const { acks } = input;
-  const args = [
-    String(input.leaseMs),
-    String(input.claim),
-    String(acks.length),
-    input.workerId,
-    String(input.maxResultBytes),
-  ];
-  for (const ack of acks) args.push(ack.id, ack.token, ack.op, ack.payload, String(ack.delayMs));
-  return runScript<unknown[]>(connection, scripts.take, takeKeys(keys, input.workerId), args).then(
-    parseTakeReply,
-  );
+export function take(connection: RedisConnection, keys: QueueKeys, input: TakeCall): Promise<TakeResult> {
+  return takeScript(connection, keys, input);
 }
 
 /** Renews the leases of `runs` by `leaseMs`. Returns the ids of the runs whose lease was lost. */
 export function extendLeases(
   connection: RedisConnection,
   keys: QueueKeys,
-  input: { leaseMs: number; runs: readonly Claim[] },
+  input: { leaseMs: number; runs: readonly HeldRun[] },
 ): Promise<string[]> {
-  const args = [String(input.leaseMs)];
-  for (const run of input.runs) args.push(run.id, run.token);
-  return runScript<string[]>(connection, scripts.extend, extendKeys(keys), args);
+  return extend(connection, keys, input);
 }
 
 /** What became of a progress value: stored, not stored because the lease is lost, or over `maxBytes`. */
@@ -77,20 +58,23 @@ export type ProgressOutcome = "recorded" | "lease-lost" | "too-large";
 export async function recordProgress(
   connection: RedisConnection,
   keys: QueueKeys,
-  input: Claim & { json: string; maxBytes: number },
+  input: HeldRun & { json: string; maxBytes: number },
 ): Promise<ProgressOutcome> {
-  const reply = await runScript<number>(connection, scripts.progress, progressKeys(keys), [
-    input.id,
-    input.token,
-    input.json,
-    String(input.maxBytes),
-  ]);
-  const code = Number(reply);
-  return code === -1 ? "too-large" : code === 1 ? "recorded" : "lease-lost";
+  const reply = await progress(connection, keys, {
+    id: input.id,
+    token: input.token,
+    value: input.json,
+    maxBytes: input.maxBytes,
+  });
+  return reply === PROGRESS_REPLY.tooLarge
+    ? "too-large"
+    : reply === PROGRESS_REPLY.recorded
+      ? "recorded"
+      : "lease-lost";
 }
 
 /** A run that ended with its process: what to record for it. */
-export interface LostRun extends Claim {
+export interface LostRun extends HeldRun {
   /** The error to record, as stored in the job (`name`, `code`, `message`). */
   error: { name: string; code: string; message: string };
   /** Delay before the retry, in milliseconds; -1 = no retry. */
@@ -102,7 +86,11 @@ export interface LostRun extends Claim {
 /** What became of a lost run: retried, dead-lettered, or untouched (no longer active under its token). */
 export type LostRunOutcome = "retrying" | "failed" | "unchanged";
 
-const OUTCOMES: Record<string, LostRunOutcome> = { r: "retrying", f: "failed", l: "unchanged" };
+const OUTCOMES: Record<string, LostRunOutcome> = {
+  [CRASHED_OUTCOME.retrying]: "retrying",
+  [CRASHED_OUTCOME.failed]: "failed",
+  [CRASHED_OUTCOME.unchanged]: "unchanged",
+};
 
 /**
  * Fails runs whose process died or was killed, at once (fenced by token): each counts as a failed run, retried
@@ -114,18 +102,8 @@ export async function failLostRuns(
   runs: readonly LostRun[],
 ): Promise<LostRunOutcome[]> {
   if (runs.length === 0) return [];
-  const args: string[] = [];
-  for (const run of runs) {
-    args.push(
-      run.id,
-      run.token,
-      String(Math.round(run.retryDelayMs)),
-      run.stalled ? "1" : "0",
-      JSON.stringify(run.error),
-    );
-  }
-  const reply = String(await runScript<string>(connection, scripts.crashed, crashedKeys(keys), args));
-  return runs.map((_, i) => OUTCOMES[reply[i] ?? "l"] ?? "unchanged");
+  const reply = await crashed(connection, keys, { runs });
+  return runs.map((_, i) => OUTCOMES[reply[i] ?? CRASHED_OUTCOME.unchanged] ?? "unchanged");
 }
 
 /**
@@ -135,12 +113,10 @@ export async function failLostRuns(
 export async function releaseRuns(
   connection: RedisConnection,
   keys: QueueKeys,
-  runs: readonly Claim[],
+  runs: readonly HeldRun[],
 ): Promise<number> {
   if (runs.length === 0) return 0;
-  const args: string[] = [];
-  for (const run of runs) args.push(run.id, run.token);
-  return Number(await runScript<number>(connection, scripts.release, releaseKeys(keys), args));
+  return release(connection, keys, { runs });
 }
 
 /**
@@ -150,13 +126,11 @@ export async function releaseRuns(
  * only when that worker has no claim call in flight (it is dead, or its last claim call has failed). Returns how
  * many jobs were handed back.
  */
-export async function recoverClaims(
+export function recoverClaims(
   connection: RedisConnection,
   keys: QueueKeys,
   workerId: string,
-  held: readonly Claim[] = [],
+  held: readonly HeldRun[] = [],
 ): Promise<number> {
-  const args = [workerId];
-  for (const run of held) args.push(run.id, run.token);
-  return Number(await runScript<number>(connection, scripts.recover, recoverKeys(keys, workerId), args));
+  return recover(connection, keys, { workerId, held });
 }

@@ -1,8 +1,6 @@
-import type { ClaimedJob } from "@tq/client/internal";
 import {
   backoffDelay,
   DEFAULT_BACKOFF,
-  decodeJobRecord,
   type JobEnvelope,
   MAX_TIMER_MS,
   quote,
@@ -10,6 +8,7 @@ import {
   TqError,
   validateWithSchema,
 } from "@tq/job-schema";
+import { type ClaimedJob, decodeJobRecord } from "@tq/protocol";
 import type { Ack, AckBatcher } from "./ack-batcher.js";
 import type { Handler, WorkerJob } from "./handlers.js";
 import { jobContext } from "./job-context.js";

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
-import type { RedisConnection, TakeResult } from "@tq/client/internal";
-import { type QueueKeys, queueKeys, quote, TqError } from "@tq/job-schema";
+import type { RedisConnection } from "@tq/connection";
+import { quote, TqError } from "@tq/job-schema";
+import { type QueueKeys, queueKeys, type TakeResult } from "@tq/protocol";
 import type { AckInput } from "./redis-calls.js";
 import { take } from "./redis-calls.js";
 import { describeThrown, toError } from "./serialize-error.js";

@@ -1,16 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
-import { retentionFields } from "@tq/client/internal";
-import {
-  checkPrefix,
-  checkTimerMs,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_PREFIX,
-  isValidJobId,
-  isValidQueueName,
-  quote,
-  TqError,
-} from "@tq/job-schema";
+import { checkTimerMs, DEFAULT_MAX_PAYLOAD_BYTES, isValidJobId, quote, TqError } from "@tq/job-schema";
+import { checkPrefix, DEFAULT_PREFIX, isValidQueueName, retentionFields } from "@tq/protocol";
 import type { Logger } from "./handlers.js";
 
 /** Options for {@link Worker}. */

@@ -1,13 +1,8 @@
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  RedisConnection,
-  registerQueue,
-  retentionFields,
-  toTqError,
-  warnIfEvictingPolicy,
-} from "@tq/client/internal";
+import { RedisConnection, toTqError, warnIfEvictingPolicy } from "@tq/connection";
 import { isTask, quote, type Task, TqError } from "@tq/job-schema";
+import { registerQueue, retentionFields } from "@tq/protocol";
 import { AckBatcher } from "./ack-batcher.js";
 import { FetchLoop } from "./fetch-loop.js";
 import type { Handler, Handlers, TaskHandler, WorkerJob } from "./handlers.js";
@@ -138,7 +133,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       core.command = command;
       const report = (error: TqError) => core.reportError(error);
       const setup: Promise<unknown>[] = [
-        registerQueue(command, prefix, this.queue, report),
+        registerQueue(command, prefix, this.queue, report, toTqError),
         warnIfEvictingPolicy(command, `worker for queue "${this.queue}"`, report),
       ];
       if (retention) {

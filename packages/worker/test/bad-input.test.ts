@@ -2,7 +2,7 @@ import { JOB_SCHEMA_VERSION } from "@tq/client";
 import { defineTask } from "@tq/job-schema";
 import { describe, expect, inject, test } from "vitest";
 import { z } from "zod";
-import { Harness } from "./helpers.js";
+import { Harness, keysOf } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -16,7 +16,7 @@ describe("bad input never kills the loop", () => {
   test("garbage written straight into Redis ends failed with a clear reason; good jobs still complete", async () => {
     const queue = h.queue();
     const raw = await h.raw();
-    const k = queue.keys;
+    const k = keysOf(queue);
     const inject = async (id: string, fields: Record<string, string>) => {
       await raw.hSet(k.job(id), { state: "pending", pri: "normal", maxr: "3", att: "0", ...fields });
       await raw.lPush(k.pending.normal, id);

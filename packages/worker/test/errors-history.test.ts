@@ -1,5 +1,5 @@
 import { describe, expect, inject, test } from "vitest";
-import { Harness } from "./helpers.js";
+import { Harness, keysOf } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -26,7 +26,7 @@ describe("a job's errors history stays bounded", () => {
     expect(info?.errors).toHaveLength(10);
     expect(info?.errors?.map((e) => e.attempt)).toEqual(Array.from({ length: 10 }, (_, i) => runs - 9 + i));
     expect(info?.error?.attempt).toBe(runs);
-    const size = Number(await raw.sendCommand(["HSTRLEN", queue.keys.job(job.id), "errors"]));
+    const size = Number(await raw.sendCommand(["HSTRLEN", keysOf(queue).job(job.id), "errors"]));
     // 10 entries of about 2 KB each (60 would be over 120 KB)
     expect(size).toBeLessThan(30_000);
 
@@ -38,7 +38,9 @@ describe("a job's errors history stays bounded", () => {
     info = await queue.getJob(job.id);
     expect(info).toMatchObject({ status: "failed", errorCount: 2 * runs });
     expect(info?.errors).toHaveLength(10);
-    expect(Number(await raw.sendCommand(["HSTRLEN", queue.keys.job(job.id), "errors"]))).toBeLessThan(30_000);
+    expect(Number(await raw.sendCommand(["HSTRLEN", keysOf(queue).job(job.id), "errors"]))).toBeLessThan(
+      30_000,
+    );
   });
 
   test("a record written before the counter existed is trimmed on its next failure", async () => {
@@ -46,7 +48,7 @@ describe("a job's errors history stays bounded", () => {
     const raw = await h.raw();
     const job = await queue.enqueue("fail", [], { maxRetries: 0 });
     const old = Array.from({ length: 50 }, (_, i) => ({ name: "Error", message: `old ${i}`, attempt: 1 }));
-    await raw.hSet(queue.keys.job(job.id), "errors", JSON.stringify(old));
+    await raw.hSet(keysOf(queue).job(job.id), "errors", JSON.stringify(old));
     const worker = h.worker(queue.name, {
       fail: async () => {
         throw new Error("new");

@@ -1,4 +1,6 @@
 import { Queue, type QueueOptions } from "@tq/client";
+import { RedisConnection } from "@tq/connection";
+import { type QueueKeys, queueKeys, redisTimeMs } from "@tq/protocol";
 import { uniqueQueue } from "@tq/testing";
 import { createClient } from "redis";
 import { afterEach } from "vitest";
@@ -66,6 +68,13 @@ export class Harness {
     return worker;
   }
 
+  /** A connection of its own to the test Redis, to play a worker's part with the scripts; closed after the test. */
+  async connection(): Promise<RedisConnection> {
+    const connection = await RedisConnection.open(this.url, { onError: () => {} });
+    this.#closers.push(() => connection.close());
+    return connection;
+  }
+
   async raw(): Promise<RawClient> {
     const client = newRawClient(this.url);
     client.on("error", () => {});
@@ -77,8 +86,12 @@ export class Harness {
 
 /** The Redis server clock in epoch ms (TIME). */
 export async function redisNow(client: RawClient): Promise<number> {
-  const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  return redisTimeMs((await client.sendCommand(["TIME"])) as [string, string]);
+}
+
+/** The Redis keys of a queue, as its `Queue` uses them. */
+export function keysOf(queue: Queue): QueueKeys {
+  return queueKeys(queue.name, queue.prefix);
 }
 
 /** Every key matching `match` (SCAN, deduplicated). */

@@ -1,8 +1,8 @@
 import { isTqError } from "@tq/client";
-import { extendKeys, progressKeys, runScript, scripts, takeKeys } from "@tq/client/internal";
+import { extend, progress, type TakeAck, take } from "@tq/protocol";
 import { sleep } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
-import { busyWait, deferred, Harness } from "./helpers.js";
+import { busyWait, deferred, Harness, keysOf } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -116,80 +116,50 @@ describe("lease fencing", () => {
 
   test("an ack, a renewal or a progress update under a stale token is refused", async () => {
     const queue = h.queue();
-    const connection = await queue.connection();
-    const k = queue.keys;
-    const take = (count: number, leaseMs: number, acks: string[][] = []) =>
-      runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
-        String(leaseMs),
-        String(count),
-        String(acks.length),
-        "w1",
-        "0",
-        ...acks.flat(),
-      ]);
+    const connection = await h.connection();
+    const k = keysOf(queue);
+    const claim = (count: number, leaseMs: number, acks: TakeAck[] = []) =>
+      take(connection, k, { workerId: "w1", leaseMs, claim: count, acks });
     const job = await queue.enqueue("t", [], { maxRetries: 1 });
-    const [, , id, staleToken] = await take(1, 100);
+    const { id, token: staleToken } = (await claim(1, 100)).claimed[0]!;
     expect(id).toBe(job.id);
     await sleep(150); // the 100 ms lease has run out
     // the next claim takes the job back (a lost run counts as a failed one) and hands it out under a new token
-    const reply = await take(1, 30_000);
-    expect(reply[2]).toBe(job.id);
-    const freshToken = String(reply[3]);
-    expect(freshToken).not.toBe(String(staleToken));
-    expect(reply[4]).toBe(2);
+    const reclaimed = (await claim(1, 30_000)).claimed[0]!;
+    expect(reclaimed.id).toBe(job.id);
+    const freshToken = reclaimed.token;
+    expect(freshToken).not.toBe(staleToken);
+    expect(reclaimed.attempt).toBe(2);
 
-    const stale = (await take(0, 30_000, [[job.id, String(staleToken), "c", '"stale"', "-1"]]))[1];
+    const stale = (await claim(0, 30_000, [{ id: job.id, token: staleToken, op: "c", payload: '"stale"' }]))
+      .outcomes;
     expect(stale).toBe("l");
     expect(await queue.getJob(job.id)).toMatchObject({ status: "active", attempts: 2 });
     expect(
-      await runScript<string[]>(connection, scripts.extend, extendKeys(k), [
-        "30000",
-        job.id,
-        String(staleToken),
-      ]),
+      await extend(connection, k, { leaseMs: 30_000, runs: [{ id: job.id, token: staleToken }] }),
     ).toEqual([job.id]);
-    expect(
-      await runScript<number>(connection, scripts.progress, progressKeys(k), [
-        job.id,
-        String(staleToken),
-        "99",
-      ]),
-    ).toBe(0);
+    expect(await progress(connection, k, { id: job.id, token: staleToken, value: "99", maxBytes: 0 })).toBe(
+      0,
+    );
     expect((await queue.getJob(job.id))?.progress).toBeUndefined();
 
-    const fresh = (await take(0, 30_000, [[job.id, freshToken, "c", '"fresh"', "-1"]]))[1];
+    const fresh = (await claim(0, 30_000, [{ id: job.id, token: freshToken, op: "c", payload: '"fresh"' }]))
+      .outcomes;
     expect(fresh).toBe("c");
     expect(await queue.getJob(job.id)).toMatchObject({ status: "completed", result: "fresh" });
   });
 
   test("a lease that has run out cannot be renewed", async () => {
     const queue = h.queue();
-    const connection = await queue.connection();
-    const k = queue.keys;
+    const connection = await h.connection();
+    const k = keysOf(queue);
     await queue.enqueue("t", []);
-    const [, , id, token] = await runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
-      "10000",
-      "1",
-      "0",
-      "w1",
-      "0",
-    ]);
+    const { claimed } = await take(connection, k, { workerId: "w1", leaseMs: 10_000, claim: 1, acks: [] });
+    const { id, token } = claimed[0]!;
     // renewed, with a lease of only 200 ms from now
-    expect(
-      await runScript<string[]>(connection, scripts.extend, extendKeys(k), [
-        "200",
-        String(id),
-        String(token),
-      ]),
-    ).toEqual([]);
+    expect(await extend(connection, k, { leaseMs: 200, runs: [{ id, token }] })).toEqual([]);
     await sleep(300);
-    expect(
-      await runScript<string[]>(connection, scripts.extend, extendKeys(k), [
-        "30000",
-        String(id),
-        String(token),
-      ]),
-    ).toEqual([id]);
+    expect(await extend(connection, k, { leaseMs: 30_000, runs: [{ id, token }] })).toEqual([id]);
   });
 
   test("leases are renewed while a handler runs longer than leaseMs", async () => {

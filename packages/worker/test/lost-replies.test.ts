@@ -1,9 +1,9 @@
-import { scripts } from "@tq/client/internal";
 import { isTqError } from "@tq/job-schema";
+import { take } from "@tq/protocol";
 import { waitFor } from "@tq/testing";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { type Handlers, Worker } from "../src/index.js";
-import { deferred, Harness, quietLogger } from "./helpers.js";
+import { deferred, Harness, keysOf, quietLogger } from "./helpers.js";
 import { LossyProxy } from "./lossy-proxy.js";
 
 const h = new Harness(inject("redisUrl"));
@@ -50,10 +50,10 @@ describe("replies lost with the connection", () => {
     await waitFor(async () => (await queue.getJob(job.id))?.status === "active", { what: "the claim" });
     // The call carrying this job's ack reaches Redis; its reply is held back until Redis shows the job completed,
     // then the connection is cut: the worker does not know whether the ack was applied.
-    const cut = proxy.onRequest((sent) => sent.includes(scripts.take.sha1) && sent.includes(job.id));
+    const cut = proxy.onRequest((sent) => sent.includes(take.sha1) && sent.includes(job.id));
     finish.resolve();
     const drop = await cut;
-    await waitFor(async () => (await raw.hGet(queue.keys.job(job.id), "state")) === "completed", {
+    await waitFor(async () => (await raw.hGet(keysOf(queue).job(job.id), "state")) === "completed", {
       what: "the ack applied in Redis",
     });
     drop();

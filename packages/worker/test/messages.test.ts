@@ -1,6 +1,6 @@
 import { JOB_SCHEMA_VERSION } from "@tq/client";
 import { describe, expect, inject, test } from "vitest";
-import { Harness, quietLogger } from "./helpers.js";
+import { Harness, keysOf, quietLogger } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -9,7 +9,7 @@ describe("worker messages quote names", () => {
     const queue = h.queue();
     const raw = await h.raw();
     const inject = async (id: string, task: string) => {
-      await raw.hSet(queue.keys.job(id), {
+      await raw.hSet(keysOf(queue).job(id), {
         v: String(JOB_SCHEMA_VERSION),
         task,
         args: "[]",
@@ -19,7 +19,7 @@ describe("worker messages quote names", () => {
         att: "0",
         createdAt: String(Date.now()),
       });
-      await raw.lPush(queue.keys.pending.normal, id);
+      await raw.lPush(keysOf(queue).pending.normal, id);
     };
     const lines: string[] = [];
     const worker = h.worker(

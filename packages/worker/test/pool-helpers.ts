@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue } from "@tq/client";
-import { type QueueKeys, queueKeys } from "@tq/job-schema";
+import { type QueueKeys, queueKeys } from "@tq/protocol";
 import { uniquePrefix, uniqueQueue } from "@tq/testing";
 import { type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
 import { inject } from "vitest";

@@ -1,30 +1,22 @@
-import { claimsKey, parseTakeReply, runScript, scripts, takeKeys } from "@tq/client/internal";
+import { take } from "@tq/protocol";
 import { describe, expect, inject, test } from "vitest";
 import { recoverClaims } from "../src/redis-calls.js";
-import { Harness } from "./helpers.js";
+import { Harness, keysOf } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
 describe("recoverClaims (what a WorkerPool calls for a child that died)", () => {
   test("hands back the jobs claimed under a worker id that are not held, without counting the run", async () => {
     const queue = h.queue();
-    const connection = await queue.connection();
-    const k = queue.keys;
+    const connection = await h.connection();
+    const k = keysOf(queue);
     const claim = async (workerId: string, count: number) =>
-      parseTakeReply(
-        await runScript<unknown[]>(connection, scripts.take, takeKeys(k, workerId), [
-          "600000",
-          String(count),
-          "0",
-          workerId,
-          "0",
-        ]),
-      ).claimed;
+      (await take(connection, k, { workerId, leaseMs: 600_000, claim: count, acks: [] })).claimed;
     const jobs = await queue.enqueueMany([1, 2, 3, 4].map((n) => ({ task: "t", args: [n] })));
     const dead = await claim("child-1", 3);
     const other = await claim("child-2", 1);
     expect(dead).toHaveLength(3);
-    expect(await connection.send(["SCARD", claimsKey(k, "child-1")])).toBe(3);
+    expect(await connection.send(["SCARD", k.claims("child-1")])).toBe(3);
 
     // the supervisor knows one of the dead child's runs (it fails that one itself): that one stays
     const known = dead[0]!;
@@ -53,7 +45,7 @@ describe("recoverClaims (what a WorkerPool calls for a child that died)", () => 
     expect(await recoverClaims(connection, k, "child-1")).toBe(1);
     expect((await queue.getJob(known.id))?.status).toBe("pending");
     expect(await recoverClaims(connection, k, "child-1")).toBe(0);
-    expect(await connection.send(["EXISTS", claimsKey(k, "child-1")])).toBe(0);
+    expect(await connection.send(["EXISTS", k.claims("child-1")])).toBe(0);
     expect(jobs).toHaveLength(4);
   });
 });

@@ -4,7 +4,7 @@ import { type RedisServer, startRedis, uniqueQueue } from "@tq/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { Worker } from "../src/index.js";
-import { type Deferred, deferred, Harness, quietLogger } from "./helpers.js";
+import { type Deferred, deferred, Harness, keysOf, quietLogger } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -45,8 +45,8 @@ describe("an ack Redis refuses never stalls the worker", () => {
     const broken = await queue.enqueue("hold", ["broken", 0]);
     const fine = await queue.enqueue("hold", ["fine", 0]);
     await Promise.all([runs.started("broken"), runs.started("fine")]);
-    await raw.del(queue.keys.job(broken.id));
-    await raw.set(queue.keys.job(broken.id), "not a job record");
+    await raw.del(keysOf(queue).job(broken.id));
+    await raw.set(keysOf(queue).job(broken.id), "not a job record");
     runs.release();
 
     expect(await queue.waitForResult(fine.id, { timeoutMs: 20_000 })).toBe("fine");

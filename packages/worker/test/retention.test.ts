@@ -1,6 +1,6 @@
 import { uniquePrefix, uniqueQueue } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
-import { countKeys, Harness, redisNow } from "./helpers.js";
+import { countKeys, Harness, keysOf, redisNow } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -35,7 +35,7 @@ describe("retention", () => {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        most = Math.max(most, await raw.zCard(queue.keys.completed));
+        most = Math.max(most, await raw.zCard(keysOf(queue).completed));
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -61,7 +61,7 @@ describe("retention", () => {
     expect((await queue.list("completed", { limit: 1 }))[0]?.status).toBe("completed");
     expect(await queue.getJob(last)).toMatchObject({ status: "completed" });
     // the event stream is capped too
-    expect(await raw.xLen(queue.keys.events)).toBeLessThan(11_000);
+    expect(await raw.xLen(keysOf(queue).events)).toBeLessThan(11_000);
   });
 
   test("a count limit keeps only the newest completed and failed jobs", async () => {

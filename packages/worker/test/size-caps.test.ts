@@ -1,7 +1,7 @@
-import { progressKeys, runScript, scripts, takeKeys } from "@tq/client/internal";
 import { isTqError } from "@tq/job-schema";
+import { progress, type TakeAck, take } from "@tq/protocol";
 import { describe, expect, inject, test } from "vitest";
-import { Harness } from "./helpers.js";
+import { Harness, keysOf } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -85,31 +85,25 @@ describe("size caps", () => {
 
   test("the scripts refuse oversized payloads themselves (a second guard below the worker)", async () => {
     const queue = h.queue();
-    const connection = await queue.connection();
-    const k = queue.keys;
-    const take = (count: number, maxResultBytes: number, acks: string[][] = []) =>
-      runScript<unknown[]>(connection, scripts.take, takeKeys(k, "w1"), [
-        "30000",
-        String(count),
-        String(acks.length),
-        "w1",
-        String(maxResultBytes),
-        ...acks.flat(),
-      ]);
+    const connection = await h.connection();
+    const k = keysOf(queue);
+    const claim = (count: number, maxResultBytes: number, acks: TakeAck[] = []) =>
+      take(connection, k, { workerId: "w1", leaseMs: 30_000, claim: count, acks, maxResultBytes });
     const job = await queue.enqueue("t", [], { maxRetries: 3 });
-    const [, , id, token] = await take(1, 1000);
+    const { id, token } = (await claim(1, 1000)).claimed[0]!;
     expect(id).toBe(job.id);
 
     // progress over the limit passed in ARGV: refused (-1), nothing stored
-    const progress = (value: string) =>
-      runScript<number>(connection, scripts.progress, progressKeys(k), [job.id, String(token), value, "100"]);
-    expect(await progress(JSON.stringify("p".repeat(200)))).toBe(-1);
+    const record = (value: string) => progress(connection, k, { id: job.id, token, value, maxBytes: 100 });
+    expect(await record(JSON.stringify("p".repeat(200)))).toBe(-1);
     expect((await queue.getJob(job.id))?.progress).toBeUndefined();
-    expect(await progress("42")).toBe(1);
+    expect(await record("42")).toBe(1);
 
     // a completion over the limit: the job fails, without retries, and the result is not stored
-    const reply = await take(0, 1000, [[job.id, String(token), "c", JSON.stringify("r".repeat(5000)), "-1"]]);
-    expect(reply[1]).toBe("p");
+    const reply = await claim(0, 1000, [
+      { id: job.id, token, op: "c", payload: JSON.stringify("r".repeat(5000)) },
+    ]);
+    expect(reply.outcomes).toBe("p");
     const info = await queue.getJob(job.id);
     expect(info).toMatchObject({ status: "failed", attempts: 1 });
     expect(info?.error?.code).toBe("PAYLOAD_TOO_LARGE");

@@ -1,6 +1,6 @@
 import { describe, expect, inject, test } from "vitest";
 import { Worker } from "../src/index.js";
-import { Harness } from "./helpers.js";
+import { Harness, keysOf } from "./helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 
@@ -22,7 +22,7 @@ describe("timer values", () => {
     const queue = h.queue();
     const raw = await h.raw();
     const job = await queue.enqueue("slow", [], { timeoutMs: 1_000, maxRetries: 0 });
-    const key = queue.keys.job(job.id);
+    const key = keysOf(queue).job(job.id);
     const opts = JSON.parse(String(await raw.hGet(key, "opts"))) as Record<string, unknown>;
     await raw.hSet(key, "opts", JSON.stringify({ ...opts, timeoutMs: 30 * 24 * 3_600_000 }));
     const worker = h.worker(queue.name, {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type JobCounts, type JobInfo, Queue } from "@tq/client";
-import { type QueueKeys, queueKeys } from "@tq/job-schema";
+import { type QueueKeys, queueKeys } from "@tq/protocol";
 import { type PoolChildExit, type TqError, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
 import { createClient } from "redis";
 import { sleep, uniquePrefix, uniqueQueue, waitFor } from "./helpers.js";

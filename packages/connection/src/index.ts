@@ -1,0 +1,11 @@
+export type { ConnectionOption, OpenOptions, RedisClientLike } from "./connection.js";
+export { defaultRedisUrl, isTransient, RedisConnection, toTqError } from "./connection.js";
+export type { MemoryPolicyStatus } from "./memory-policy.js";
+export {
+  checkMemoryPolicy,
+  evictingPolicyMessage,
+  isEvictingPolicy,
+  warnIfEvictingPolicy,
+} from "./memory-policy.js";
+export { MAX_RECONNECT_DELAY_MS, reconnectDelayMs } from "./reconnect-delay.js";
+export { NON_REDIS_URL, redactUrl, UNPARSABLE_URL } from "./redact-url.js";

@@ -1,0 +1,45 @@
+/**
+ * Numbers the Lua scripts and the TypeScript share. Each is defined here once; the generate step writes the ones a
+ * script uses into it as Lua locals (see `LUA_CONSTANTS`).
+ */
+
+/** The event stream (`<base>events`) is capped near this many entries (`XADD … MAXLEN ~`). */
+export const MAX_EVENTS = 2000;
+
+/** How many entries a job's `errors` history keeps (the newest); `errn` counts every failed run. */
+export const MAX_ERRORS_KEPT = 10;
+
+/**
+ * The largest error one failed run may store, in bytes of JSON: the worker caps errors field by field, and the
+ * `take` script replaces a larger one with a `PAYLOAD_TOO_LARGE` error.
+ */
+export const MAX_ERROR_BYTES = 65536;
+
+/** How many ARGV values one job takes in the enqueue script (and in the scheduler's fire script). */
+export const ENQUEUE_ARGS_PER_JOB = 10;
+
+/** Retention applied when the queue's meta hash holds no setting: newest 1,000 completed, 10,000 failed, no age limit. */
+export const DEFAULT_RETENTION = {
+  completed: { count: 1000, ageMs: 0 },
+  failed: { count: 10000, ageMs: 0 },
+} as const;
+
+/** The `take` and `sweep` scripts' next-wake value when nothing is scheduled or active. */
+export const NEXT_WAKE_NONE = -1;
+
+/** The `take` script's next-wake value when it did not compute one (every slot asked for was filled). */
+export const NEXT_WAKE_NOT_COMPUTED = -2;
+
+/** Every constant the Lua scripts use, by the name they use it under. */
+export const LUA_CONSTANTS = {
+  MAX_EVENTS,
+  MAX_ERRORS_KEPT,
+  MAX_ERROR_BYTES,
+  ENQUEUE_ARGS_PER_JOB,
+  DEFAULT_KEEP_COMPLETED: DEFAULT_RETENTION.completed.count,
+  DEFAULT_COMPLETED_AGE_MS: DEFAULT_RETENTION.completed.ageMs,
+  DEFAULT_KEEP_FAILED: DEFAULT_RETENTION.failed.count,
+  DEFAULT_FAILED_AGE_MS: DEFAULT_RETENTION.failed.ageMs,
+  NEXT_WAKE_NONE,
+  NEXT_WAKE_NOT_COMPUTED,
+} as const satisfies Record<string, number>;

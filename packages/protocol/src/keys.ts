@@ -1,0 +1,133 @@
+import { type Priority, quote, TqError } from "@tq/job-schema";
+
+/** Every Redis key of one queue. All of them share the `{queue}` hash tag, so they live in one cluster slot. */
+export interface QueueKeys {
+  /** `<prefix>:{<queue>}:` — the start of every key below; `base + "job:" + id` is a job's hash. */
+  readonly base: string;
+  /** HASH per job: its envelope, state, attempts, fencing token, timestamps, result and errors. */
+  job(id: string): string;
+  /** LIST per priority of ids ready to run (pushed on the left, claimed from the right: FIFO). */
+  readonly pending: Readonly<Record<Priority, string>>;
+  /** ZSET of ids waiting for their run time (delayed jobs and retries in backoff), scored by run-at ms. */
+  readonly scheduled: string;
+  /** ZSET of claimed ids, scored by lease deadline ms (Redis clock). */
+  readonly active: string;
+  /** ZSET of completed ids, scored by finish time ms; trimmed by retention. */
+  readonly completed: string;
+  /** ZSET of failed ids (the dead letter), scored by finish time ms; trimmed by retention. */
+  readonly failed: string;
+  /** ZSET that idle workers block on (BZPOPMIN): touched when work becomes ready or the next run time moves. */
+  readonly marker: string;
+  /** STREAM of lifecycle events, capped. */
+  readonly events: string;
+  /** HASH of queue-level state: paused flag, fencing counter, retention settings. */
+  readonly meta: string;
+  /**
+   * HASH: schedule name -> the latest tick (epoch ms) fired into this queue. The `fire` script checks and sets it
+   * together with the enqueue, which makes each tick fire at most once.
+   */
+  readonly fired: string;
+  /**
+   * SET per worker of the job ids it claimed (`<base>claims:<workerId>`): after a claim whose reply was lost, the
+   * `recover` script finds those jobs there. Expires `max(2 × leaseMs, 60 s)` after the worker's last claim.
+   */
+  claims(workerId: string): string;
+}
+
+/** The Redis keys of the schedules under one prefix. Both share one hash slot, so one script can use both. */
+export interface ScheduleKeys {
+  /** HASH: schedule name -> its definition (JSON). `<prefix>:schedules`. */
+  readonly defs: string;
+  /**
+   * ZSET: schedule name -> its next fire time (epoch ms, Redis clock). `{<prefix>:schedules}:next`: the hash tag
+   * is the name of `defs`, which puts both keys in the same cluster slot.
+   */
+  readonly next: string;
+}
+
+/** The default key prefix. */
+export const DEFAULT_PREFIX = "tq";
+
+// No braces (a `{…}` in the prefix would become the keys' hash tag and could name another queue's slot), no
+// whitespace or control characters (they end up in log lines), at most 100 characters.
+const PREFIX = /^[^{}\s\p{Cc}]{1,100}$/u;
+
+/** Whether `prefix` is a valid key prefix: 1–100 characters, no braces, whitespace or control characters. */
+export function isValidPrefix(prefix: unknown): prefix is string {
+  return typeof prefix === "string" && PREFIX.test(prefix);
+}
+
+/**
+ * Returns `prefix` (or the default) once it is known to be valid; throws a `VALIDATION` {@link TqError}
+ * otherwise. Every function that builds keys calls it, so no class can write outside its namespace.
+ */
+export function checkPrefix(prefix: unknown = DEFAULT_PREFIX): string {
+  if (!isValidPrefix(prefix)) {
+    throw new TqError(
+      "VALIDATION",
+      `prefix must be 1-100 characters without braces, whitespace or control characters, got ${quote(prefix)}`,
+    );
+  }
+  return prefix;
+}
+
+/** The SET of known queue names under a prefix (outside any queue's hash slot). */
+export function queuesKey(prefix: string = DEFAULT_PREFIX): string {
+  return `${checkPrefix(prefix)}:queues`;
+}
+
+/** The HASH of named schedules under a prefix. */
+export function schedulesKey(prefix: string = DEFAULT_PREFIX): string {
+  return `${checkPrefix(prefix)}:schedules`;
+}
+
+/** The schedule keys under `prefix`. */
+export function scheduleKeys(prefix: string = DEFAULT_PREFIX): ScheduleKeys {
+  const defs = schedulesKey(prefix);
+  return { defs, next: `{${defs}}:next` };
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** Whether `name` is a valid queue name: 1–200 characters of letters, digits, `_ . : -` (no braces). */
+export function isValidQueueName(name: unknown): name is string {
+  return typeof name === "string" && QUEUE_NAME.test(name);
+}
+
+/**
+ * Returns `queue` once it is known to be a valid queue name; throws a `VALIDATION` {@link TqError} otherwise.
+ * `context` (what was given the name, e.g. `schedule "nightly"`) opens the message.
+ */
+export function checkQueueName(queue: unknown, context?: string): string {
+  if (!isValidQueueName(queue)) {
+    throw new TqError(
+      "VALIDATION",
+      `${context ? `${context}: ` : ""}queue name must be 1-200 characters of letters, digits and _ . : - ` +
+        `(got ${quote(queue)})`,
+    );
+  }
+  return queue;
+}
+
+/**
+ * The Redis key layout of queue `queue` under `prefix`. Throws a `VALIDATION` {@link TqError} for an invalid queue
+ * name or prefix.
+ */
+export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): QueueKeys {
+  checkQueueName(queue);
+  const base = `${checkPrefix(prefix)}:{${queue}}:`;
+  return {
+    base,
+    job: (id) => `${base}job:${id}`,
+    pending: { high: `${base}pending:high`, normal: `${base}pending:normal`, low: `${base}pending:low` },
+    scheduled: `${base}scheduled`,
+    active: `${base}active`,
+    completed: `${base}completed`,
+    failed: `${base}failed`,
+    marker: `${base}marker`,
+    events: `${base}events`,
+    meta: `${base}meta`,
+    fired: `${base}fired`,
+    claims: (workerId) => `${base}claims:${workerId}`,
+  };
+}

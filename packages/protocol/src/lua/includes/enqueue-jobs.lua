@@ -1,0 +1,104 @@
+--@include constants.lua
+--@include now-ms.lua
+--@include job-key.lua
+--@include pending-key.lua
+--@include chunked.lua
+--@include wake-workers.lua
+--@include try-job-fields.lua
+-- Stores new jobs, each pending, or scheduled when it has a run time in the future; a job whose id exists already is
+-- left untouched (idempotent by job id). The one way jobs are stored: the enqueue script and the scheduler's fire
+-- script both call it. Uses K.high, K.normal, K.low, K.scheduled, K.marker and BASE.
+--
+-- argv: 1 job count n, then per job ENQUEUE_ARGS_PER_JOB values: id, v, task, args, opts, createdAt, priority,
+--       maxRetries, delayMs (relative to the Redis clock; 0 = none), runAtMs (absolute epoch ms; 0 = none),
+--       then, all optional:
+--       2+n*ENQUEUE_ARGS_PER_JOB  maxPending: the most jobs waiting to run (pending + scheduled) the queue may hold;
+--                                 0 or absent = no limit
+--       3+n*ENQUEUE_ARGS_PER_JOB  "all": the batch is refused as a whole when its new jobs do not all fit under
+--                                 maxPending; otherwise each job is admitted in order while there is room
+--       4+n*ENQUEUE_ARGS_PER_JOB  "1": this call re-sends one whose reply was lost; an existing job whose envelope
+--                                 equals the one sent was stored by the earlier send and is reported as created
+-- Returns a list of one integer per job: 1 created, 0 an existing job has that id, -1 refused because the queue is
+-- full (maxPending); with "all", either no -1 or every job -1 (and nothing stored).
+local function enqueueJobs(argv)
+  local n = tonumber(argv[1])
+  local tail = 2 + n * ENQUEUE_ARGS_PER_JOB
+  local limit = tonumber(argv[tail] or '0') or 0
+  local resend = argv[tail + 2] == '1'
+
+  -- On a re-send, whether the stored job is the one this call sent (the same envelope) rather than another producer's.
+  local function sentBefore(jk, o)
+    local f = tryJobFields(jk, 'v', 'task', 'args', 'opts', 'createdAt', 'pri', 'maxr')
+    if not f then return false end
+    for j = 1, 7 do
+      if f[j] ~= argv[o + j] then return false end
+    end
+    return true
+  end
+
+  -- Room left under maxPending (nil = no limit).
+  local room = nil
+  if limit > 0 then
+    room = limit - redis.call('LLEN', K.high) - redis.call('LLEN', K.normal) - redis.call('LLEN', K.low)
+      - redis.call('ZCARD', K.scheduled)
+    if argv[tail + 1] == 'all' then
+      local fresh, seen = 0, {}
+      for i = 0, n - 1 do
+        local id = argv[2 + i * ENQUEUE_ARGS_PER_JOB]
+        if not seen[id] and redis.call('EXISTS', jobKey(id)) == 0 then fresh = fresh + 1 end
+        seen[id] = true
+      end
+      if fresh > room then
+        local refused = {}
+        for i = 1, n do refused[i] = -1 end
+        return refused
+      end
+    end
+  end
+
+  local out = {}
+  local now = nil
+  local earliest = nil
+  local ready = { high = {}, normal = {}, low = {} }
+  local anyReady = false
+  for i = 0, n - 1 do
+    local o = 2 + i * ENQUEUE_ARGS_PER_JOB
+    local id = argv[o]
+    local jk = jobKey(id)
+    if redis.call('EXISTS', jk) == 1 then
+      if resend and sentBefore(jk, o) then out[#out + 1] = 1 else out[#out + 1] = 0 end
+    elseif room and room <= 0 then
+      out[#out + 1] = -1
+    else
+      if room then room = room - 1 end
+      local pri = argv[o + 6]
+      local delay, at = tonumber(argv[o + 8]), tonumber(argv[o + 9])
+      local runAt = 0
+      if at > 0 or delay > 0 then
+        now = now or nowMs()
+        if at > 0 then runAt = at else runAt = now + delay end
+      end
+      if runAt > 0 and runAt > now then
+        redis.call('HSET', jk, 'v', argv[o + 1], 'task', argv[o + 2], 'args', argv[o + 3], 'opts', argv[o + 4],
+          'createdAt', argv[o + 5], 'pri', pri, 'maxr', argv[o + 7], 'att', 0, 'state', 'scheduled', 'runAt', runAt)
+        redis.call('ZADD', K.scheduled, runAt, id)
+        if not earliest or runAt < earliest then earliest = runAt end
+      else
+        redis.call('HSET', jk, 'v', argv[o + 1], 'task', argv[o + 2], 'args', argv[o + 3], 'opts', argv[o + 4],
+          'createdAt', argv[o + 5], 'pri', pri, 'maxr', argv[o + 7], 'att', 0, 'state', 'pending')
+        local list = ready[pri] or ready.normal
+        list[#list + 1] = id
+        anyReady = true
+      end
+      out[#out + 1] = 1
+    end
+  end
+  if anyReady then
+    for _, pri in ipairs({ 'high', 'normal', 'low' }) do
+      pushAll('LPUSH', pendingKey(pri), ready[pri])
+    end
+    wakeWorkers()
+  end
+  if earliest then wakeAt(earliest) end
+  return out
+end

@@ -1,0 +1,29 @@
+--[[
+  progress: records a running job's latest progress value, only while the caller still holds the job's lease.
+
+  KEYS: 1 events  2 active  3 failed
+  ARGV: 1 id  2 token  3 progress (JSON)  4 max progress bytes (0 = no limit)
+  Returns: 1 recorded, 0 the lease is lost (or the job's key held another type: it was dead-lettered),
+           -1 the value is over the limit: nothing was stored
+]]
+local K = { events = KEYS[1], active = KEYS[2], failed = KEYS[3] }
+local BASE = string.sub(KEYS[1], 1, -#'events' - 1)
+--@include now-ms.lua
+--@include job-key.lua
+--@include job-fields.lua
+--@include events.lua
+
+local id = ARGV[1]
+local jk = jobKey(id)
+local f = jobFields(id, jk, nowMs(), 'state', 'tok')
+if not f then
+  flushEvents()
+  return 0
+end
+if f[1] ~= 'active' or f[2] ~= ARGV[2] then return 0 end
+local limit = tonumber(ARGV[4]) or 0
+if limit > 0 and #ARGV[3] > limit then return -1 end
+redis.call('HSET', jk, 'progress', ARGV[3])
+emit('progress', id)
+flushEvents()
+return 1

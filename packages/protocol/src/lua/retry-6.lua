@@ -1,0 +1,49 @@
+--[[
+  retry: replays failed jobs from the dead letter: each goes back to pending with its attempts reset (its earlier
+  errors are kept).
+
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 failed  5 marker  6 events
+  ARGV: 1 mode ("ids" | "all")  2 limit (mode "all": at most this many, oldest first), then ids (mode "ids")
+  Returns: how many jobs went back to pending.
+
+  A failed id whose job key holds another type (not written by tq) cannot be replayed: it leaves the dead letter and
+  the key is removed, as for a record without an envelope, instead of failing this call and every later one.
+]]
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], failed = KEYS[4], marker = KEYS[5], events = KEYS[6] }
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
+--@include job-key.lua
+--@include try-job-fields.lua
+--@include pending-key.lua
+--@include wake-workers.lua
+--@include events.lua
+
+local ids
+if ARGV[1] == 'all' then
+  ids = redis.call('ZRANGE', K.failed, 0, tonumber(ARGV[2]) - 1)
+else
+  ids = {}
+  for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+end
+local moved = 0
+for i = 1, #ids do
+  local id = ids[i]
+  local jk = jobKey(id)
+  local f = tryJobFields(jk, 'state', 'pri', 'v')
+  if not f then
+    if redis.call('ZREM', K.failed, id) == 1 then redis.call('DEL', jk) end
+  elseif f[1] == 'failed' then
+    redis.call('ZREM', K.failed, id)
+    if f[3] then
+      redis.call('HSET', jk, 'state', 'pending', 'att', 0)
+      redis.call('HDEL', jk, 'finishedAt', 'tok')
+      redis.call('LPUSH', pendingKey(f[2]), id)
+      emit('retried', id)
+      moved = moved + 1
+    else
+      redis.call('DEL', jk)
+    end
+  end
+end
+if moved > 0 then wakeWorkers() end
+flushEvents()
+return moved

@@ -1,0 +1,179 @@
+--[[
+  take: a worker's one round trip. Applies its finished runs (acks), moves due scheduled jobs to pending, takes back
+  expired leases, then claims up to N jobs with fresh leases and fencing tokens.
+
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 completed  7 failed
+        8 marker  9 meta  10 events  11 claims:<workerId> (the ids this worker claimed)
+  ARGV: 1 leaseMs  2 claim count  3 ack count  4 worker id
+        5 max result bytes (a larger completion is refused: the job fails with PAYLOAD_TOO_LARGE)
+        then per ack: id, token, op ("c" completed | "f" failed run), payload (result or error JSON),
+        retry delay ms (op "f" only; -1 = do not retry)
+  Returns: { nextWakeMs (-1 = nothing timed; -2 = not computed because every slot was filled),
+             ack outcomes (one char per ack: c completed, r retry scheduled, f dead-lettered, p dead-lettered because
+             the payload was over its limit, d dead-lettered because the job's key is not a job record, l lease
+             lost: ignored),
+             then for each claimed job: id, token, attempt, v, task, args, opts, createdAt, pri, maxr }
+
+  Invariants: an ack applies only while the job is active under the same fencing token, so a worker whose lease
+  was lost cannot complete, fail or retry the job. An applied ack is recorded on the job (`ack` = token:outcome), so
+  an ack sent again after its reply was lost reports the outcome it had instead of "lease lost" (a completion needs no
+  record: the job is completed under the same token). Every claim gets a
+  token no claim had before (the queue's counter) and is tagged with the worker's id (`wid`, and the worker's
+  claims set), so a worker whose claim reply was lost can hand those jobs back (recover). Leases are deadlines on
+  the Redis clock. An id in a pending list without a job record is dead-lettered, never returned; a job is claimed
+  only from state pending, so a stale duplicate id cannot run it twice.
+]]
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
+            completed = KEYS[6], failed = KEYS[7], marker = KEYS[8], meta = KEYS[9], events = KEYS[10],
+            claims = KEYS[11] }
+local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
+--@include constants.lua
+--@include now-ms.lua
+--@include job-key.lua
+--@include job-fields.lua
+--@include fail-run.lua
+--@include dead-letter.lua
+--@include wake-flags.lua
+--@include wake-workers.lua
+--@include chunked.lua
+--@include retention.lua
+--@include promote-due.lua
+--@include reclaim-expired.lua
+--@include any-pending.lua
+--@include next-wake.lua
+--@include events.lua
+
+local now = nowMs()
+local leaseMs = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local nAcks = tonumber(ARGV[3])
+local workerId = ARGV[4]
+local maxResultBytes = tonumber(ARGV[5]) or 0
+-- Errors are capped field by field by the worker; MAX_ERROR_BYTES bounds what any caller can store as one.
+
+-- 1. acks
+local outcomes = {}
+local done = {}
+local acked = {}
+local completedZ = {}
+for i = 0, nAcks - 1 do
+  local o = 6 + i * 5
+  local id, token, op, payload = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+  local jk = jobKey(id)
+  acked[#acked + 1] = id
+  local f = jobFields(id, jk, now, 'state', 'tok', 'att', 'maxr', 'pri', 'ack')
+  local outcome
+  if not f then
+    -- the key held another type: jobFields dead-lettered it
+    outcome = 'd'
+  elseif f[1] ~= 'active' or f[2] ~= token then
+    -- Not (or no longer) active under this token. If this very ack was applied by an earlier call whose reply was
+    -- lost, say what it did; anything else is a lost lease.
+    local prev = f[6]
+    if f[1] == 'completed' and f[2] == token then
+      -- only the holder of this token can have completed the job: this ack did, in that earlier call
+      outcome = 'c'
+    elseif prev and string.sub(prev, 1, #token + 1) == token .. ':' then
+      outcome = string.sub(prev, #token + 2)
+    else
+      outcome = 'l'
+    end
+  else
+    done[#done + 1] = id
+    if op == 'c' and maxResultBytes > 0 and #payload > maxResultBytes then
+      local err = cjson.encode({ name = 'TqError', code = 'PAYLOAD_TOO_LARGE', attempt = tonumber(f[3]) or 1,
+        message = 'the result of job "' .. id .. '" is ' .. #payload .. ' bytes, over the ' .. maxResultBytes ..
+          '-byte limit (maxResultBytes); it was not stored: return a reference to large data instead' })
+      failRun(id, jk, 1, 0, f[5], err, -1, now)
+      outcome = 'p'
+    elseif op == 'c' then
+      -- no `ack` record needed: state completed under this token says it (and completed jobs stay small)
+      redis.call('HSET', jk, 'state', 'completed', 'finishedAt', now, 'result', payload)
+      completedZ[#completedZ + 1] = now
+      completedZ[#completedZ + 1] = id
+      emit('completed', id)
+      outcome = 'c'
+    else
+      if #payload > MAX_ERROR_BYTES then
+        payload = cjson.encode({ name = 'TqError', code = 'PAYLOAD_TOO_LARGE', attempt = tonumber(f[3]) or 1,
+          message = 'the error of this run was ' .. #payload .. ' bytes, over the ' .. MAX_ERROR_BYTES ..
+            '-byte limit; it was not stored' })
+      end
+      outcome = failRun(id, jk, tonumber(f[3]) or 1, tonumber(f[4]) or 0, f[5], payload,
+        tonumber(ARGV[o + 4]) or -1, now)
+    end
+    if outcome ~= 'c' then redis.call('HSET', jk, 'ack', token .. ':' .. outcome) end
+  end
+  outcomes[#outcomes + 1] = outcome
+end
+pushAll('SREM', K.claims, acked)
+pushAll('ZREM', K.active, done)
+pushAll('ZADD', K.completed, completedZ)
+if #completedZ > 0 or WAKE.failed then applyRetention(now, #completedZ > 0, WAKE.failed) end
+
+-- 2. time-based moves
+if promoteDue(now, 1000) > 0 then WAKE.ready = true end
+if reclaimExpired(now, 100) > 0 then WAKE.ready = true end
+
+-- 3. claim
+local out = { NEXT_WAKE_NOT_COMPUTED, table.concat(outcomes) }
+local claimed = 0
+if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
+  local activeZ = {}
+  local token = nil
+  local lists = { K.high, K.normal, K.low }
+  for li = 1, 3 do
+    while claimed < want do
+      local ids = redis.call('RPOP', lists[li], want - claimed)
+      if not ids then break end
+      for i = 1, #ids do
+        local id = ids[i]
+        local jk = jobKey(id)
+        local f = jobFields(id, jk, now, 'state', 'att', 'v', 'task', 'args', 'opts', 'createdAt', 'pri', 'maxr')
+        if not f then
+          -- a key of the wrong type: jobFields dead-lettered it
+        elseif f[1] == 'pending' then
+          -- one counter increment reserves tokens for the whole batch; unused ones are simply skipped
+          if not token then token = redis.call('HINCRBY', K.meta, 'fence', want) - want end
+          token = token + 1
+          local att = (tonumber(f[2]) or 0) + 1
+          redis.call('HSET', jk, 'state', 'active', 'att', att, 'tok', token, 'startedAt', now, 'wid', workerId)
+          activeZ[#activeZ + 1] = now + leaseMs
+          activeZ[#activeZ + 1] = id
+          local n = #out
+          out[n + 1] = id
+          out[n + 2] = tostring(token)
+          out[n + 3] = att
+          out[n + 4] = f[3]
+          out[n + 5] = f[4]
+          out[n + 6] = f[5]
+          out[n + 7] = f[6]
+          out[n + 8] = f[7]
+          out[n + 9] = f[8]
+          out[n + 10] = f[9]
+          claimed = claimed + 1
+        elseif not f[1] then
+          -- An id with no job record (written into Redis by something other than tq): keep it visible.
+          deadLetter(id, jk, cjson.encode({ name = 'TqError', code = 'DECODE',
+            message = 'undecodable job record: id "' .. id .. '" was in the pending list but has no job record' }), now)
+          WAKE.failed = true
+        end
+        -- any other state: a stale duplicate id in the list; the job is already elsewhere
+      end
+    end
+  end
+  pushAll('ZADD', K.active, activeZ)
+  if claimed > 0 then
+    local ids = {}
+    for i = 2, #activeZ, 2 do ids[#ids + 1] = activeZ[i] end
+    callChunked('SADD', K.claims, ids)
+    -- The set only matters until the claims' leases would run out; a worker that is gone leaves nothing behind.
+    redis.call('PEXPIRE', K.claims, math.max(2 * leaseMs, 60000))
+  end
+  if claimed == want and anyPending() then WAKE.ready = true end
+end
+if WAKE.ready then wakeWorkers() end
+flushEvents()
+-- The worker blocks only when it got fewer jobs than it asked for: only then does it need the next timed event.
+if claimed < want or want == 0 then out[1] = nextWake(now) end
+return out

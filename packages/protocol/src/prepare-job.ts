@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import {
+  isTask,
+  isValidTaskName,
+  JOB_SCHEMA_VERSION,
+  type JobOptions,
+  quote,
+  resolveJobOptions,
+  storedJobOptions,
+  type Task,
+  TqError,
+  validateWithSchema,
+} from "@tq/job-schema";
+import { ENQUEUE_ARGS_PER_JOB } from "./constants.js";
+import { encodeJobRecord } from "./record.js";
+
+/** A job ready for the enqueue script. */
+export interface PreparedJob {
+  id: string;
+  task: string;
+  /**
+   * The enqueue script's ARGV for this job ({@link ENQUEUE_ARGS_PER_JOB} values): id, v, task, args, opts,
+   * createdAt, pri, maxr, delayMs, runAtMs.
+   */
+  argv: string[];
+}
+
+/**
+ * The task name of a name or a contract: 1–200 characters without control characters (a newline in a name would
+ * forge log lines). Throws `VALIDATION` for anything else.
+ */
+export function taskName(task: string | Task): string {
+  const name = typeof task === "string" ? task : task?.name;
+  if (!isValidTaskName(name)) {
+    throw new TqError(
+      "VALIDATION",
+      `task must be a name of 1-200 characters without control characters, or a defineTask() contract; got ${
+        typeof name === "string" ? quote(name) : typeof task
+      }`,
+    );
+  }
+  return name;
+}
+
+/** Validates args against a task contract's schema; a plain task name passes. Throws `VALIDATION`. */
+export async function validateArgs(task: string | Task, args: unknown, context: string): Promise<void> {
+  if (isTask(task) && task.args) await validateWithSchema(task.args, args, "args", context);
+}
+
+/**
+ * Checks a job's options (a contract's defaults under the given ones), encodes its record and returns the enqueue
+ * script's arguments. Throws `VALIDATION` or `PAYLOAD_TOO_LARGE`; nothing reaches Redis.
+ */
+export function prepareJob(
+  task: string | Task,
+  args: unknown,
+  opts: JobOptions | undefined,
+  maxPayloadBytes: number,
+): PreparedJob {
+  const name = taskName(task);
+  const resolved = resolveJobOptions(isTask(task) ? { ...task.defaults, ...opts } : opts);
+  const id = resolved.jobId ?? randomUUID();
+  const record = encodeJobRecord(
+    {
+      v: JOB_SCHEMA_VERSION,
+      id,
+      task: name,
+      args: args === undefined ? [] : args,
+      opts: storedJobOptions(resolved),
+      createdAt: Date.now(),
+    },
+    maxPayloadBytes,
+  );
+  return {
+    id,
+    task: name,
+    argv: [
+      id,
+      record.v,
+      record.task,
+      record.args,
+      record.opts,
+      record.createdAt,
+      record.pri,
+      record.maxr,
+      String(resolved.delayMs),
+      String(resolved.runAt ?? 0),
+    ],
+  };
+}

@@ -1,0 +1,206 @@
+import { uniquePrefix, uniqueQueue } from "@tq/testing";
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import {
+  ACK_OUTCOME,
+  advanceSchedules,
+  cancel,
+  dueSchedules,
+  ENQUEUE_OUTCOME,
+  enqueue,
+  FIRE_OUTCOME,
+  fire,
+  NEXT_WAKE_NONE,
+  NEXT_WAKE_NOT_COMPUTED,
+  PROGRESS_REPLY,
+  prepareJob,
+  progress,
+  queueKeys,
+  removeSchedule,
+  resume,
+  type ScriptSender,
+  scheduleKeys,
+  sweep,
+  take,
+  upsertSchedule,
+} from "../src/index.js";
+
+const client = createClient({ url: inject("redisUrl") });
+client.on("error", () => {});
+/** The smallest ScriptSender: a node-redis client's raw command. */
+const sender: ScriptSender = { send: (args) => client.sendCommand([...args]) as never };
+
+beforeAll(async () => {
+  await client.connect();
+});
+afterAll(async () => {
+  await client.close();
+});
+
+const newQueue = () => queueKeys(uniqueQueue("proto"), uniquePrefix());
+const job = (id: string, opts: Parameters<typeof prepareJob>[2] = {}) =>
+  prepareJob("t", [id], { jobId: id, ...opts }, 1024);
+
+describe("enqueue", () => {
+  test("answers created, exists or queue full per job", async () => {
+    const k = newQueue();
+    expect(await enqueue(sender, k, { jobs: [job("a"), job("b")] })).toEqual([
+      ENQUEUE_OUTCOME.created,
+      ENQUEUE_OUTCOME.created,
+    ]);
+    expect(await enqueue(sender, k, { jobs: [job("a")] })).toEqual([ENQUEUE_OUTCOME.exists]);
+    expect(await enqueue(sender, k, { jobs: [job("c")], maxPending: 2 })).toEqual([
+      ENQUEUE_OUTCOME.queueFull,
+    ]);
+    expect(await client.lRange(k.pending.normal, 0, -1)).toEqual(["b", "a"]);
+  });
+
+  test("runs again after SCRIPT FLUSH (EVALSHA falls back to EVAL)", async () => {
+    const k = newQueue();
+    await client.sendCommand(["SCRIPT", "FLUSH"]);
+    expect(await enqueue(sender, k, { jobs: [job("a")] })).toEqual([ENQUEUE_OUTCOME.created]);
+  });
+});
+
+describe("take", () => {
+  test("claims with a token and attempt, applies acks, and names the next wake-up", async () => {
+    const k = newQueue();
+    await enqueue(sender, k, { jobs: [job("a"), job("later", { delayMs: 60_000 })] });
+    const first = await take(sender, k, { workerId: "w", leaseMs: 30_000, claim: 1, acks: [] });
+    expect(first.claimed).toHaveLength(1);
+    expect(first.nextWakeMs).toBe(NEXT_WAKE_NOT_COMPUTED);
+    const [claimed] = first.claimed;
+    expect(claimed).toMatchObject({ id: "a", attempt: 1 });
+    expect(claimed?.record[1]).toBe("t");
+    expect(await client.sMembers(k.claims("w"))).toEqual(["a"]);
+    const done = await take(sender, k, {
+      workerId: "w",
+      leaseMs: 30_000,
+      claim: 1,
+      acks: [{ id: "a", token: claimed?.token ?? "", op: "c", payload: "1" }],
+    });
+    expect(done.outcomes).toBe(ACK_OUTCOME.completed);
+    expect(done.claimed).toEqual([]);
+    expect(done.nextWakeMs).toBeGreaterThan(59_000);
+    const again = await take(sender, k, {
+      workerId: "w",
+      leaseMs: 30_000,
+      claim: 0,
+      acks: [{ id: "a", token: "0", op: "c", payload: "1" }],
+    });
+    expect(again.outcomes).toBe(ACK_OUTCOME.leaseLost);
+  });
+
+  test("with nothing scheduled or active, the next wake-up is NEXT_WAKE_NONE", async () => {
+    const k = newQueue();
+    const reply = await take(sender, k, { workerId: "w", leaseMs: 1000, claim: 5, acks: [] });
+    expect(reply).toEqual({ nextWakeMs: NEXT_WAKE_NONE, outcomes: "", claimed: [] });
+  });
+});
+
+describe("progress and cancel", () => {
+  test("progress is recorded, refused over its limit, and lost under a stale token", async () => {
+    const k = newQueue();
+    await enqueue(sender, k, { jobs: [job("a")] });
+    const { claimed } = await take(sender, k, { workerId: "w", leaseMs: 30_000, claim: 1, acks: [] });
+    const token = claimed[0]?.token ?? "";
+    expect(await progress(sender, k, { id: "a", token, value: "42", maxBytes: 10 })).toBe(
+      PROGRESS_REPLY.recorded,
+    );
+    expect(await progress(sender, k, { id: "a", token, value: '"long value"', maxBytes: 5 })).toBe(
+      PROGRESS_REPLY.tooLarge,
+    );
+    expect(await progress(sender, k, { id: "a", token: "0", value: "1", maxBytes: 0 })).toBe(
+      PROGRESS_REPLY.leaseLost,
+    );
+    expect(await client.hGet(k.job("a"), "progress")).toBe("42");
+  });
+
+  test("cancel removes a waiting job, reports the state of a started one, and false for none", async () => {
+    const k = newQueue();
+    await enqueue(sender, k, { jobs: [job("a"), job("b")] });
+    await take(sender, k, { workerId: "w", leaseMs: 30_000, claim: 1, acks: [] });
+    expect(await cancel(sender, k, { id: "b" })).toEqual({ removed: true });
+    expect(await cancel(sender, k, { id: "a" })).toEqual({ removed: false, state: "active" });
+    expect(await cancel(sender, k, { id: "none" })).toEqual({ removed: false });
+  });
+});
+
+describe("sweep and resume", () => {
+  test("sweep reports what it moved and when the queue next needs one", async () => {
+    const k = newQueue();
+    expect(await sweep(sender, k, { limit: 10 })).toEqual({
+      promoted: 0,
+      requeued: 0,
+      nextWakeMs: NEXT_WAKE_NONE,
+    });
+    await enqueue(sender, k, { jobs: [job("a", { delayMs: 1 })] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await sweep(sender, k, { limit: 10 })).toMatchObject({ promoted: 1, requeued: 0 });
+  });
+
+  test("resume clears the paused flag and wakes a worker", async () => {
+    const k = newQueue();
+    await client.hSet(k.meta, "paused", "1");
+    await resume(sender, k);
+    expect(await client.hGet(k.meta, "paused")).toBeNull();
+    expect(await client.zRange(k.marker, 0, -1)).toEqual(["0"]);
+  });
+});
+
+describe("schedules", () => {
+  test("upsert, due, fire at most once per tick, advance and remove", async () => {
+    const prefix = uniquePrefix();
+    const s = scheduleKeys(prefix);
+    const k = queueKeys(uniqueQueue("fire"), prefix);
+    expect(
+      await upsertSchedule(sender, s, {
+        name: "n",
+        seen: "",
+        definition: "{}",
+        nextMs: 1_000,
+        keepNext: false,
+      }),
+    ).toBe(true);
+    expect(
+      await upsertSchedule(sender, s, {
+        name: "n",
+        seen: "",
+        definition: "{}",
+        nextMs: 1_000,
+        keepNext: false,
+      }),
+    ).toBe(false);
+    const due = await dueSchedules(sender, s, { limit: 10 });
+    expect(due.due).toEqual([{ name: "n", tickMs: 1_000 }]);
+    expect(due.nextAtMs).toBe(-1);
+    expect(due.nowMs).toBeGreaterThan(1_000);
+
+    const tick = { name: "n", tickMs: 1_000, argv: job("n:1000").argv };
+    const future = { name: "m", tickMs: due.nowMs + 3_600_000, argv: job("m:later").argv };
+    expect(await fire(sender, k, { ticks: [tick, future] })).toEqual([
+      FIRE_OUTCOME.created,
+      FIRE_OUTCOME.notDue,
+    ]);
+    expect(await fire(sender, k, { ticks: [tick] })).toEqual([FIRE_OUTCOME.alreadyFired]);
+    expect(await client.hGet(k.fired, "n")).toBe("1000");
+    expect(await client.lRange(k.pending.normal, 0, -1)).toEqual(["n:1000"]);
+
+    const move = { name: "n", tickMs: 1_000, seen: "{}", nextMs: 2_000 };
+    expect(await advanceSchedules(sender, s, { moves: [move] })).toEqual([true]);
+    expect(await advanceSchedules(sender, s, { moves: [move] })).toEqual([false]);
+    expect(await client.zScore(s.next, "n")).toBe(2_000);
+    expect(await removeSchedule(sender, s, { name: "n" })).toBe(true);
+    expect(await removeSchedule(sender, s, { name: "n" })).toBe(false);
+  });
+});
+
+describe("the runner", () => {
+  test("refuses a key list that does not have the script's number of keys", async () => {
+    const broken = { ...take, keys: () => ["only-one"] };
+    const { runScript } = await import("../src/script.js");
+    await expect(
+      runScript(sender, broken, newQueue(), { workerId: "w", leaseMs: 1, claim: 0, acks: [] }),
+    ).rejects.toThrow(/takes 11 keys, got 1/);
+  });
+});
