@@ -16,7 +16,16 @@ export type { Priority } from "./priority.js";
 export { PRIORITIES } from "./priority.js";
 export { quote } from "./quote.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
-export type { Task, TaskArgs, TaskArgsInput, TaskDefaults, TaskDefinition, TaskResult } from "./task.js";
+export type {
+  InputOf,
+  OutputOf,
+  Task,
+  TaskArgs,
+  TaskArgsInput,
+  TaskDefaults,
+  TaskDefinition,
+  TaskResult,
+} from "./task.js";
 export { defineTask, isTask } from "./task.js";
 export type { CheckTimerOptions } from "./timers.js";
 export { checkTimerMs, MAX_TIMER_MS } from "./timers.js";

@@ -22,8 +22,10 @@ export interface TaskDefinition<
   defaults?: TaskDefaults;
 }
 
-type InputOf<S, Fallback> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : Fallback;
-type OutputOf<S, Fallback> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Fallback;
+/** The input type of a Standard Schema `S` (what a caller passes), or `Fallback` when `S` is not a schema. */
+export type InputOf<S, Fallback> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : Fallback;
+/** The output type of a Standard Schema `S` (what it parses to), or `Fallback` when `S` is not a schema. */
+export type OutputOf<S, Fallback> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Fallback;
 
 /**
  * A task contract shared by producers and workers: its name, the schema of its args and result, and defaults.

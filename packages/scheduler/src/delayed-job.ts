@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type JobOptions, type Task, TqError } from "@tq/job-schema";
-import { type PreparedJob, prepareJob, taskName, validateArgs } from "@tq/protocol";
+import { checkQueueName, type PreparedJob, prepareJob, taskName, validateArgs } from "@tq/protocol";
 import { mergedOptions } from "./prepare-job.js";
-import { checkQueueName } from "./schedule-definition.js";
 
 /** Options of a job enqueued by {@link Scheduler.schedule}: a job's options, the delay aside. */
 export type DelayedJobOptions = Omit<JobOptions, "delayMs" | "runAt">;

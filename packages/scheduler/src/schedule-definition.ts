@@ -1,5 +1,12 @@
 import { type JobOptions, type Task, type TaskArgsInput, TqError } from "@tq/job-schema";
-import { isValidQueueName, type PreparedJob, prepareJob, taskName, validateArgs } from "@tq/protocol";
+import {
+  checkQueueName,
+  isValidQueueName,
+  type PreparedJob,
+  prepareJob,
+  taskName,
+  validateArgs,
+} from "@tq/protocol";
 import { mergedOptions } from "./prepare-job.js";
 import { type MissedTickPolicy, type ResolvedTiming, resolveTiming, type ScheduleTiming } from "./timing.js";
 
@@ -67,16 +74,6 @@ export function checkScheduleName(name: unknown): asserts name is string {
     throw new TqError(
       "VALIDATION",
       `schedule name must be 1-180 characters without whitespace or braces (got ${JSON.stringify(name)})`,
-    );
-  }
-}
-
-/** Throws `VALIDATION` unless `queue` is a valid queue name. */
-export function checkQueueName(queue: unknown, context: string): asserts queue is string {
-  if (!isValidQueueName(queue)) {
-    throw new TqError(
-      "VALIDATION",
-      `${context}: queue name must be 1-200 characters of letters, digits and _ . : - (got ${JSON.stringify(queue)})`,
     );
   }
 }

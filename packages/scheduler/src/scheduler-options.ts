@@ -1,7 +1,6 @@
 import type { ConnectionOption } from "@tq/client";
 import { DEFAULT_MAX_PAYLOAD_BYTES, TqError } from "@tq/job-schema";
-import { DEFAULT_PREFIX } from "@tq/protocol";
-import { checkQueueName } from "./schedule-definition.js";
+import { checkQueueName, DEFAULT_PREFIX } from "@tq/protocol";
 
 /** Options for {@link Scheduler}. */
 export interface SchedulerOptions {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
 import { checkTimerMs, DEFAULT_MAX_PAYLOAD_BYTES, isValidJobId, quote, TqError } from "@tq/job-schema";
-import { checkPrefix, DEFAULT_PREFIX, isValidQueueName, retentionFields } from "@tq/protocol";
+import { checkPrefix, checkQueueName, DEFAULT_PREFIX, retentionFields } from "@tq/protocol";
 import type { Logger } from "./handlers.js";
 
 /** Options for {@link Worker}. */
@@ -76,17 +76,6 @@ export interface ResolvedWorkerOptions extends Required<Omit<WorkerOptions, "con
   queue: string;
   connection: ConnectionOption | undefined;
   retention: RetentionOptions | undefined;
-}
-
-/** Throws `VALIDATION` unless `queue` is a valid queue name. */
-export function checkQueueName(queue: unknown): string {
-  if (!isValidQueueName(queue)) {
-    throw new TqError(
-      "VALIDATION",
-      `queue name must be 1-200 characters of letters, digits and _ . : - (got ${quote(queue)})`,
-    );
-  }
-  return queue;
 }
 
 function positiveBytes(value: unknown, name: string): number {
