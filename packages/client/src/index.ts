@@ -16,8 +16,7 @@ export type {
   EnqueueItem,
   JobCounts,
   ListOptions,
-  QueueLogger,
-  QueueOptions,
   WaitOptions,
 } from "./queue.js";
 export { Queue } from "./queue.js";
+export type { QueueLogger, QueueOptions } from "./queue-options.js";

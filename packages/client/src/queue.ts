@@ -1,13 +1,6 @@
-import {
-  type ConnectionOption,
-  isTransient,
-  RedisConnection,
-  toTqError,
-  warnIfEvictingPolicy,
-} from "@tq/connection";
+import { isTransient, RedisConnection, toTqError, warnIfEvictingPolicy } from "@tq/connection";
 import {
   checkTimerMs,
-  DEFAULT_MAX_PAYLOAD_BYTES,
   isValidJobId,
   type JobOptions,
   PRIORITIES,
@@ -19,8 +12,6 @@ import {
 } from "@tq/job-schema";
 import {
   cancel,
-  checkQueueName,
-  DEFAULT_PREFIX,
   ENQUEUE_OUTCOME,
   type EnqueueOutcome,
   enqueue,
@@ -34,7 +25,6 @@ import {
   prepareJob,
   type QueueKeys,
   queueKeys,
-  type RetentionOptions,
   registerQueue,
   resume,
   retentionFields,
@@ -43,51 +33,8 @@ import {
 } from "@tq/protocol";
 import { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
 import { JobWatches } from "./job-watches.js";
+import { type QueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from "./queue-options.js";
 import { ResultWaiter } from "./result-waiter.js";
-
-/** Options for {@link Queue}. */
-export interface QueueOptions {
-  /** Where Redis is. @defaultValue `process.env.REDIS_URL ?? "redis://127.0.0.1:6379"` */
-  connection?: ConnectionOption;
-  /** Namespaces every key: `<prefix>:{<queue>}:…`. @defaultValue "tq" */
-  prefix?: string;
-  /** The largest encoded job in bytes; larger ones are refused with `PAYLOAD_TOO_LARGE`. @defaultValue 524288 (512 KiB) */
-  maxPayloadBytes?: number;
-  /** How many finished jobs to keep. Written to Redis for the whole queue when given. @defaultValue newest 1,000 completed, 10,000 failed */
-  retention?: RetentionOptions;
-  /**
-   * How long, in milliseconds, `enqueue` and `enqueueMany` keep re-sending a call that failed on a connection error
-   * (the connection dropped, Redis restarted or is still loading its data) before they reject with `CONNECTION`.
-   * Re-sending is safe: every job id is minted before the first send, and the enqueue script stores an id only
-   * once, so a call whose reply was lost is not stored twice, and it still reports `created: true`. The first re-send
-   * goes out at once, later ones after a short pause (up to 1 s); a re-send made while the connection is down waits
-   * for it no longer than the time left. The time counts from the first failure, which comes at most 5 s after the
-   * connection dropped. `0` rejects on the first connection error (the outcome is then unknown: enqueue again with the
-   * same `jobId`). Failing to open the first connection is not retried: it has its own 10 s wait.
-   * @defaultValue 15_000
-   */
-  retryConnectionMs?: number;
-  /**
-   * The most jobs waiting to run (pending + scheduled, which includes retries waiting for their backoff) the queue
-   * may hold for this producer to add more. An `enqueue` that would go over it is refused with `QUEUE_FULL`, an
-   * `enqueueMany` as a whole (none of its jobs is stored); a job whose `jobId` exists already is never refused.
-   * Checked inside the enqueue script, so producers racing for the last places cannot overshoot it. It is this
-   * producer's setting, not stored in Redis: each `Queue` applies its own, and jobs fired by a `Scheduler` are not
-   * counted against it. A positive integer. @defaultValue no limit
-   */
-  maxPending?: number;
-  /**
-   * Where the queue writes warnings that do not fail an operation: Redis evicts keys under memory pressure (an
-   * evicting `maxmemory-policy`, checked on the first connection), or the queue could not be added to the shared
-   * list of queue names (an ACL). @defaultValue `console`
-   */
-  logger?: QueueLogger;
-}
-
-/** What a {@link Queue} logs to: `console`, or any logger with a `warn` method. */
-export interface QueueLogger {
-  warn(message: string): void;
-}
 
 /** What `enqueue` returns. */
 export interface EnqueuedJob {
@@ -145,8 +92,6 @@ const KNOWN_STATES: ReadonlySet<string> = new Set(JOB_STATES);
 /** The longest pause between two re-sends of an enqueue, in milliseconds. */
 const MAX_RESEND_PAUSE_MS = 1_000;
 
-const DEFAULT_RETRY_CONNECTION_MS = 15_000;
-
 /** UTF-8 bytes of a prepared job's variable parts (args, options, task, id). */
 function jobBytes(job: PreparedJob): number {
   let bytes = 0;
@@ -171,10 +116,7 @@ export class Queue {
   /** The key prefix. */
   readonly prefix: string;
   readonly #keys: QueueKeys;
-  readonly #options: QueueOptions;
-  readonly #maxPayloadBytes: number;
-  readonly #retryConnectionMs: number;
-  readonly #maxPending: number | undefined;
+  readonly #options: ResolvedQueueOptions;
   #connection: Promise<RedisConnection> | undefined;
   #waiter: ResultWaiter | undefined;
   #watches: JobWatches | undefined;
@@ -183,29 +125,11 @@ export class Queue {
   readonly #closeHandlers = new Set<() => void>();
 
   constructor(name: string, options: QueueOptions = {}) {
-    checkQueueName(name);
-    const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes <= 0) {
-      throw new TqError(
-        "VALIDATION",
-        `maxPayloadBytes must be a positive integer, got ${String(maxPayloadBytes)}`,
-      );
-    }
-    if (options.retention) retentionFields(options.retention);
-    const maxPending = options.maxPending;
-    if (maxPending !== undefined && (!Number.isSafeInteger(maxPending) || maxPending < 1)) {
-      throw new TqError("VALIDATION", `maxPending must be a positive integer, got ${String(maxPending)}`);
-    }
-    this.#retryConnectionMs = checkTimerMs(
-      options.retryConnectionMs ?? DEFAULT_RETRY_CONNECTION_MS,
-      "retryConnectionMs",
-    ) as number;
-    this.name = name;
-    this.prefix = options.prefix ?? DEFAULT_PREFIX;
-    this.#keys = queueKeys(name, this.prefix);
-    this.#options = options;
-    this.#maxPayloadBytes = maxPayloadBytes;
-    this.#maxPending = maxPending;
+    const resolved = resolveQueueOptions(name, options);
+    this.name = resolved.name;
+    this.prefix = resolved.prefix;
+    this.#keys = queueKeys(resolved.name, resolved.prefix);
+    this.#options = resolved;
   }
 
   /** The queue's connection, opened on first use (and opened again after a failed attempt). */
@@ -224,8 +148,7 @@ export class Queue {
   async #open(): Promise<RedisConnection> {
     const connection = await RedisConnection.open(this.#options.connection, { onError: () => {} });
     try {
-      const warn = (warning: TqError) =>
-        (this.#options.logger ?? console).warn(`[tq queue] ${warning.message}`);
+      const warn = (warning: TqError) => this.#options.logger.warn(`[tq queue] ${warning.message}`);
       const setup: Promise<unknown>[] = [
         registerQueue(connection, this.prefix, this.name, warn, toTqError),
         warnIfEvictingPolicy(connection, `queue "${this.name}"`, warn),
@@ -247,7 +170,7 @@ export class Queue {
   }
 
   #prepare(task: string | Task, args: unknown, opts: JobOptions | undefined): PreparedJob {
-    return prepareJob(task, args, opts, this.#maxPayloadBytes);
+    return prepareJob(task, args, opts, this.#options.maxPayloadBytes);
   }
 
   #validateArgs(task: string | Task, args: unknown): Promise<void> {
@@ -329,7 +252,7 @@ export class Queue {
       throw new TqError(
         "QUEUE_FULL",
         `queue ${quote(this.name)} has no room for the new jobs of this enqueueMany under maxPending ` +
-          `(${this.#maxPending} jobs waiting to run, pending + scheduled); none of the ${prepared.length} was ` +
+          `(${this.#options.maxPending} jobs waiting to run, pending + scheduled); none of the ${prepared.length} was ` +
           "enqueued: enqueue them later, when workers have caught up, or raise maxPending",
       );
     }
@@ -350,16 +273,16 @@ export class Queue {
   async #runEnqueue(jobs: readonly PreparedJob[], atomic: boolean): Promise<EnqueueOutcome[]> {
     const connection = await this.#conn();
     try {
-      return await enqueue(connection, this.#keys, { jobs, maxPending: this.#maxPending, atomic });
+      return await enqueue(connection, this.#keys, { jobs, maxPending: this.#options.maxPending, atomic });
     } catch (error) {
-      if (this.#retryConnectionMs > 0 && isTransient(error)) return this.#resend(jobs, atomic, error);
+      if (this.#options.retryConnectionMs > 0 && isTransient(error)) return this.#resend(jobs, atomic, error);
       throw toTqError(error, `queue ${quote(this.name)}: enqueue failed`);
     }
   }
 
   /** Re-sends an enqueue whose first send failed on a connection error, until it gets an answer or time runs out. */
   async #resend(jobs: readonly PreparedJob[], atomic: boolean, first: unknown): Promise<EnqueueOutcome[]> {
-    const deadline = Date.now() + this.#retryConnectionMs;
+    const deadline = Date.now() + this.#options.retryConnectionMs;
     let last = first;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
@@ -376,7 +299,7 @@ export class Queue {
         return await enqueue(
           connection,
           this.#keys,
-          { jobs, maxPending: this.#maxPending, atomic, resend: true },
+          { jobs, maxPending: this.#options.maxPending, atomic, resend: true },
           { offlineTimeoutMs: deadline - Date.now() },
         );
       } catch (error) {
@@ -392,7 +315,7 @@ export class Queue {
     throw new TqError(
       "CONNECTION",
       `queue ${quote(this.name)}: enqueue failed: no answer from Redis after re-sending for ` +
-        `${this.#retryConnectionMs} ms (retryConnectionMs): ${detail}; the job(s) may or may not be stored: ` +
+        `${this.#options.retryConnectionMs} ms (retryConnectionMs): ${detail}; the job(s) may or may not be stored: ` +
         "enqueue again with the same jobId to be sure",
       { cause: last },
     );
@@ -434,7 +357,7 @@ export class Queue {
   #queueFull(job: PreparedJob): TqError {
     return new TqError(
       "QUEUE_FULL",
-      `queue ${quote(this.name)} holds maxPending (${this.#maxPending}) jobs waiting to run (pending + scheduled); ` +
+      `queue ${quote(this.name)} holds maxPending (${this.#options.maxPending}) jobs waiting to run (pending + scheduled); ` +
         `job ${quote(job.id)} (task ${quote(job.task)}) was not enqueued: enqueue it later, when workers have ` +
         "caught up, or raise maxPending",
     );
