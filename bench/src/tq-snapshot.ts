@@ -7,11 +7,11 @@ import { pathToFileURL } from "node:url";
 import { BENCH_DIR } from "./child.js";
 
 const REPO = join(BENCH_DIR, "..");
-const PACKAGES = ["job-schema", "client", "worker"] as const;
+const PACKAGES = ["job-schema", "protocol", "connection", "client", "worker"] as const;
 
 /** A frozen copy of tq's built packages, so one benchmark run measures one build throughout. */
 export interface TqSnapshot {
-  /** A `node_modules` directory holding `@tq/job-schema`, `@tq/client`, `@tq/worker` and a link to `redis`. */
+  /** A `node_modules` directory holding the built `@tq/*` packages the benchmark loads and a link to `redis`. */
   root: string;
   /** The commit the build came from, and whether the packages had uncommitted changes. */
   source: string;

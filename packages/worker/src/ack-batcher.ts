@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { reconnectDelayMs, toTqError } from "@tq/connection";
 import { quote, TqError } from "@tq/job-schema";
+import { ACK_OP, ACK_OUTCOME } from "@tq/protocol";
 import type { WorkerJob } from "./handlers.js";
 import type { AckInput } from "./redis-calls.js";
 import { describeThrown, serializeError, toError } from "./serialize-error.js";
@@ -88,7 +89,7 @@ export class AckBatcher {
   report(acks: readonly Ack[], outcomes: string): void {
     for (let i = 0; i < acks.length; i++) {
       try {
-        this.#reportOutcome(acks[i] as Ack, outcomes[i] ?? "l");
+        this.#reportOutcome(acks[i] as Ack, outcomes[i] ?? ACK_OUTCOME.leaseLost);
       } catch (error) {
         this.#core.listenerFailed(error);
       }
@@ -207,7 +208,7 @@ export class AckBatcher {
       /bulk length|Protocol error/i.test(refusal) || size > MIN_PROTO_MAX_BULK_LEN
         ? "PAYLOAD_TOO_LARGE"
         : "REDIS",
-      `Redis refused to record the ${ack.op === "c" ? "result" : "failure"} of ${what} (${size} bytes): ` +
+      `Redis refused to record the ${ack.op === ACK_OP.complete ? "result" : "failure"} of ${what} (${size} bytes): ` +
         `${describeThrown(refusal)}; the job was failed instead`,
       { cause, retryable: false },
     );
@@ -215,7 +216,7 @@ export class AckBatcher {
     return {
       id: ack.id,
       token: ack.token,
-      op: "f",
+      op: ACK_OP.fail,
       payload: JSON.stringify(serializeError(error, attempt)),
       delayMs: -1,
       job,
@@ -240,33 +241,34 @@ export class AckBatcher {
   }
 
   #reportOutcome(ack: Ack, outcome: string): void {
+    // one ACK_OUTCOME letter; anything else (ACK_OUTCOME.leaseLost) means the lease was lost
     const core = this.#core;
     core.ended(ack.id, ack.token);
     if (!ack.job) return;
     const job = ack.job;
     const events = core.events;
     switch (outcome) {
-      case "c":
+      case ACK_OUTCOME.completed:
         events.emit("completed", job, ack.result);
         break;
-      case "r":
+      case ACK_OUTCOME.retrying:
         events.emit("retrying", job, ack.error ?? new Error("run failed"), ack.delayMs);
         break;
-      case "f":
+      case ACK_OUTCOME.failed:
         events.emit("failed", job, ack.error ?? new Error("job failed"));
         break;
-      case "p":
+      case ACK_OUTCOME.tooLarge:
         events.emit(
           "failed",
           job,
           new TqError(
             "PAYLOAD_TOO_LARGE",
-            `the ${ack.op === "c" ? "result" : "error"} of job ${quote(job.id)} (task ${quote(job.task)}) in queue ${quote(core.queue)} is over the ${core.options.maxResultBytes}-byte limit (maxResultBytes); Redis did not store it and failed the job`,
+            `the ${ack.op === ACK_OP.complete ? "result" : "error"} of job ${quote(job.id)} (task ${quote(job.task)}) in queue ${quote(core.queue)} is over the ${core.options.maxResultBytes}-byte limit (maxResultBytes); Redis did not store it and failed the job`,
             { retryable: false },
           ),
         );
         break;
-      case "d":
+      case ACK_OUTCOME.undecodable:
         events.emit(
           "failed",
           job,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { reconnectDelayMs, toTqError } from "@tq/connection";
-import type { TakeResult } from "@tq/protocol";
+import { NEXT_WAKE_NONE, type TakeResult } from "@tq/protocol";
 import type { Ack, AckBatcher } from "./ack-batcher.js";
 import type { MarkerWaiter } from "./marker-waiter.js";
 import { recoverClaims } from "./redis-calls.js";
@@ -23,7 +23,7 @@ export class FetchLoop {
   #reserved = 0;
   /** The last take got fewer jobs than it asked for: the queue is drained, block when nothing is in flight. */
   #drained = false;
-  #nextWakeMs = -1;
+  #nextWakeMs: number = NEXT_WAKE_NONE;
   /** A claim call failed: jobs it may have claimed must be handed back before the next claim. */
   #recoverNeeded = false;
   #failures = 0;

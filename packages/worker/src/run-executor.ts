@@ -8,7 +8,7 @@ import {
   TqError,
   validateWithSchema,
 } from "@tq/job-schema";
-import { type ClaimedJob, decodeJobRecord } from "@tq/protocol";
+import { ACK_OP, type AckOp, type ClaimedJob, decodeJobRecord } from "@tq/protocol";
 import type { Ack, AckBatcher } from "./ack-batcher.js";
 import type { Handler, WorkerJob } from "./handlers.js";
 import { jobContext } from "./job-context.js";
@@ -72,7 +72,7 @@ export class RunExecutor {
     this.running.set(claim.id, run);
     // Every run settles: whatever escapes (a hostile thrown value, a listener that throws) fails the run.
     this.#execute(run, claim).catch((error: unknown) => {
-      this.#settle(run, "f", toError(error), -1);
+      this.#settle(run, ACK_OP.fail, toError(error), -1);
     });
   }
 
@@ -111,7 +111,7 @@ export class RunExecutor {
     try {
       envelope = decodeJobRecord(claim.id, claim.record, maxPayloadBytes);
     } catch (error) {
-      this.#settle(run, "f", toError(error), -1);
+      this.#settle(run, ACK_OP.fail, toError(error), -1);
       return;
     }
     const job: WorkerJob = {
@@ -130,7 +130,7 @@ export class RunExecutor {
       const known = this.tasks.length > 0 ? this.tasks.map((t) => quote(t)).join(", ") : "none";
       this.#settle(
         run,
-        "f",
+        ACK_OP.fail,
         new TqError(
           "UNKNOWN_TASK",
           `unknown task ${quote(envelope.task)} for job ${quote(job.id)} in queue ${quote(core.queue)}: this worker knows ${known}`,
@@ -192,7 +192,7 @@ export class RunExecutor {
           { retryable: false },
         );
       }
-      this.#settle(run, "c", undefined, 0, payload, result);
+      this.#settle(run, ACK_OP.complete, undefined, 0, payload, result);
     } catch (error) {
       this.#fail(run, envelope, error);
     } finally {
@@ -209,13 +209,13 @@ export class RunExecutor {
     } catch {
       // a backoff that cannot be computed: no retry rather than no outcome
     }
-    this.#settle(run, "f", error, Number.isFinite(delayMs) ? delayMs : -1);
+    this.#settle(run, ACK_OP.fail, error, Number.isFinite(delayMs) ? delayMs : -1);
   }
 
   /** Records a run's outcome once, frees its slot and queues its ack. */
   #settle(
     run: Run,
-    op: "c" | "f",
+    op: AckOp,
     error: Error | undefined,
     delayMs: number,
     payload = "",
@@ -228,7 +228,7 @@ export class RunExecutor {
       id: run.id,
       token: run.token,
       op,
-      payload: op === "c" ? payload : JSON.stringify(serializeError(error, run.attempt)),
+      payload: op === ACK_OP.complete ? payload : JSON.stringify(serializeError(error, run.attempt)),
       delayMs: Math.round(delayMs),
       job: run.job,
       result,
