@@ -8,6 +8,7 @@ export default defineConfig({
       "packages/*/vitest.config.ts",
       "apps/*/vitest.config.ts",
       "tooling/*/vitest.config.ts",
+      "tooling/testing/harness/vitest.config.ts",
       "e2e/vitest.config.ts",
       "faults/vitest.config.ts",
     ],

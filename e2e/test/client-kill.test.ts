@@ -1,5 +1,5 @@
+import { closeScenarios, type Scenario, startScenario, unexplainedExecutions } from "@tq/harness";
 import { type NodeProcess, waitFor } from "@tq/testing";
-import { closeScenarios, type Scenario, startScenario, unexplainedExecutions } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
 
 afterEach(closeScenarios);

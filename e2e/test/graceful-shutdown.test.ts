@@ -1,5 +1,5 @@
+import { closeScenarios, startScenario } from "@tq/harness";
 import { sleep, waitFor } from "@tq/testing";
-import { closeScenarios, startScenario } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
 
 afterEach(closeScenarios);

@@ -1,5 +1,5 @@
+import { byJob, closeScenarios, startScenario, unexplainedExecutions } from "@tq/harness";
 import { waitFor } from "@tq/testing";
-import { byJob, closeScenarios, startScenario, unexplainedExecutions } from "@tq/testing/harness";
 import { afterEach, expect, test } from "vitest";
 
 afterEach(closeScenarios);

@@ -46,7 +46,7 @@ export function renderReport(
   lines.push("");
   lines.push(
     `${results.length} scenarios in ${(context.totalMs / 60_000).toFixed(1)} min. Each runs a WorkerPool (2 processes unless said otherwise) against its own redis-server, ` +
-      "queue and ledger; every execution is recorded outside Redis by the handler (`tooling/testing/fixtures/handlers.mjs`), and every acknowledged job is checked once the queue is drained.",
+      "queue and ledger; every execution is recorded outside Redis by the handler (`tooling/testing/harness/fixtures/handlers.mjs`), and every acknowledged job is checked once the queue is drained.",
   );
   lines.push("");
   lines.push(

@@ -1,4 +1,4 @@
-import type { Tally } from "@tq/testing/harness";
+import type { Tally } from "@tq/harness";
 
 /** One scenario-specific assertion, checked by the tests and listed by the runner. */
 export interface Check {

@@ -1,5 +1,5 @@
+import { type Analysis, Scenario } from "@tq/harness";
 import type { RedisServerOptions } from "@tq/testing";
-import { type Analysis, Scenario } from "@tq/testing/harness";
 import type { Check, ScenarioResult } from "./result.js";
 
 /** What a scenario is, before it runs. */

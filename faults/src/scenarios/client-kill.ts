@@ -1,5 +1,5 @@
+import { analyse, resumedAfter } from "@tq/harness";
 import { sleep, waitFor } from "@tq/testing";
-import { analyse, resumedAfter } from "@tq/testing/harness";
 import { check, type FaultScenario } from "../result.js";
 import { runScenario, workJob } from "../run-scenario.js";
 

@@ -1,4 +1,4 @@
-import { analyse, resumedAfter } from "@tq/testing/harness";
+import { analyse, resumedAfter } from "@tq/harness";
 import { check, type FaultScenario } from "../result.js";
 import { runScenario, workJob } from "../run-scenario.js";
 

@@ -1,5 +1,5 @@
+import { analyse } from "@tq/harness";
 import { sleep } from "@tq/testing";
-import { analyse } from "@tq/testing/harness";
 import { check, type FaultScenario } from "../result.js";
 import { runScenario } from "../run-scenario.js";
 

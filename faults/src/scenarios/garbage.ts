@@ -1,5 +1,5 @@
 import type { JobInfo } from "@tq/client";
-import { analyse, resumedAfter, type Scenario } from "@tq/testing/harness";
+import { analyse, resumedAfter, type Scenario } from "@tq/harness";
 import { check, type FaultScenario } from "../result.js";
 import { runScenario, workJob } from "../run-scenario.js";
 

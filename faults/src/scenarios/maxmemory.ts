@@ -1,6 +1,6 @@
 import { isTqError } from "@tq/client";
+import { analyse, resumedAfter, type Scenario } from "@tq/harness";
 import { sleep, waitFor } from "@tq/testing";
-import { analyse, resumedAfter, type Scenario } from "@tq/testing/harness";
 import { check, type FaultScenario } from "../result.js";
 import { runScenario } from "../run-scenario.js";
 

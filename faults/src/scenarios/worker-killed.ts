@@ -1,5 +1,5 @@
+import { analyse, busiest } from "@tq/harness";
 import { signal, waitFor } from "@tq/testing";
-import { analyse, busiest } from "@tq/testing/harness";
 import { check, type FaultScenario } from "../result.js";
 import { runScenario, workJob } from "../run-scenario.js";
 

@@ -1,5 +1,5 @@
+import { analyse, busiest, inFlight } from "@tq/harness";
 import { signal, sleep } from "@tq/testing";
-import { analyse, busiest, inFlight } from "@tq/testing/harness";
 import { check, type FaultScenario } from "../result.js";
 import { runScenario, workJob } from "../run-scenario.js";
 

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { Queue } from "@tq/client";
-import { freePort, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import { freePort, isAlive, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { binPath, fixture, isAlive } from "./pool-helpers.js";
+import { binPath, fixture } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown> | unknown> = [];

@@ -1,8 +1,8 @@
-import { waitFor } from "@tq/testing";
+import { isAlive, waitFor } from "@tq/testing";
 import type { WorkerPoolOptions } from "@tq/worker";
 import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { isAlive, setupPool } from "./pool-helpers.js";
+import { setupPool } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];

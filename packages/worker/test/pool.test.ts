@@ -1,11 +1,11 @@
 import { createSecureContext } from "node:tls";
 import { pathToFileURL } from "node:url";
 import type { JobInfo, Queue } from "@tq/client";
-import { waitFor } from "@tq/testing";
+import { isAlive, waitFor } from "@tq/testing";
 import { isTqError, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
 import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { fixture, isAlive, setupPool } from "./pool-helpers.js";
+import { fixture, setupPool } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -5,13 +5,22 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type JobCounts, type JobInfo, Queue } from "@tq/client";
 import { type QueueKeys, queueKeys } from "@tq/protocol";
+import {
+  isAlive,
+  NodeProcess,
+  type RedisServer,
+  type RedisServerOptions,
+  signal,
+  sleep,
+  startRedis,
+  uniquePrefix,
+  uniqueQueue,
+  waitFor,
+} from "@tq/testing";
 import { type PoolChildExit, type TqError, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
 import { createClient } from "redis";
-import { sleep, uniquePrefix, uniqueQueue, waitFor } from "./helpers.js";
 import { countStarts, type LedgerEntry, readLedger, starts } from "./ledger.js";
-import { isAlive, NodeProcess, signal } from "./processes.js";
 import { Producer } from "./producer.js";
-import { type RedisServer, type RedisServerOptions, startRedis } from "./redis-server.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 

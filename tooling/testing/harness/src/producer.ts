@@ -1,6 +1,6 @@
 import type { JobOptions, Queue } from "@tq/client";
 import { isTqError } from "@tq/client";
-import { sleep } from "./helpers.js";
+import { sleep } from "@tq/testing";
 
 /** One job to enqueue (the producer gives it its id). */
 export interface JobSpec {

@@ -1,6 +1,6 @@
 // The harness the e2e and fault suites share: scenarios (a private Redis, a queue, worker processes and pools), the
-// ledger of executions the workers keep outside Redis, and the checks made on it. Kept off the package root, which
-// the packages' own tests load, because it depends on the built @tq/client and @tq/worker.
+// ledger of executions the workers keep outside Redis, and the checks made on it. A package of its own, beside
+// @tq/testing, because it depends on the built @tq/client and @tq/worker, whose own tests use @tq/testing.
 export type { Analysis, Tally } from "./analyse.js";
 export { analyse } from "./analyse.js";
 export type { LedgerEntry } from "./ledger.js";
