@@ -47,6 +47,8 @@ export { FIRE_OUTCOME, fire } from "./scripts/fire.js";
 export type { HeldRun } from "./scripts/key-lists.js";
 export type { ProgressInput, ProgressReply } from "./scripts/progress.js";
 export { PROGRESS_REPLY, progress } from "./scripts/progress.js";
+export type { PurgeInput, PurgeResult } from "./scripts/purge.js";
+export { PURGE_MAX_PER_CALL, purge } from "./scripts/purge.js";
 export type { RecoverInput } from "./scripts/recover.js";
 export { recover } from "./scripts/recover.js";
 export type { ReleaseInput } from "./scripts/release.js";

@@ -16,6 +16,7 @@ const keysOf: Record<string, string[]> = {
   extend: protocol.extend.keys(k, { leaseMs: 1000, runs: [run] }),
   fire: protocol.fire.keys(k, { ticks: [] }),
   progress: protocol.progress.keys(k, { id: "j1", token: "7", value: "1", maxBytes: 0 }),
+  purge: protocol.purge.keys(k, { status: "failed" }),
   recover: protocol.recover.keys(k, { workerId: "worker-1", held: [] }),
   release: protocol.release.keys(k, { runs: [run] }),
   resume: protocol.resume.keys(k, undefined),

@@ -15,6 +15,7 @@ import {
   PROGRESS_REPLY,
   prepareJob,
   progress,
+  purge,
   queueKeys,
   removeSchedule,
   resume,
@@ -123,6 +124,43 @@ describe("progress and cancel", () => {
     expect(await cancel(sender, k, { id: "b" })).toEqual({ removed: true });
     expect(await cancel(sender, k, { id: "a" })).toEqual({ removed: false, state: "active" });
     expect(await cancel(sender, k, { id: "none" })).toEqual({ removed: false });
+  });
+});
+
+describe("purge", () => {
+  test("removes finished jobs oldest first, a bounded number per call, with their records", async () => {
+    const k = newQueue();
+    for (const [i, id] of ["a", "b", "c"].entries()) {
+      await client.hSet(k.job(id), { state: "failed", task: "t" });
+      await client.zAdd(k.failed, { score: i + 1, value: id });
+    }
+    // an id whose job has moved on (replayed, now pending) leaves the set; its record stays
+    await client.hSet(k.job("d"), { state: "pending", task: "t" });
+    await client.zAdd(k.failed, { score: 4, value: "d" });
+    await client.hSet(k.job("e"), { state: "completed", task: "t" });
+    await client.zAdd(k.completed, { score: 1, value: "e" });
+
+    expect(await purge(sender, k, { status: "failed", limit: 2 })).toEqual({ removed: 2, remaining: 2 });
+    expect(await client.exists([k.job("a"), k.job("b")])).toBe(0);
+    expect(await client.zRange(k.failed, 0, -1)).toEqual(["c", "d"]);
+    expect(await purge(sender, k, { status: "failed" })).toEqual({ removed: 2, remaining: 0 });
+    expect(await client.hGet(k.job("d"), "state")).toBe("pending");
+    expect(await client.exists(k.job("c"))).toBe(0);
+    expect(await purge(sender, k, { status: "failed" })).toEqual({ removed: 0, remaining: 0 });
+    // the other finished set is untouched
+    expect(await client.zCard(k.completed)).toBe(1);
+    const events = await client.xRange(k.events, "-", "+");
+    expect((events ?? []).map((e) => e.message)).toEqual([
+      { e: "removed", id: "a b" },
+      { e: "removed", id: "c" },
+    ]);
+  });
+
+  test("refuses a limit out of bounds or another state before anything is sent", () => {
+    const k = newQueue();
+    expect(() => purge.args({ status: "failed", limit: 0 })).toThrow(/limit/);
+    expect(() => purge.args({ status: "failed", limit: 1001 })).toThrow(/limit/);
+    expect(() => purge.keys(k, { status: "active" as "failed" })).toThrow(/status/);
   });
 });
 

@@ -1,0 +1,55 @@
+import { CommanderError } from "commander";
+import { CliError, EXIT } from "./cli-error.js";
+import { type CliIo, processIo } from "./io.js";
+import { buildProgram } from "./program.js";
+import { redact, urlSecrets } from "./redact.js";
+
+/** The value of `--redis-url` in argv (`--redis-url x` or `--redis-url=x`), to redact it from every line. */
+function urlFlag(argv: readonly string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === "--redis-url") return argv[i + 1];
+    if (arg.startsWith("--redis-url=")) return arg.slice("--redis-url=".length);
+  }
+  return undefined;
+}
+
+/**
+ * Runs the `tq` command line `argv` (without `node` and the script) and resolves with its exit code: 0 ok, 1 failure,
+ * 2 bad usage. Every line written goes through credential redaction; an error is one line on stderr.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await run(process.argv.slice(2));
+ * ```
+ */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const secrets = [...urlSecrets(urlFlag(argv)), ...urlSecrets(io.env.REDIS_URL)];
+  const safe: CliIo = {
+    ...io,
+    stdout: (text) => io.stdout(redact(text, secrets)),
+    stderr: (text) => io.stderr(redact(text, secrets)),
+  };
+  const result = { exitCode: EXIT.ok as number };
+  const program = buildProgram(safe, result);
+  if (argv.length === 0) {
+    safe.stderr('tq: no command given; "tq --help" lists the commands\n');
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version are not errors; everything else commander refuses is bad usage (already printed)
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version"
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      safe.stderr(`tq: ${error.message.replace(/\s*\n\s*/g, " ")}\n`);
+      return error.exitCode;
+    }
+    safe.stderr(`tq: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failure;
+  }
+}
