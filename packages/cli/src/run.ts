@@ -1,8 +1,8 @@
+import { redactCredentials, urlSecrets } from "@tq/connection";
 import { CommanderError } from "commander";
 import { CliError, EXIT } from "./cli-error.js";
 import { type CliIo, processIo } from "./io.js";
 import { buildProgram } from "./program.js";
-import { redact, urlSecrets } from "./redact.js";
 
 /** The value of `--redis-url` in argv (`--redis-url x` or `--redis-url=x`), to redact it from every line. */
 function urlFlag(argv: readonly string[]): string | undefined {
@@ -26,8 +26,8 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   const secrets = [...urlSecrets(urlFlag(argv)), ...urlSecrets(io.env.REDIS_URL)];
   const safe: CliIo = {
     ...io,
-    stdout: (text) => io.stdout(redact(text, secrets)),
-    stderr: (text) => io.stderr(redact(text, secrets)),
+    stdout: (text) => io.stdout(redactCredentials(text, secrets)),
+    stderr: (text) => io.stderr(redactCredentials(text, secrets)),
   };
   const result = { exitCode: EXIT.ok as number };
   const program = buildProgram(safe, result);

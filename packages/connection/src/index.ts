@@ -8,4 +8,5 @@ export {
   warnIfEvictingPolicy,
 } from "./memory-policy.js";
 export { MAX_RECONNECT_DELAY_MS, reconnectDelayMs } from "./reconnect-delay.js";
+export { redactCredentials, urlSecrets } from "./redact-credentials.js";
 export { NON_REDIS_URL, redactUrl, UNPARSABLE_URL } from "./redact-url.js";

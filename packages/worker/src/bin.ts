@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // tq-worker: runs a WorkerPool from the command line. Exit codes: 0 clean stop, 2 bad usage, 1 failure.
 import { format } from "node:util";
+import { redactCredentials, urlSecrets } from "@tq/connection";
 import { quote } from "@tq/job-schema";
 import { HELP, parseCliArgs, UsageError } from "./cli-args.js";
 import type { Logger } from "./handlers.js";
 import { WorkerPool } from "./pool.js";
-import { redactCredentials, urlSecrets } from "./redact-credentials.js";
 import { thrownMessage } from "./serialize-error.js";
 
 // Every line this process prints goes through here: the Redis URL may carry a password, and messages from the

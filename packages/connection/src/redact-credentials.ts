@@ -1,4 +1,4 @@
-// Redaction of Redis credentials in the messages the tq-worker bin prints. The URL it was given may carry a
+// Redaction of Redis credentials in the messages the tq-worker and tq bins print. The URL it was given may carry a
 // password; error messages from the connection layer, or from Node itself, may quote that URL back.
 
 /** The userinfo of every `scheme://user:password@` in a text, up to the last `@` before the host. */
