@@ -8,8 +8,19 @@ export {
   JOB_SCHEMA_VERSION,
   TqError,
 } from "@tq/job-schema";
-export type { JobError, JobInfo, JobStatus, RetentionOptions, RetentionRule } from "@tq/protocol";
-export { DEFAULT_RETENTION } from "@tq/protocol";
+export type {
+  JobError,
+  JobInfo,
+  JobStatus,
+  QueueEvent,
+  QueueEventError,
+  QueueEventType,
+  RetentionOptions,
+  RetentionRule,
+  WorkerInfo,
+  WorkerState,
+} from "@tq/protocol";
+export { DEFAULT_RETENTION, EVENTS_GAP, QUEUE_EVENT_TYPES, THROUGHPUT_WINDOW_MINUTES } from "@tq/protocol";
 export { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
 export type {
   EnqueuedJob,
@@ -19,4 +30,6 @@ export type {
   WaitOptions,
 } from "./queue.js";
 export { Queue } from "./queue.js";
+export type { EventsOptions } from "./queue-events.js";
 export type { QueueLogger, QueueOptions } from "./queue-options.js";
+export type { QueueStats } from "./queue-stats.js";

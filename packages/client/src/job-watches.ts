@@ -24,6 +24,15 @@ interface Watch {
 
 const FINISHED = new Set(["completed", "failed"]);
 
+/** Events that never end a job: no read of its state for them. */
+const UNFINISHED_EVENTS: ReadonlySet<string> = new Set([
+  "enqueued",
+  "started",
+  "progress",
+  "retrying",
+  "stalled",
+]);
+
 /**
  * Watches jobs until they finish, for `waitForResult`: one event subscription and one read at a time per job id,
  * however many callers wait for it, and a read of the state alone until the job has finished. 20,000 waiters, or a
@@ -54,7 +63,7 @@ export class JobWatches {
       this.#watches.set(id, created);
       this.#waiter
         .subscribe(id, (event) => {
-          if (event !== "progress" && event !== "retrying") void this.#check(id, created);
+          if (!UNFINISHED_EVENTS.has(event)) void this.#check(id, created);
         })
         .then(
           (off) => {

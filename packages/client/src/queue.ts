@@ -23,6 +23,7 @@ import {
   type PreparedJob,
   parseJobInfo,
   prepareJob,
+  type QueueEvent,
   type QueueKeys,
   queueKeys,
   registerQueue,
@@ -30,11 +31,15 @@ import {
   retentionFields,
   retry,
   validateArgs,
+  type WorkerInfo,
 } from "@tq/protocol";
 import { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
 import { JobWatches } from "./job-watches.js";
+import { type EventsOptions, queueEvents } from "./queue-events.js";
 import { type QueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from "./queue-options.js";
+import { type QueueStats, readCounts, readStats } from "./queue-stats.js";
 import { ResultWaiter } from "./result-waiter.js";
+import { readWorkers } from "./workers.js";
 
 /** What `enqueue` returns. */
 export interface EnqueuedJob {
@@ -481,25 +486,37 @@ export class Queue {
 
   /** How many jobs are in each state. */
   async counts(): Promise<JobCounts> {
-    const k = this.#keys;
-    return this.#call("counts", async (c) => {
-      const [high, normal, low, scheduled, active, completed, failed] = await Promise.all([
-        c.send<number>(["LLEN", k.pending.high], k.base),
-        c.send<number>(["LLEN", k.pending.normal], k.base),
-        c.send<number>(["LLEN", k.pending.low], k.base),
-        c.send<number>(["ZCARD", k.scheduled], k.base),
-        c.send<number>(["ZCARD", k.active], k.base),
-        c.send<number>(["ZCARD", k.completed], k.base),
-        c.send<number>(["ZCARD", k.failed], k.base),
-      ]);
-      return {
-        scheduled: Number(scheduled),
-        pending: Number(high) + Number(normal) + Number(low),
-        active: Number(active),
-        completed: Number(completed),
-        failed: Number(failed),
-      };
-    });
+    return this.#call("counts", (c) => readCounts(c, this.#keys));
+  }
+
+  /** Counts, paused flag, oldest pending age, live workers and per-minute throughput (see {@link QueueStats}). */
+  async stats(): Promise<QueueStats> {
+    return this.#call("stats", (c) => readStats(c, this.#keys));
+  }
+
+  /**
+   * The queue's lifecycle events, live (see {@link EventsOptions} and `docs/operations.md`).
+   *
+   * @example
+   * ```ts
+   * for await (const event of queue.events({ signal })) console.log(event.type, event.jobId);
+   * ```
+   */
+  events(options: EventsOptions = {}): AsyncGenerator<QueueEvent> {
+    if (this.#closed) throw new TqError("CLOSED", `queue ${quote(this.name)} is closed; create a new Queue`);
+    return queueEvents(
+      {
+        queue: this.name,
+        keys: this.#keys,
+        command: () => this.#conn(),
+        open: async () => (await this.#conn()).duplicate(),
+        onClose: (stop) => {
+          this.#closeHandlers.add(stop);
+          return () => this.#closeHandlers.delete(stop);
+        },
+      },
+      options,
+    );
   }
 
   /**
@@ -604,6 +621,15 @@ export class Queue {
       c.send<string | null>(["HGET", this.#keys.meta, "paused"], this.#keys.meta),
     );
     return value === "1";
+  }
+
+  /**
+   * The workers consuming this queue, from its registry: each worker's last heartbeat (every 2 s), `stale` for one
+   * that has free slots while jobs are pending and whose claim loop has not run within its deadline. A worker that
+   * stopped heartbeating is gone after 10 s.
+   */
+  async workers(): Promise<WorkerInfo[]> {
+    return this.#call("workers", (c) => readWorkers(c, this.name, this.#keys));
   }
 
   /** Closes the queue's connections (only those tq created). Waiters reject with `CLOSED`. */

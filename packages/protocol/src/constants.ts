@@ -15,6 +15,15 @@ export const MAX_ERRORS_KEPT = 10;
  */
 export const MAX_ERROR_BYTES = 65536;
 
+/**
+ * Per-minute throughput (completed and failed jobs, `<base>throughput`) is kept for this many minutes: the window
+ * `queue.stats()` reports, and the bound on the hash's size.
+ */
+export const THROUGHPUT_WINDOW_MINUTES = 60;
+
+/** An event carries at most this many bytes of its error's message (the job's record keeps the whole error). */
+export const EVENT_ERROR_MESSAGE_BYTES = 256;
+
 /** How many ARGV values one job takes in the enqueue script (and in the scheduler's fire script). */
 export const ENQUEUE_ARGS_PER_JOB = 10;
 
@@ -30,11 +39,16 @@ export const NEXT_WAKE_NONE = -1;
 /** The `take` script's next-wake value when it did not compute one (every slot asked for was filled). */
 export const NEXT_WAKE_NOT_COMPUTED = -2;
 
+/** The most expired worker-registry entries one `listWorkers` call removes (the rest go on the next call). */
+export const PRUNE_WORKERS_LIMIT = 1000;
+
 /** Every constant the Lua scripts use, by the name they use it under. */
 export const LUA_CONSTANTS = {
   MAX_EVENTS,
   MAX_ERRORS_KEPT,
   MAX_ERROR_BYTES,
+  THROUGHPUT_WINDOW_MINUTES,
+  EVENT_ERROR_MESSAGE_BYTES,
   ENQUEUE_ARGS_PER_JOB,
   DEFAULT_KEEP_COMPLETED: DEFAULT_RETENTION.completed.count,
   DEFAULT_COMPLETED_AGE_MS: DEFAULT_RETENTION.completed.ageMs,
@@ -42,4 +56,5 @@ export const LUA_CONSTANTS = {
   DEFAULT_FAILED_AGE_MS: DEFAULT_RETENTION.failed.ageMs,
   NEXT_WAKE_NONE,
   NEXT_WAKE_NOT_COMPUTED,
+  PRUNE_WORKERS_LIMIT,
 } as const satisfies Record<string, number>;

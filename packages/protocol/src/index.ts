@@ -1,13 +1,25 @@
 export {
   DEFAULT_RETENTION,
   ENQUEUE_ARGS_PER_JOB,
+  EVENT_ERROR_MESSAGE_BYTES,
   LUA_CONSTANTS,
   MAX_ERROR_BYTES,
   MAX_ERRORS_KEPT,
   MAX_EVENTS,
   NEXT_WAKE_NONE,
   NEXT_WAKE_NOT_COMPUTED,
+  PRUNE_WORKERS_LIMIT,
+  THROUGHPUT_WINDOW_MINUTES,
 } from "./constants.js";
+export type { QueueEvent, QueueEventError, QueueEventType } from "./events.js";
+export {
+  compareStreamIds,
+  decodeEventEntry,
+  EVENTS_GAP,
+  eventId,
+  parseEventId,
+  QUEUE_EVENT_TYPES,
+} from "./events.js";
 export type { JobError, JobInfo, JobStatus } from "./job-info.js";
 export { JOB_FIELDS, JOB_STATES, parseJobInfo } from "./job-info.js";
 export type { QueueKeys, ScheduleKeys } from "./keys.js";
@@ -62,5 +74,9 @@ export type { SweepResult } from "./scripts/sweep.js";
 export { sweep } from "./scripts/sweep.js";
 export type { AckOp, AckOutcome, ClaimedJob, TakeAck, TakeInput, TakeResult } from "./scripts/take.js";
 export { ACK_OP, ACK_OUTCOME, parseTakeReply, take } from "./scripts/take.js";
+export type { HeartbeatInput, WorkerPage } from "./scripts/workers.js";
+export { heartbeat, listWorkers, removeWorker } from "./scripts/workers.js";
 export type { StreamEntry } from "./stream-reply.js";
 export { parseXRead } from "./stream-reply.js";
+export type { WorkerField, WorkerInfo, WorkerReadContext, WorkerState } from "./worker-info.js";
+export { parseWorkerInfo, WORKER_FIELDS, WORKER_STATES, WORKER_WRITTEN_STATES } from "./worker-info.js";

@@ -45,6 +45,8 @@ describe("parseJobInfo", () => {
           error: JSON.stringify(error),
           errors: JSON.stringify([error]),
           progress: "100",
+          wid: "worker-7",
+          stalls: "1",
         }),
       ),
     ).toEqual({
@@ -64,7 +66,30 @@ describe("parseJobInfo", () => {
       errors: [error],
       errorCount: 1,
       progress: 100,
+      workerId: "worker-7",
+      stalls: 1,
+      waitedMs: 500,
     });
+  });
+
+  test("stalls is 0 without the field; waitedMs counts from createdAt without runAt, never below 0", () => {
+    const active = parseJobInfo("q", "j", row({ ...record, state: "active", startedAt: "1700000000250" }));
+    expect(active?.stalls).toBe(0);
+    expect(active?.waitedMs).toBe(250);
+    expect(active?.workerId).toBeUndefined();
+    const skewed = parseJobInfo("q", "j", row({ ...record, state: "active", startedAt: "1699999999000" }));
+    expect(skewed?.waitedMs).toBe(0);
+    expect(parseJobInfo("q", "j", row({ ...record, state: "pending" }))?.waitedMs).toBeUndefined();
+  });
+
+  test("a retry waiting for its backoff has no waitedMs: its runAt is after the latest start", () => {
+    const info = parseJobInfo(
+      "q",
+      "j",
+      row({ ...record, state: "scheduled", startedAt: "1700000001000", runAt: "1700000009000" }),
+    );
+    expect(info?.waitedMs).toBeUndefined();
+    expect(info?.runAt).toBe(1_700_000_009_000);
   });
 
   test("errorCount counts every failed run, beyond the entries kept in errors", () => {

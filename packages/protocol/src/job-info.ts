@@ -51,6 +51,16 @@ export interface JobInfo {
   errorCount?: number;
   /** The latest value a handler passed to `ctx.progress()`. */
   progress?: unknown;
+  /** The id of the worker that claimed the latest run (the `wid` field); absent before the first run. */
+  workerId?: string;
+  /** How many runs lost their lease (the worker died, stalled or lost its connection) or died with a pool child. */
+  stalls: number;
+  /**
+   * Milliseconds the latest run waited to start: from when the job became runnable (its run time `runAt` after a
+   * delay, a backoff or a reclaim, else `createdAt`) to `startedAt`. Absent before the first run and while a retry
+   * waits for its backoff; 0 when the producer's clock (`createdAt`) is ahead of Redis's.
+   */
+  waitedMs?: number;
 }
 
 /** The hash fields read for a {@link JobInfo}, in order. */
@@ -72,6 +82,8 @@ export const JOB_FIELDS = [
   "errors",
   "progress",
   "errn",
+  "wid",
+  "stalls",
 ] as const;
 
 const STATUSES: ReadonlySet<string> = new Set(JOB_STATES);
@@ -115,6 +127,8 @@ export function parseJobInfo(
     errors,
     progress,
     errn,
+    wid,
+    stalls,
   ] = values;
   if (state === null || state === undefined) return null;
   let envelope: { task: string; args: unknown; createdAt: number } = {
@@ -137,6 +151,7 @@ export function parseJobInfo(
     attempts: num(att) ?? 0,
     maxRetries: num(maxr) ?? 0,
     createdAt: envelope.createdAt,
+    stalls: num(stalls) ?? 0,
   };
   const runAtMs = num(runAt);
   if (runAtMs !== undefined && state === "scheduled") info.runAt = runAtMs;
@@ -152,6 +167,12 @@ export function parseJobInfo(
   // records written before the counter existed kept every entry
   const errorCount = num(errn) ?? info.errors?.length;
   if (errorCount !== undefined) info.errorCount = errorCount;
+  if (wid) info.workerId = wid;
+  if (started !== undefined) {
+    // runAt in the future belongs to a retry still waiting: the latest run's start is older than it
+    const runnableAt = runAtMs ?? envelope.createdAt;
+    if (runnableAt <= started || runAtMs === undefined) info.waitedMs = Math.max(0, started - runnableAt);
+  }
   const p = json(progress);
   if (p !== undefined) info.progress = p;
   return info;

@@ -34,6 +34,8 @@ function allKeys(queue: string, prefix?: string): string[] {
     k.meta,
     k.fired,
     k.claims("worker-1"),
+    k.workers,
+    k.worker("worker-1"),
   ];
 }
 
@@ -68,6 +70,8 @@ describe("queueKeys", () => {
     expect(schedulesKey("app")).toBe("app:schedules");
     expect(k.fired).toBe("tq:{emails}:fired");
     expect(k.claims("w-1")).toBe("tq:{emails}:claims:w-1");
+    expect(k.workers).toBe("tq:{emails}:workers");
+    expect(k.worker("w-1")).toBe("tq:{emails}:worker:w-1");
   });
 
   test("both schedule keys share one hash slot, outside every queue's", () => {

@@ -18,8 +18,14 @@ export interface QueueKeys {
   readonly failed: string;
   /** ZSET that idle workers block on (BZPOPMIN): touched when work becomes ready or the next run time moves. */
   readonly marker: string;
-  /** STREAM of lifecycle events, capped. */
+  /** STREAM of lifecycle events, capped: one entry per kind of event per script call (see `decodeEventEntry`). */
   readonly events: string;
+  /**
+   * HASH of per-minute counts of completed and failed jobs: field `c:<minute>` / `f:<minute>` (minute = epoch ms /
+   * 60,000, Redis clock) -> count. Written by the scripts that finish jobs; holds at most the last
+   * `THROUGHPUT_WINDOW_MINUTES` minutes.
+   */
+  readonly throughput: string;
   /** HASH of queue-level state: paused flag, fencing counter, retention settings. */
   readonly meta: string;
   /**
@@ -32,6 +38,13 @@ export interface QueueKeys {
    * `recover` script finds those jobs there. Expires `max(2 × leaseMs, 60 s)` after the worker's last claim.
    */
   claims(workerId: string): string;
+  /**
+   * ZSET of the workers consuming this queue (the registry): member = worker id, score = the Redis-clock ms after
+   * which the entry counts as gone (its last heartbeat plus its TTL). Readers prune what has expired.
+   */
+  readonly workers: string;
+  /** HASH per worker (`<base>worker:<id>`): host, pid, concurrency, counters, loop time; expires with its TTL. */
+  worker(workerId: string): string;
 }
 
 /** The Redis keys of the schedules under one prefix. Both share one hash slot, so one script can use both. */
@@ -126,8 +139,11 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): Queue
     failed: `${base}failed`,
     marker: `${base}marker`,
     events: `${base}events`,
+    throughput: `${base}throughput`,
     meta: `${base}meta`,
     fired: `${base}fired`,
     claims: (workerId) => `${base}claims:${workerId}`,
+    workers: `${base}workers`,
+    worker: (workerId) => `${base}worker:${workerId}`,
   };
 }

@@ -4,6 +4,7 @@ import { JOB_FIELDS } from "./job-info.js";
 import { queueKeys, queuesKey, scheduleKeys, schedulesKey } from "./keys.js";
 import * as generated from "./lua/scripts.generated.js";
 import { JOB_RECORD_FIELDS } from "./record.js";
+import { WORKER_FIELDS } from "./worker-info.js";
 
 // docs/redis-layout.md describes the layout this package builds; these checks fail when one of them changes
 // without the other.
@@ -32,7 +33,8 @@ function asDocumented(key: string): string {
     .replaceAll("{p:schedules}", "{<prefix>:schedules}")
     .replace(/^p:/, "<prefix>:")
     .replace(/job:id$/, "job:<id>")
-    .replace(/claims:w$/, "claims:<workerId>");
+    .replace(/claims:w$/, "claims:<workerId>")
+    .replace(/worker:w$/, "worker:<workerId>");
 }
 
 describe("docs/redis-layout.md", () => {
@@ -49,9 +51,13 @@ describe("docs/redis-layout.md", () => {
     k.failed,
     k.marker,
     k.events,
+    k.throughput,
+    k.workers,
     k.meta,
     k.fired,
     k.claims("w"),
+    k.workers,
+    k.worker("w"),
     queuesKey("p"),
     schedulesKey("p"),
     s.defs,
@@ -76,6 +82,12 @@ describe("docs/redis-layout.md", () => {
       keyTable.split("\n").find((line) => line.startsWith("| `<prefix>:{<queue>}:job:<id>`")) ?? "";
     const fields = new Set([...JOB_RECORD_FIELDS, ...JOB_FIELDS]);
     expect([...fields].filter((field) => !jobRow.includes(`\`${field}\``))).toEqual([]);
+  });
+
+  test("names every field of a worker's hash", () => {
+    const row =
+      keyTable.split("\n").find((line) => line.startsWith("| `<prefix>:{<queue>}:worker:<workerId>`")) ?? "";
+    expect(WORKER_FIELDS.filter((field) => !row.includes(`\`${field}\``))).toEqual([]);
   });
 
   test("lists every script as <name>-<number of keys>, and no other", () => {

@@ -70,7 +70,7 @@ export interface FireTick {
   job: PreparedJob;
 }
 
-/** `fire-6`: enqueues the jobs of due ticks into one queue, each tick at most once. One outcome per tick, in order. */
+/** `fire-7`: enqueues the jobs of due ticks into one queue, each tick at most once. One outcome per tick, in order. */
 export async function fire(
   connection: RedisConnection,
   keys: QueueKeys,
@@ -132,7 +132,7 @@ export async function remove(
   return removeSchedule(connection, keys, input);
 }
 
-/** `enqueue-5`, for one job. True when it was created, false when a job with its id exists. */
+/** `enqueue-6`, for one job. True when it was created, false when a job with its id exists. */
 export async function enqueue(
   connection: RedisConnection,
   keys: QueueKeys,
@@ -152,7 +152,7 @@ export interface SweepReply {
   nextWakeMs: number | null;
 }
 
-/** `sweep-9`: promotes due jobs and takes back expired leases, at most `limit` of each. */
+/** `sweep-10`: promotes due jobs and takes back expired leases, at most `limit` of each. */
 export async function sweep(
   connection: RedisConnection,
   keys: QueueKeys,

@@ -247,6 +247,10 @@ export class AckBatcher {
     if (!ack.job) return;
     const job = ack.job;
     const events = core.events;
+    if (outcome !== ACK_OUTCOME.leaseLost) {
+      core.processed++;
+      if (outcome !== ACK_OUTCOME.completed) core.failed++;
+    }
     switch (outcome) {
       case ACK_OUTCOME.completed:
         events.emit("completed", job, ack.result);

@@ -73,7 +73,8 @@ async function main(): Promise<void> {
   }
   if (!stopping) {
     out(
-      `tq-worker: ${pool.processes} process${pool.processes === 1 ? "" : "es"} consuming queue ${quote(pool.queue)} (pids ${pool.pids.join(", ")})`,
+      `tq-worker: ${pool.processes} process${pool.processes === 1 ? "" : "es"} consuming queue ${quote(pool.queue)} (pids ${pool.pids.join(", ")})` +
+        (pool.healthPort === undefined ? "" : `; /healthz on port ${pool.healthPort}`),
     );
   }
   await closed;

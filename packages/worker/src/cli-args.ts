@@ -26,6 +26,9 @@ Options:
                                    Default: ${WORKER_DEFAULTS.shutdownTimeoutMs}.
       --hard-timeout-grace-ms <ms> How long past a job's timeoutMs a process whose handler does not yield is
                                    killed, in milliseconds. Default: ${POOL_DEFAULTS.hardTimeoutGraceMs}.
+      --health-port <port>         Serve GET /healthz on this port: 200 while every process is consuming,
+                                   503 with a JSON body naming those that are not. Default: none.
+      --health-host <host>         The address /healthz listens on. Default: 127.0.0.1.
   -h, --help                       Print this help and exit.
 
 Durations are whole milliseconds, at most ${MAX_TIMER_MS} (about 24.8 days).
@@ -116,6 +119,17 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = shutdownTimeoutMs;
   const grace = duration("hard-timeout-grace-ms", values["hard-timeout-grace-ms"], 0);
   if (grace !== undefined) options.hardTimeoutGraceMs = grace;
+  const healthPort = integer("health-port", values["health-port"], 0);
+  if (healthPort !== undefined) {
+    if (healthPort > 65_535)
+      throw new UsageError(`--health-port must be at most 65535, got ${quote(values["health-port"])}`);
+    options.healthPort = healthPort;
+  }
+  if (values["health-host"] !== undefined) {
+    if (values["health-host"] === "") throw new UsageError("--health-host must not be empty");
+    if (healthPort === undefined) throw new UsageError("--health-host needs --health-port");
+    options.healthHost = values["health-host"];
+  }
   return { kind: "run", options };
 }
 
@@ -133,6 +147,8 @@ function parse(argv: readonly string[]) {
       "lease-ms": { type: "string" },
       "shutdown-timeout-ms": { type: "string" },
       "hard-timeout-grace-ms": { type: "string" },
+      "health-port": { type: "string" },
+      "health-host": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

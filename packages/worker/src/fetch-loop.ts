@@ -64,6 +64,7 @@ export class FetchLoop {
     const { concurrency } = core.options;
     const halfBatch = Math.max(1, Math.floor(concurrency / 2));
     while (core.state === "running") {
+      core.loopAt = Date.now();
       if (this.#retryAt > Date.now()) {
         await sleep(this.#retryAt - Date.now());
         continue;

@@ -11,6 +11,6 @@ export type {
 } from "./pool-events.js";
 export type { WorkerPoolOptions } from "./pool-options.js";
 export type { LostRunOutcome } from "./redis-calls.js";
-export type { CloseOptions, WorkerEvents } from "./worker.js";
+export type { CloseOptions, WorkerEvents, WorkerHealth } from "./worker.js";
 export { Worker } from "./worker.js";
 export type { WorkerOptions } from "./worker-options.js";

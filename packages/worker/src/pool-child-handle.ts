@@ -82,6 +82,8 @@ export class ChildHandle {
   killReason: KillReason | undefined;
   /** Whether it said it closed its Worker cleanly (every unfinished run handed back) before exiting. */
   closedCleanly = false;
+  /** Whether its Worker said it was consuming in its latest heartbeat. */
+  consuming = false;
   /** Why it could not start, as it said itself. */
   fatal: TqError | undefined;
   /** Settles when it is consuming, or rejects when it cannot start (its own error, an exit, `startTimeoutMs`). */
@@ -153,6 +155,18 @@ export class ChildHandle {
   /** Whether the child has not exited yet. */
   get isAlive(): boolean {
     return !this.#exited;
+  }
+
+  /**
+   * Whether the child is consuming, as far as the supervisor knows: ready, alive, heard from within `silentMs`, and
+   * its latest heartbeat said its Worker is consuming. Otherwise, why not.
+   */
+  healthProblem(now: number, silentMs: number): string | undefined {
+    if (!this.isAlive) return "exited";
+    if (this.readyAt === undefined) return "starting";
+    if (now - this.#lastSeenAt > silentMs) return `silent for ${now - this.#lastSeenAt} ms`;
+    if (!this.consuming) return "not consuming";
+    return undefined;
   }
 
   /** Makes {@link ready} reject with `error`, if the child has not started consuming yet. */
@@ -274,6 +288,7 @@ export class ChildHandle {
       }
       case "ready": {
         this.readyAt = Date.now();
+        this.consuming = true;
         this.#settleReady?.();
         this.#options.onReady(this);
         break;
@@ -289,6 +304,7 @@ export class ChildHandle {
         this.closedCleanly = true;
         break;
       case "alive":
+        this.consuming = message.consuming;
         break;
     }
   }

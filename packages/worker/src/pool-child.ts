@@ -209,7 +209,10 @@ async function start(received: ChildConfig): Promise<void> {
   }
   send({ t: "ready" });
   // The supervisor kills a child that stays silent for a whole lease: its loop is blocked and its leases are lost.
-  setInterval(() => send({ t: "alive" }), HEARTBEAT_MS).unref();
+  setInterval(
+    () => send({ t: "alive", consuming: worker?.health().consuming ?? false }),
+    HEARTBEAT_MS,
+  ).unref();
 }
 
 process.on("message", (received: unknown) => {

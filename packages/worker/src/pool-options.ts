@@ -55,6 +55,14 @@ export interface WorkerPoolOptions extends Omit<WorkerOptions, "workerId"> {
   /** The children's environment. @defaultValue `process.env` */
   env?: NodeJS.ProcessEnv;
   /**
+   * The port of the pool's health endpoint, `GET /healthz`: 200 while every child is consuming, 503 (with a JSON
+   * body naming the children that are not) otherwise. `0` picks a free port (see `WorkerPool.healthPort`).
+   * @defaultValue none: no health endpoint
+   */
+  healthPort?: number;
+  /** The address the health endpoint listens on. @defaultValue "127.0.0.1" */
+  healthHost?: string;
+  /**
    * Where the pool writes its log lines. Children log to the inherited stdout/stderr: their handlers' `ctx.logger`
    * is `console`. @defaultValue `console`
    */
@@ -95,6 +103,8 @@ export interface ResolvedPoolOptions {
   execArgv: string[];
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  healthPort: number | undefined;
+  healthHost: string;
 }
 
 /**
@@ -116,6 +126,8 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     execArgv,
     env,
     logger,
+    healthPort,
+    healthHost,
     ...workerOptions
   } = options;
   const {
@@ -133,6 +145,15 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
   }
   const grace = hardTimeoutGraceMs ?? POOL_DEFAULTS.hardTimeoutGraceMs;
   checkTimerMs(grace, "hardTimeoutGraceMs", { allowInfinity: true });
+  if (healthPort !== undefined && (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65_535)) {
+    throw new TqError(
+      "VALIDATION",
+      `healthPort must be an integer from 0 to 65535, got ${String(healthPort)}`,
+    );
+  }
+  if (healthHost !== undefined && (typeof healthHost !== "string" || healthHost.length === 0)) {
+    throw new TqError("VALIDATION", `healthHost must be a host name or address, got ${String(healthHost)}`);
+  }
   return {
     worker: { ...worker, connection: childConnection(connection) },
     moduleUrl: resolveHandlersModule(module),
@@ -146,6 +167,8 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     execArgv: execArgv ?? process.execArgv,
     env: env ?? process.env,
     logger: logger ?? console,
+    healthPort,
+    healthHost: healthHost ?? "127.0.0.1",
   };
 }
 

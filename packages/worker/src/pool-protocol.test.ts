@@ -18,7 +18,12 @@ describe("parseFromChild", () => {
       code: "VALIDATION",
       message: "m",
     });
-    expect(parseFromChild({ t: "alive", k: key }, key)).toEqual({ t: "alive" });
+    expect(parseFromChild({ t: "alive", consuming: true, k: key }, key)).toEqual({
+      t: "alive",
+      consuming: true,
+    });
+    expect(parseFromChild({ t: "alive", k: key }, key)).toBeUndefined();
+    expect(parseFromChild({ t: "alive", consuming: "yes", k: key }, key)).toBeUndefined();
     expect(parseFromChild({ t: "closed", k: key }, key)).toEqual({ t: "closed" });
   });
 

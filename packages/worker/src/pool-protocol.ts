@@ -61,8 +61,11 @@ export type ChildMessage =
   | { t: "fatal"; code: TqErrorCode; message: string }
   /** The child closed its Worker cleanly (every unfinished run handed back) and is about to exit 0. */
   | { t: "closed" }
-  /** A heartbeat, every `HEARTBEAT_MS`: the child's event loop turns. */
-  | { t: "alive" };
+  /**
+   * A heartbeat, every `HEARTBEAT_MS`: the child's event loop turns, and whether its Worker is consuming
+   * (`worker.health().consuming`), for the pool's `/healthz`.
+   */
+  | { t: "alive"; consuming: boolean };
 
 /** Child → supervisor, as sent: every message carries the channel key of its child in `k`. */
 export type FromChild = ChildMessage & { k: string };
@@ -99,8 +102,9 @@ export function parseFromChild(value: unknown, key: string): ChildMessage | unde
   switch (value.t) {
     case "ready":
     case "closed":
-    case "alive":
       return { t: value.t };
+    case "alive":
+      return typeof value.consuming === "boolean" ? { t: "alive", consuming: value.consuming } : undefined;
     case "claimed":
     case "settled":
     case "ended":

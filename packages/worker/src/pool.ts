@@ -5,6 +5,7 @@ import { queueKeys } from "@tq/protocol";
 import { ChildHandle, childEntry } from "./pool-child-handle.js";
 import type { PoolChildExit, WorkerPoolEvents } from "./pool-events.js";
 import { describeDeath, ExitAccounting, exitReason } from "./pool-exit.js";
+import { type ChildHealth, PoolHealthServer } from "./pool-health-server.js";
 import { type ResolvedPoolOptions, resolvePoolOptions, type WorkerPoolOptions } from "./pool-options.js";
 import { HEARTBEAT_MS } from "./pool-protocol.js";
 import { RestartBackoff } from "./pool-restart-backoff.js";
@@ -81,6 +82,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #stopDeadline = Number.POSITIVE_INFINITY;
   #stopTimer: NodeJS.Timeout | undefined;
   #aliveTimer: NodeJS.Timeout | undefined;
+  #health: PoolHealthServer | undefined;
+  #healthPort: number | undefined;
 
   constructor(options: WorkerPoolOptions) {
     super();
@@ -119,6 +122,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return pids;
   }
 
+  /** The port `/healthz` listens on once `start()` has resolved (with `healthPort: 0`, the one picked); else undefined. */
+  get healthPort(): number | undefined {
+    return this.#healthPort;
+  }
+
   /** Whether every child has started and the pool is not closing. */
   get isRunning(): boolean {
     return this.#state === "running";
@@ -145,11 +153,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     try {
       this.#entry = childEntry();
       this.#redis = await RedisConnection.open(this.#options.connection, { onError: () => {} });
+      const { healthPort, healthHost } = this.#options;
+      if (healthPort !== undefined) {
+        this.#health = new PoolHealthServer(() => this.#childHealth());
+        this.#healthPort = await this.#health.listen(healthPort, healthHost);
+      }
       await Promise.all(this.#slots.map((slot) => this.#spawn(slot)));
     } catch (error) {
       const failure = toTqError(error, `worker pool for queue ${this.#quoted}: cannot start`);
       this.#state = "closing";
       await this.#stopChildren(0);
+      await this.#health?.close();
+      this.#health = undefined;
+      this.#healthPort = undefined;
       await this.#redis?.close();
       this.#redis = undefined;
       this.#state = "closed";
@@ -268,6 +284,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.emit("exit", exit);
   }
 
+  /** Each slot's child for `/healthz`; `undefined` while the pool is not running (starting, closing). */
+  #childHealth(): ChildHealth[] | undefined {
+    if (this.#state !== "running") return undefined;
+    const now = Date.now();
+    // a child silent for 3 heartbeats is not consuming (stopped, or its event loop is blocked)
+    const silentMs = 3 * HEARTBEAT_MS;
+    return this.#slots.map((slot) => ({
+      index: slot.index,
+      pid: slot.child?.pid ?? -1,
+      problem: slot.child ? slot.child.healthProblem(now, silentMs) : "restarting",
+    }));
+  }
+
   #reportError(error: TqError): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
     else this.#options.logger.error(`[tq pool ${this.#quoted}] ${error.message}`);
@@ -315,6 +344,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.#state = "closing";
     await this.#stopChildren(timeoutMs);
     clearInterval(this.#aliveTimer);
+    await this.#health?.close();
+    this.#health = undefined;
+    this.#healthPort = undefined;
     await this.#redis?.close();
     this.#redis = undefined;
     this.#state = "closed";

@@ -25,6 +25,11 @@ export class WorkerCore {
   command: RedisConnection | undefined;
   /** Every claim this worker knows it holds (id → token), from its claim until its outcome reached Redis. */
   readonly held = new Map<string, string>();
+  /** When the claim loop last turned (`Date.now()`), for the registry and `health()`. */
+  loopAt = Date.now();
+  /** Runs whose outcome reached Redis since start: all of them, and those that failed (retried or dead-lettered). */
+  processed = 0;
+  failed = 0;
 
   constructor(
     readonly options: ResolvedWorkerOptions,

@@ -13,6 +13,22 @@ import { RunExecutor } from "./run-executor.js";
 import { WorkerCore } from "./worker-core.js";
 import { hooksOf } from "./worker-hooks.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
+import { WorkerRegistry } from "./worker-registry.js";
+
+/** What {@link Worker.health} says. */
+export interface WorkerHealth {
+  /** Whether the worker is started and its command connection to Redis is up. */
+  connected: boolean;
+  /**
+   * Whether it is consuming: connected, not closing, and its claim loop has run within its deadline (`maxBlockMs`
+   * + 3 s) or every slot is busy.
+   */
+  consuming: boolean;
+  /** When its claim loop last ran, epoch ms (this machine's clock). */
+  loopAt: number;
+  /** How many jobs are running now. */
+  active: number;
+}
 
 /** Options for {@link Worker.close}. */
 export interface CloseOptions {
@@ -69,6 +85,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #runs: RunExecutor;
   readonly #loop: FetchLoop;
   readonly #leases: LeaseRenewer;
+  readonly #registry: WorkerRegistry;
   #closing: Promise<void> | undefined;
 
   constructor(queue: string, handlers: Handlers = {}, options: WorkerOptions = {}) {
@@ -84,6 +101,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#runs = new RunExecutor(core, this.#acks, wake);
     this.#loop = new FetchLoop(core, this.#acks, this.#runs, this.#waiter);
     this.#leases = new LeaseRenewer(core, this.#runs.running, (run) => this.#runs.leaseLost(run));
+    this.#registry = new WorkerRegistry(core, () => this.#runs.running.size);
     for (const [name, fn] of Object.entries(handlers)) {
       if (typeof fn !== "function")
         throw new TqError("VALIDATION", `handler for task ${quote(name)} must be a function`);
@@ -119,6 +137,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.#core.state === "running";
   }
 
+  /**
+   * Whether this worker is connected and consuming, for a liveness check. Synchronous and cheap: it reads what the
+   * worker knows (its connection's state, when its claim loop last ran), nothing is sent to Redis.
+   */
+  health(): WorkerHealth {
+    const core = this.#core;
+    const active = this.#runs.running.size;
+    const connected = core.command?.client.isReady !== false && core.command !== undefined;
+    const loopFresh = Date.now() - core.loopAt <= this.#registry.staleMs;
+    const consuming =
+      connected && core.state === "running" && (loopFresh || active >= core.options.concurrency);
+    return { connected, consuming, loopAt: core.loopAt, active };
+  }
+
   /** Connects and starts consuming. Resolves once the worker is consuming; throws `CONNECTION` if Redis is unreachable. */
   async start(): Promise<void> {
     const core = this.#core;
@@ -148,6 +180,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       throw toTqError(error, `${core.label}: cannot start`);
     }
     core.state = "running";
+    core.loopAt = Date.now();
+    await this.#registry.start();
     this.#leases.start();
     this.#loop.start();
     this.emit("ready");
@@ -171,6 +205,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.emit("closed");
       return;
     }
+    const draining = this.#registry.draining();
     this.#waiter.unblock();
     this.#loop.wake();
     // Claims in flight still start their jobs; wait for them so that every job this worker holds is known below.
@@ -194,6 +229,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.#waiter.close();
     await this.#loop.stopped();
+    await draining;
+    await this.#registry.stop();
     await core.command?.close();
     core.command = undefined;
     core.state = "closed";

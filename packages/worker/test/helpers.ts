@@ -52,11 +52,7 @@ export class Harness {
   }
 
   /** A worker (not started) whose emitted errors are collected in `errors`. */
-  worker(
-    queue: string,
-    handlers: Handlers,
-    options: Omit<WorkerOptions, "connection"> = {},
-  ): Worker & { errors: Error[] } {
+  worker(queue: string, handlers: Handlers, options: WorkerOptions = {}): Worker & { errors: Error[] } {
     const worker = new Worker(queue, handlers, {
       connection: this.url,
       logger: quietLogger(),

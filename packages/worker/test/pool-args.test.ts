@@ -22,6 +22,10 @@ describe("parseCliArgs", () => {
         "5000",
         "--hard-timeout-grace-ms",
         "250",
+        "--health-port",
+        "9464",
+        "--health-host",
+        "0.0.0.0",
         "./dist/tasks.js",
       ],
       { REDIS_URL: "redis://example:6380" },
@@ -38,6 +42,8 @@ describe("parseCliArgs", () => {
         leaseMs: 60_000,
         shutdownTimeoutMs: 5_000,
         hardTimeoutGraceMs: 250,
+        healthPort: 9464,
+        healthHost: "0.0.0.0",
       },
     });
   });
@@ -90,6 +96,8 @@ describe("parseCliArgs", () => {
       /^--shutdown-timeout-ms must be at most 2147483647 ms/,
     ],
     [["-q", "q", "--hard-timeout-grace-ms", "1e10", "a.js"], /^--hard-timeout-grace-ms must be at most/],
+    [["-q", "q", "--health-port", "70000", "a.js"], /^--health-port must be at most 65535/],
+    [["-q", "q", "--health-host", "0.0.0.0", "a.js"], /^--health-host needs --health-port/],
   ])("%j is a usage error", (args, message) => {
     expect(() => parseCliArgs(args, {})).toThrow(UsageError);
     expect(() => parseCliArgs(args, {})).toThrow(message);

@@ -91,11 +91,32 @@ describe("tq-worker", () => {
       "--lease-ms",
       "--shutdown-timeout-ms",
       "--hard-timeout-grace-ms",
+      "--health-port",
+      "--health-host",
       "--help",
       "REDIS_URL",
     ]) {
       expect(bin.stdout()).toContain(flag);
     }
+  });
+
+  test("--health-port serves /healthz: 200 while both processes consume, 503 naming one that is stopped", async () => {
+    const port = await freePort();
+    const { pids } = await startPool(["--health-port", String(port)]);
+    const url = `http://127.0.0.1:${port}/healthz`;
+    const ok = await fetch(url);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ ok: true, children: 2 });
+    const stopped = pids[1] as number;
+    process.kill(stopped, "SIGSTOP");
+    cleanup.push(() => {
+      if (isAlive(stopped)) process.kill(stopped, "SIGCONT");
+    });
+    const failing = await waitFor(async () => {
+      const res = await fetch(url);
+      return res.status === 503 ? ((await res.json()) as { children: Array<{ pid: number }> }) : null;
+    });
+    expect(failing.children.map((child) => child.pid)).toEqual([stopped]);
   });
 
   test.each([

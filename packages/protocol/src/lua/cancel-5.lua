@@ -17,12 +17,12 @@ local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 
 local id = ARGV[1]
 local jk = jobKey(id)
-local f = tryJobFields(jk, 'state', 'pri')
+local f = tryJobFields(jk, 'state', 'pri', 'task')
 if not f then
   redis.call('ZREM', K.scheduled, id)
   for _, list in ipairs({ K.high, K.normal, K.low }) do redis.call('LREM', list, 0, id) end
   redis.call('DEL', jk)
-  emit('removed', id)
+  emit('cancelled', id)
   flushEvents()
   return 1
 end
@@ -35,6 +35,6 @@ else
   return f[1]
 end
 redis.call('DEL', jk)
-emit('removed', id)
+emit('cancelled', id, f[3])
 flushEvents()
 return 1

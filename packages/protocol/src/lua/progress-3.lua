@@ -15,7 +15,7 @@ local BASE = string.sub(KEYS[1], 1, -#'events' - 1)
 
 local id = ARGV[1]
 local jk = jobKey(id)
-local f = jobFields(id, jk, nowMs(), 'state', 'tok')
+local f = jobFields(id, jk, nowMs(), 'state', 'tok', 'task', 'att', 'wid')
 if not f then
   flushEvents()
   return 0
@@ -24,6 +24,6 @@ if f[1] ~= 'active' or f[2] ~= ARGV[2] then return 0 end
 local limit = tonumber(ARGV[4]) or 0
 if limit > 0 and #ARGV[3] > limit then return -1 end
 redis.call('HSET', jk, 'progress', ARGV[3])
-emit('progress', id)
+emit('progress', id, f[3], tonumber(f[4]), f[5], nil, ARGV[3])
 flushEvents()
 return 1

@@ -15,6 +15,7 @@ local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include try-job-fields.lua
 --@include pending-key.lua
 --@include wake-workers.lua
+--@include now-ms.lua
 --@include events.lua
 
 local ids
@@ -25,19 +26,22 @@ else
   for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 local moved = 0
+local now = nil
 for i = 1, #ids do
   local id = ids[i]
   local jk = jobKey(id)
-  local f = tryJobFields(jk, 'state', 'pri', 'v')
+  local f = tryJobFields(jk, 'state', 'pri', 'v', 'task')
   if not f then
     if redis.call('ZREM', K.failed, id) == 1 then redis.call('DEL', jk) end
   elseif f[1] == 'failed' then
     redis.call('ZREM', K.failed, id)
     if f[3] then
-      redis.call('HSET', jk, 'state', 'pending', 'att', 0)
+      -- runAt: when it became runnable again (JobInfo.waitedMs counts from it)
+      now = now or nowMs()
+      redis.call('HSET', jk, 'state', 'pending', 'att', 0, 'runAt', now)
       redis.call('HDEL', jk, 'finishedAt', 'tok')
       redis.call('LPUSH', pendingKey(f[2]), id)
-      emit('retried', id)
+      emit('enqueued', id, f[4])
       moved = moved + 1
     else
       redis.call('DEL', jk)

@@ -22,9 +22,10 @@ export const sweepKeys = (k: QueueKeys): string[] => [
   k.marker,
   k.meta,
   k.events,
+  k.throughput,
 ];
 
-/** `sweep-9.lua`: the scheduler's pass over one queue: promotes due jobs and takes back expired leases. */
+/** `sweep-10.lua`: the scheduler's pass over one queue: promotes due jobs and takes back expired leases. */
 export const sweep = defineScript<QueueKeys, { limit: number }, SweepResult>(lua, {
   keys: sweepKeys,
   args: ({ limit }) => [String(limit)],

@@ -99,7 +99,7 @@ export function parseTakeReply(reply: readonly unknown[]): TakeResult {
 }
 
 /**
- * `take-11.lua`: a worker's one round trip. Applies its acks (fenced by token), promotes due jobs, reclaims expired
+ * `take-12.lua`: a worker's one round trip. Applies its acks (fenced by token), promotes due jobs, reclaims expired
  * leases, then claims up to `claim` jobs with fresh leases and tokens.
  */
 export const take = defineScript<QueueKeys, TakeInput, TakeResult>(lua, {
@@ -113,6 +113,7 @@ export const take = defineScript<QueueKeys, TakeInput, TakeResult>(lua, {
     k.meta,
     k.events,
     k.claims(workerId),
+    k.throughput,
   ],
   args({ workerId, leaseMs, claim, acks, maxResultBytes = 0 }) {
     const args = [String(leaseMs), String(claim), String(acks.length), workerId, String(maxResultBytes)];

@@ -40,6 +40,7 @@ function job(id: string, errorCodes: string[] = []): JobInfo {
     queue: "q",
     task: "work",
     args: {},
+    stalls: 0,
     status: "completed",
     priority: "normal",
     attempts: errorCodes.length + 1,

@@ -5,9 +5,11 @@
 --@include chunked.lua
 --@include wake-workers.lua
 --@include try-job-fields.lua
+--@include events.lua
 -- Stores new jobs, each pending, or scheduled when it has a run time in the future; a job whose id exists already is
 -- left untouched (idempotent by job id). The one way jobs are stored: the enqueue script and the scheduler's fire
--- script both call it. Uses K.high, K.normal, K.low, K.scheduled, K.marker and BASE.
+-- script both call it. Uses K.high, K.normal, K.low, K.scheduled, K.marker, K.events and BASE; emits an
+-- `enqueued` event per stored job (the caller flushes them).
 --
 -- argv: 1 job count n, then per job ENQUEUE_ARGS_PER_JOB values: id, v, task, args, opts, createdAt, priority,
 --       maxRetries, delayMs (relative to the Redis clock; 0 = none), runAtMs (absolute epoch ms; 0 = none),
@@ -90,6 +92,7 @@ local function enqueueJobs(argv)
         list[#list + 1] = id
         anyReady = true
       end
+      emit('enqueued', id, argv[o + 2])
       out[#out + 1] = 1
     end
   end

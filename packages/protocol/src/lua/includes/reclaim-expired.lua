@@ -16,7 +16,7 @@ local function reclaimExpired(now, limit)
   for i = 1, #expired do
     local id = expired[i]
     local jk = jobKey(id)
-    local f = jobFields(id, jk, now, 'state', 'att', 'maxr', 'pri', 'wid')
+    local f = jobFields(id, jk, now, 'state', 'att', 'maxr', 'pri', 'wid', 'task')
     if f and f[1] == 'active' then
       -- the claim is no longer that worker's (same slot: the key shares the queue's hash tag)
       if f[5] then redis.call('SREM', BASE .. 'claims:' .. f[5], id) end
@@ -29,12 +29,12 @@ local function reclaimExpired(now, limit)
       redis.call('HINCRBY', jk, 'stalls', 1)
       if att <= maxr then
         appendError(jk, err)
-        redis.call('HSET', jk, 'state', 'pending')
+        redis.call('HSET', jk, 'state', 'pending', 'runAt', now)
         redis.call('RPUSH', pendingKey(f[4]), id)
-        emit('stalled', id)
+        emit('stalled', id, f[6], att, f[5], errorSummary(err))
         requeued = requeued + 1
       else
-        deadLetter(id, jk, err, now)
+        deadLetter(id, jk, err, now, f[6], att, f[5])
       end
     end
   end

@@ -3,17 +3,18 @@
   fires every tick a pass found due for this queue. The jobs are stored by enqueueJobs (includes/enqueue-jobs.lua),
   exactly as the enqueue script stores them (pending, wake-ups, idempotent by job id).
 
-  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  (the enqueue script's keys)
-        6 fired (HASH: schedule name -> the latest tick ms fired into this queue)
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  6 events  (the enqueue script's keys)
+        7 fired (HASH: schedule name -> the latest tick ms fired into this queue)
   ARGV: 1 tick count, then per tick: schedule name, tick ms, and the enqueue script's ENQUEUE_ARGS_PER_JOB values of
-        one job (id "<name>:<tick>", v, task, …; see enqueue-5.lua)
+        one job (id "<name>:<tick>", v, task, …; see enqueue-6.lua)
   Returns: one integer per tick: 1 the job was created; 0 this tick or a later one was fired already (or the job
            exists); -1 the tick is not due on the Redis clock (nothing done).
 
   Invariant: a schedule's ticks fire in increasing order and each at most once, however many schedulers race and
   however long one of them stalls, and whether or not retention has since removed the job of an earlier tick.
 ]]
-local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], marker = KEYS[5], fired = KEYS[6] }
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], marker = KEYS[5], events = KEYS[6],
+            fired = KEYS[7] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include constants.lua
 --@include now-ms.lua
@@ -45,5 +46,6 @@ if #slots > 0 then
   args[1] = tostring(args[1])
   local created = enqueueJobs(args)
   for j, slot in ipairs(slots) do out[slot] = created[j] end
+  flushEvents()
 end
 return out

@@ -3,11 +3,13 @@
   so time-based work moves even while every worker is busy or stopped.
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 failed  7 marker  8 meta  9 events
+        10 throughput (per-minute completed/failed counts)
   ARGV: 1 limit per call
   Returns: { promoted, requeued, nextWakeMs }
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
-            failed = KEYS[6], marker = KEYS[7], meta = KEYS[8], events = KEYS[9] }
+            failed = KEYS[6], marker = KEYS[7], meta = KEYS[8], events = KEYS[9],
+            throughput = KEYS[10] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include now-ms.lua
 --@include promote-due.lua
@@ -23,5 +25,5 @@ local promoted = promoteDue(now, limit)
 local requeued = reclaimExpired(now, limit)
 if promoted + requeued > 0 then wakeWorkers() end
 if redis.call('ZCARD', K.failed) > 0 then applyRetention(now, false, true) end
-flushEvents()
+flushEvents(now)
 return { promoted, requeued, nextWake(now) }

@@ -4,6 +4,7 @@
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 completed  7 failed
         8 marker  9 meta  10 events  11 claims:<workerId> (the ids this worker claimed)
+        12 throughput (per-minute completed/failed counts)
   ARGV: 1 leaseMs  2 claim count  3 ack count  4 worker id
         5 max result bytes (a larger completion is refused: the job fails with PAYLOAD_TOO_LARGE)
         then per ack: id, token, op ("c" completed | "f" failed run), payload (result or error JSON),
@@ -13,6 +14,8 @@
              the payload was over its limit, d dead-lettered because the job's key is not a job record, l lease
              lost: ignored),
              then for each claimed job: id, token, attempt, v, task, args, opts, createdAt, pri, maxr }
+  Events: at most one entry per kind per call (completed, retrying, failed, stalled, started), and one HINCRBY
+  per kind of the minute's completed and failed counts (includes/events.lua).
 
   Invariants: an ack applies only while the job is active under the same fencing token, so a worker whose lease
   was lost cannot complete, fail or retry the job. An applied ack is recorded on the job (`ack` = token:outcome), so
@@ -25,7 +28,7 @@
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
             completed = KEYS[6], failed = KEYS[7], marker = KEYS[8], meta = KEYS[9], events = KEYS[10],
-            claims = KEYS[11] }
+            claims = KEYS[11], throughput = KEYS[12] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include constants.lua
 --@include now-ms.lua
@@ -61,7 +64,7 @@ for i = 0, nAcks - 1 do
   local id, token, op, payload = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
   local jk = jobKey(id)
   acked[#acked + 1] = id
-  local f = jobFields(id, jk, now, 'state', 'tok', 'att', 'maxr', 'pri', 'ack')
+  local f = jobFields(id, jk, now, 'state', 'tok', 'att', 'maxr', 'pri', 'ack', 'task')
   local outcome
   if not f then
     -- the key held another type: jobFields dead-lettered it
@@ -84,14 +87,14 @@ for i = 0, nAcks - 1 do
       local err = cjson.encode({ name = 'TqError', code = 'PAYLOAD_TOO_LARGE', attempt = tonumber(f[3]) or 1,
         message = 'the result of job "' .. id .. '" is ' .. #payload .. ' bytes, over the ' .. maxResultBytes ..
           '-byte limit (maxResultBytes); it was not stored: return a reference to large data instead' })
-      failRun(id, jk, 1, 0, f[5], err, -1, now)
+      failRun(id, jk, 1, 0, f[5], err, -1, now, nil, f[7], workerId)
       outcome = 'p'
     elseif op == 'c' then
       -- no `ack` record needed: state completed under this token says it (and completed jobs stay small)
       redis.call('HSET', jk, 'state', 'completed', 'finishedAt', now, 'result', payload)
       completedZ[#completedZ + 1] = now
       completedZ[#completedZ + 1] = id
-      emit('completed', id)
+      emit('completed', id, f[7], tonumber(f[3]), workerId)
       outcome = 'c'
     else
       if #payload > MAX_ERROR_BYTES then
@@ -100,7 +103,7 @@ for i = 0, nAcks - 1 do
             '-byte limit; it was not stored' })
       end
       outcome = failRun(id, jk, tonumber(f[3]) or 1, tonumber(f[4]) or 0, f[5], payload,
-        tonumber(ARGV[o + 4]) or -1, now)
+        tonumber(ARGV[o + 4]) or -1, now, nil, f[7], workerId)
     end
     if outcome ~= 'c' then redis.call('HSET', jk, 'ack', token .. ':' .. outcome) end
   end
@@ -151,6 +154,7 @@ if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
           out[n + 8] = f[7]
           out[n + 9] = f[8]
           out[n + 10] = f[9]
+          emit('started', id, f[4], att, workerId)
           claimed = claimed + 1
         elseif not f[1] then
           -- An id with no job record (written into Redis by something other than tq): keep it visible.
@@ -173,7 +177,7 @@ if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
   if claimed == want and anyPending() then WAKE.ready = true end
 end
 if WAKE.ready then wakeWorkers() end
-flushEvents()
+flushEvents(now)
 -- The worker blocks only when it got fewer jobs than it asked for: only then does it need the next timed event.
 if claimed < want or want == 0 then out[1] = nextWake(now) end
 return out

@@ -1,0 +1,198 @@
+import { type RedisConnection, reconnectDelayMs } from "@tq/connection";
+import { quote, TqError } from "@tq/job-schema";
+import {
+  compareStreamIds,
+  decodeEventEntry,
+  EVENTS_GAP,
+  eventId,
+  parseEventId,
+  parseXRead,
+  type QueueEvent,
+  type QueueKeys,
+} from "@tq/protocol";
+
+/** Options for `queue.events()`. */
+export interface EventsOptions {
+  /** Ends the iteration (the loop leaves normally) when aborted. */
+  signal?: AbortSignal;
+  /**
+   * Resume right after this event: a {@link QueueEvent.id}, a stream entry id (`<ms>-<seq>`: after that whole
+   * entry), or `"0"` for every event still in the stream. Without it, the events from the call of `events()` on.
+   * An id older than what the capped stream still holds starts with a `gap` event.
+   */
+  from?: string;
+}
+
+/** How long one XREAD blocks, in milliseconds: the longest a dropped connection goes unnoticed while idle. */
+const BLOCK_MS = 5_000;
+
+/** Entries per XREAD. */
+const READ_COUNT = 200;
+
+/** Where an iterator is: the last entry read and the last index of it yielded (`Infinity`: the whole entry). */
+interface Cursor {
+  entryId: string;
+  index: number;
+}
+
+/** What {@link queueEvents} needs of its queue. */
+export interface EventSource {
+  readonly queue: string;
+  readonly keys: QueueKeys;
+  /** The queue's command connection (for the starting position). */
+  command(): Promise<RedisConnection>;
+  /** A connection of the iterator's own, for its blocking reads. */
+  open(): Promise<RedisConnection>;
+  /** Registers `stop` to run when the queue closes; returns the way to unregister it. */
+  onClose(stop: () => void): () => void;
+}
+
+function firstId(reply: unknown): string | undefined {
+  const entry = Array.isArray(reply) ? (reply[0] as unknown[] | undefined) : undefined;
+  return entry ? String(entry[0]) : undefined;
+}
+
+function startCursor(source: EventSource, from: string | undefined): Promise<Cursor> {
+  if (from === undefined) {
+    // taken on the command connection, so a call made on the queue after events() is seen
+    return source.command().then(async (c) => {
+      const newest = firstId(
+        await c.send<unknown>(["XREVRANGE", source.keys.events, "+", "-", "COUNT", "1"], source.keys.events),
+      );
+      return { entryId: newest ?? "0-0", index: Number.POSITIVE_INFINITY };
+    });
+  }
+  const cursor = from === "0" ? { entryId: "0-0", index: Number.POSITIVE_INFINITY } : parseEventId(from);
+  if (!cursor) {
+    return Promise.reject(
+      new TqError(
+        "VALIDATION",
+        `queue ${quote(source.queue)}: events({ from }) takes an event id ("<ms>-<seq>:<index>"), a stream id or "0", got ${quote(from)}`,
+      ),
+    );
+  }
+  return Promise.resolve(cursor);
+}
+
+/**
+ * The queue's lifecycle events as an async iterable: a live tail of its event stream, read with `XREAD BLOCK` on a
+ * connection of its own (the queue's command connection is never blocked). It resumes from the last event it
+ * yielded after a dropped connection, yields a `gap` event when the capped stream was trimmed past it, and ends
+ * when `signal` aborts, the loop breaks, or the queue closes.
+ */
+export function queueEvents(source: EventSource, options: EventsOptions = {}): AsyncGenerator<QueueEvent> {
+  const start = startCursor(source, options.from);
+  start.catch(() => {});
+  return run(source, start, options.signal, options.from !== undefined);
+}
+
+async function* run(
+  source: EventSource,
+  start: Promise<Cursor>,
+  signal: AbortSignal | undefined,
+  resumed: boolean,
+): AsyncGenerator<QueueEvent> {
+  const stream = source.keys.events;
+  let stopped = signal?.aborted ?? false;
+  let connection: RedisConnection | undefined;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopped = true;
+    // a blocked XREAD rejects at once
+    connection?.destroy();
+    wake?.();
+  };
+  signal?.addEventListener("abort", stop, { once: true });
+  const offClose = source.onClose(stop);
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  try {
+    if (stopped) return;
+    const cursor = await start;
+    // After a resume, a dropped connection or a batch the consumer took its time over, entries may have been
+    // trimmed unread: look at the oldest one before reading on.
+    let check = resumed;
+    let failures = 0;
+    while (!stopped) {
+      try {
+        connection ??= await source.open();
+        if (stopped) return;
+        if (check) {
+          const oldest = firstId(
+            await connection.send<unknown>(["XRANGE", stream, "-", "+", "COUNT", "1"], stream),
+          );
+          check = false;
+          if (
+            oldest !== undefined &&
+            cursor.entryId !== "0-0" &&
+            compareStreamIds(oldest, cursor.entryId) > 0
+          ) {
+            const id = Number.isFinite(cursor.index) ? eventId(cursor.entryId, cursor.index) : cursor.entryId;
+            yield { id, type: EVENTS_GAP, jobId: "", at: Number(oldest.split("-")[0]) };
+            cursor.index = Number.POSITIVE_INFINITY;
+          }
+        }
+        if (Number.isFinite(cursor.index)) {
+          // resuming inside an entry: the rest of it first
+          const reply = await connection.send<unknown>(
+            ["XRANGE", stream, cursor.entryId, cursor.entryId],
+            stream,
+          );
+          const rest = decodeEventEntry(parseXRead([[stream, reply]], stream)[0] ?? { id: "", fields: {} });
+          for (let i = cursor.index + 1; i < rest.length; i++) {
+            cursor.index = i;
+            yield rest[i] as QueueEvent;
+            if (stopped) return;
+          }
+          cursor.index = Number.POSITIVE_INFINITY;
+        }
+        const reply = await connection.send<unknown>(
+          [
+            "XREAD",
+            "COUNT",
+            String(READ_COUNT),
+            "BLOCK",
+            String(BLOCK_MS),
+            "STREAMS",
+            stream,
+            cursor.entryId,
+          ],
+          stream,
+        );
+        if (failures > 0) {
+          failures = 0;
+          check = true;
+          continue;
+        }
+        const entries = parseXRead(reply, stream);
+        for (const entry of entries) {
+          const events = decodeEventEntry(entry);
+          cursor.entryId = entry.id;
+          cursor.index = -1;
+          for (const [i, event] of events.entries()) {
+            cursor.index = i;
+            yield event;
+            if (stopped) return;
+          }
+          cursor.index = Number.POSITIVE_INFINITY;
+        }
+        if (entries.length > 0) check = true;
+      } catch (error) {
+        if (stopped) return;
+        if (error instanceof TqError && error.code === "VALIDATION") throw error;
+        failures++;
+        await pause(reconnectDelayMs(failures + 1));
+      }
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    offClose();
+    connection?.destroy();
+  }
+}

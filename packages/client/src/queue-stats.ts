@@ -1,0 +1,91 @@
+import type { RedisConnection } from "@tq/connection";
+import { PRIORITIES } from "@tq/job-schema";
+import { type QueueKeys, redisTimeMs, THROUGHPUT_WINDOW_MINUTES } from "@tq/protocol";
+import type { JobCounts } from "./queue.js";
+
+/** What `queue.stats()` returns: a queue's state in one look. */
+export interface QueueStats {
+  counts: JobCounts;
+  paused: boolean;
+  /**
+   * Milliseconds the oldest pending job has been waiting to run (since its run time, or since it was created); 0
+   * when nothing is pending. Read from the oldest job of each priority's list.
+   */
+  oldestPendingAgeMs: number;
+  /** How many workers are registered and heartbeating (their registry entry has not run out). */
+  workers: number;
+  /**
+   * Jobs completed per minute (Redis clock) over the last `THROUGHPUT_WINDOW_MINUTES` (60) minutes, oldest first;
+   * the last element is the current minute, still counting.
+   */
+  completedPerMinute: number[];
+  /** Jobs that ended failed (dead-lettered) per minute, as {@link QueueStats.completedPerMinute}. */
+  failedPerMinute: number[];
+}
+
+/** How many jobs are in each state: seven small reads, pipelined. */
+export async function readCounts(c: RedisConnection, k: QueueKeys): Promise<JobCounts> {
+  const [high, normal, low, scheduled, active, completed, failed] = await Promise.all([
+    c.send<number>(["LLEN", k.pending.high], k.base),
+    c.send<number>(["LLEN", k.pending.normal], k.base),
+    c.send<number>(["LLEN", k.pending.low], k.base),
+    c.send<number>(["ZCARD", k.scheduled], k.base),
+    c.send<number>(["ZCARD", k.active], k.base),
+    c.send<number>(["ZCARD", k.completed], k.base),
+    c.send<number>(["ZCARD", k.failed], k.base),
+  ]);
+  return {
+    scheduled: Number(scheduled),
+    pending: Number(high) + Number(normal) + Number(low),
+    active: Number(active),
+    completed: Number(completed),
+    failed: Number(failed),
+  };
+}
+
+/** The per-minute counts of one kind ("c" or "f") for the window ending at `minute`, oldest first. */
+function perMinute(c: RedisConnection, k: QueueKeys, kind: string, minute: number): Promise<number[]> {
+  const fields: string[] = [];
+  for (let m = minute - THROUGHPUT_WINDOW_MINUTES + 1; m <= minute; m++) fields.push(`${kind}:${m}`);
+  return c
+    .send<Array<string | null>>(["HMGET", k.throughput, ...fields], k.base)
+    .then((values) => values.map((v) => Number(v ?? 0) || 0));
+}
+
+/**
+ * A queue's {@link QueueStats} in two pipelined round trips of bounded work: counts, the paused flag, the Redis
+ * clock and the tail of each pending list, then the tails' records, the live registry entries and the window of
+ * per-minute counts.
+ */
+export async function readStats(c: RedisConnection, k: QueueKeys): Promise<QueueStats> {
+  const [counts, paused, time, ...tails] = await Promise.all([
+    readCounts(c, k),
+    c.send<string | null>(["HGET", k.meta, "paused"], k.base),
+    c.send<string[]>(["TIME"], k.base),
+    ...PRIORITIES.map((p) => c.send<string | null>(["LINDEX", k.pending[p], "-1"], k.base)),
+  ]);
+  const now = redisTimeMs(time);
+  const minute = Math.floor(now / 60_000);
+  const oldest = tails.filter((id): id is string => typeof id === "string");
+  const [records, workers, completedPerMinute, failedPerMinute] = await Promise.all([
+    Promise.all(
+      oldest.map((id) => c.send<Array<string | null>>(["HMGET", k.job(id), "runAt", "createdAt"], k.base)),
+    ),
+    c.send<number>(["ZCOUNT", k.workers, String(now), "+inf"], k.base),
+    perMinute(c, k, "c", minute),
+    perMinute(c, k, "f", minute),
+  ]);
+  let oldestPendingAgeMs = 0;
+  for (const [runAt, createdAt] of records) {
+    const since = Number(runAt ?? createdAt);
+    if (Number.isFinite(since) && since > 0) oldestPendingAgeMs = Math.max(oldestPendingAgeMs, now - since);
+  }
+  return {
+    counts,
+    paused: paused === "1",
+    oldestPendingAgeMs,
+    workers: Number(workers),
+    completedPerMinute,
+    failedPerMinute,
+  };
+}
