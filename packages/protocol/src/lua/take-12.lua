@@ -14,8 +14,8 @@
              the payload was over its limit, d dead-lettered because the job's key is not a job record, l lease
              lost: ignored),
              then for each claimed job: id, token, attempt, v, task, args, opts, createdAt, pri, maxr }
-  Events: at most one entry per kind per call (completed, retrying, failed, stalled, started), and one HINCRBY
-  per kind of the minute's completed and failed counts (includes/events.lua).
+  Events: one entry per call holding its completed, retrying, failed, stalled and started ids (with `wid`), the
+  call's counts added to meta's `total:<kind>` and the minute's completed and failed counts (includes/events.lua).
 
   Invariants: an ack applies only while the job is active under the same fencing token, so a worker whose lease
   was lost cannot complete, fail or retry the job. An applied ack is recorded on the job (`ack` = token:outcome), so
