@@ -77,6 +77,7 @@ export { ACK_OP, ACK_OUTCOME, parseTakeReply, take } from "./scripts/take.js";
 export type { HeartbeatInput, WorkerPage } from "./scripts/workers.js";
 export { heartbeat, listWorkers, removeWorker } from "./scripts/workers.js";
 export type { StreamEntry } from "./stream-reply.js";
+export { parseXRead } from "./stream-reply.js";
 export type {
   ProcessSpan,
   ProcessSpanInput,
@@ -86,6 +87,5 @@ export type {
   TracingApiLoader,
 } from "./tracing.js";
 export { MAX_TRACE_CARRIER_CHARS, MESSAGING_SYSTEM, tqTracer } from "./tracing.js";
-export { parseXRead } from "./stream-reply.js";
 export type { WorkerField, WorkerInfo, WorkerReadContext, WorkerState } from "./worker-info.js";
 export { parseWorkerInfo, WORKER_FIELDS, WORKER_STATES, WORKER_WRITTEN_STATES } from "./worker-info.js";
