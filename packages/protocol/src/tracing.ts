@@ -119,12 +119,28 @@ function limitCarrier(carrier: TraceCarrier): TraceCarrier | undefined {
   return Object.keys(kept).length > 0 ? kept : undefined;
 }
 
-function failSpan(api: Api, span: OtelApi.Span, error: unknown): void {
-  const err = error instanceof Error ? error : new Error(String(error));
-  span.recordException(err);
-  span.setStatus({ code: api.SpanStatusCode.ERROR, message: err.message });
-  const code = (err as { code?: unknown }).code;
-  span.setAttribute("error.type", typeof code === "string" && code !== "" ? code : err.name || "Error");
+/**
+ * Ends `span`, with status ERROR and the exception recorded when there is an error. Never throws: a hostile thrown
+ * value (a getter that throws) or a failing exporter must not keep a run from settling.
+ */
+function endSpan(api: Api, span: OtelApi.Span, error: unknown): void {
+  if (error !== undefined) {
+    try {
+      span.setStatus({ code: api.SpanStatusCode.ERROR });
+      const err = error instanceof Error ? error : new Error(String(error));
+      span.recordException(err);
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: String(err.message) });
+      const code = (err as { code?: unknown }).code;
+      span.setAttribute("error.type", typeof code === "string" && code !== "" ? code : err.name || "Error");
+    } catch {
+      // what could be read of the error is on the span
+    }
+  }
+  try {
+    span.end();
+  } catch {
+    // a span processor that throws is the SDK's to report
+  }
 }
 
 class OtelTracer implements TqTracer {
@@ -156,8 +172,7 @@ class OtelTracer implements TqTracer {
         span.setAttribute("tq.task", task);
       },
       end(error) {
-        if (error !== undefined) failSpan(api, span, error);
-        span.end();
+        endSpan(api, span, error);
       },
     };
   }
@@ -191,8 +206,7 @@ class OtelTracer implements TqTracer {
       end(error) {
         if (ended) return;
         ended = true;
-        if (error !== undefined) failSpan(api, span, error);
-        span.end();
+        endSpan(api, span, error);
       },
     };
   }

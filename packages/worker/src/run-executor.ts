@@ -270,8 +270,8 @@ export class RunExecutor {
       failures: 0,
     };
     if (error) ack.error = error;
-    run.span?.end(error);
     this.#acks.add(ack);
+    run.span?.end(error);
     try {
       this.#core.events.emit("settled", run.id, run.token);
     } catch (thrown) {

@@ -9,8 +9,9 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { queueKeys } from "@tq/protocol";
 import { waitFor } from "@tq/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
 import { Harness } from "./helpers.js";
+import { fixture, setupPool } from "./pool-helpers.js";
 
 const h = new Harness(inject("redisUrl"));
 const exporter = new InMemorySpanExporter();
@@ -139,6 +140,26 @@ describe("tracing with @opentelemetry/api and an SDK registered", () => {
     }
   });
 
+  test("a hostile thrown value still settles the run and ends its span with ERROR", async () => {
+    const queue = h.queue();
+    const worker = h.worker(queue.name, {
+      hostile: async () => {
+        const error = new Error("x");
+        Object.defineProperty(error, "message", {
+          get() {
+            throw new Error("message getter");
+          },
+        });
+        throw error;
+      },
+    });
+    await worker.start();
+    const job = await queue.enqueue("hostile", [], { maxRetries: 0 });
+    await waitFor(async () => (await queue.getJob(job.id))?.status === "failed", { timeoutMs: 20_000 });
+    const [consumer] = await waitForSpans(`process ${queue.name}`, 1);
+    expect(consumer!.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
   test("a tq failure names its code in error.type", async () => {
     const queue = h.queue();
     const worker = h.worker(queue.name, { known: async () => null });
@@ -185,5 +206,50 @@ describe("tracing with @opentelemetry/api and an SDK registered", () => {
     const [producer] = await waitForSpans(`send ${queue.name}`, 1);
     expect(producer!.status.code).toBe(SpanStatusCode.ERROR);
     expect(producer!.attributes["error.type"]).toBe("VALIDATION");
+  });
+});
+
+describe("tracing in WorkerPool children", () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()?.();
+  });
+
+  test("a child whose handler module registers an SDK traces its runs as a Worker does", async () => {
+    const { producer, pool } = setupPool("trace-pool", cleanup, {
+      module: fixture("pool-tasks-tracing.mjs"),
+      processes: 1,
+    });
+    await pool.start();
+    const job = await producer.enqueue("active", []);
+    const active = (await producer.waitForResult(job.id, { timeoutMs: 60_000 })) as {
+      pid: number;
+      traceId: string;
+      spanId: string;
+    };
+    expect(active.pid).not.toBe(process.pid);
+    const [producerSpan] = await waitForSpans(`send ${producer.name}`, 1);
+    expect(active.traceId).toBe(producerSpan!.spanContext().traceId);
+
+    const report = await producer.enqueue("spans", []);
+    const spans = (await producer.waitForResult(report.id, { timeoutMs: 60_000 })) as Array<{
+      name: string;
+      kind: number;
+      traceId: string;
+      spanId: string;
+      parentSpanId?: string;
+      links: string[];
+      attributes: Record<string, unknown>;
+    }>;
+    const run = spans.find((span) => span.attributes["messaging.message.id"] === job.id);
+    expect(run).toMatchObject({
+      name: `process ${producer.name}`,
+      kind: SpanKind.CONSUMER,
+      traceId: producerSpan!.spanContext().traceId,
+      spanId: active.spanId,
+      parentSpanId: producerSpan!.spanContext().spanId,
+      links: [producerSpan!.spanContext().spanId],
+      attributes: { "tq.task": "active", "tq.attempt": 1 },
+    });
   });
 });
