@@ -1,10 +1,10 @@
 import * as api from "@opentelemetry/api";
 import { JOB_SCHEMA_VERSION } from "@tq/job-schema";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { JOB_FIELDS, parseJobInfo } from "./job-info.js";
 import { prepareJob } from "./prepare-job.js";
 import { decodeJobRecord, encodeJobRecord, JOB_RECORD_FIELDS, type JobRecord } from "./record.js";
-import { MAX_TRACE_CARRIER_CHARS, tqTracer } from "./tracing.js";
+import { tqTracer } from "./tracing.js";
 
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -67,34 +67,6 @@ describe("with the API installed and no SDK registered", () => {
     expect(process.run(() => 42)).toBe(42);
     process.end();
     process.end(new Error("again"));
-  });
-});
-
-describe("the trace context a propagator writes", () => {
-  afterEach(() => api.propagation.disable());
-
-  function propagatorWriting(fields: Record<string, string>): api.TextMapPropagator {
-    return {
-      inject: (_context, carrier, setter) => {
-        for (const [key, value] of Object.entries(fields)) setter.set(carrier, key, value);
-      },
-      extract: (context) => context,
-      fields: () => Object.keys(fields),
-    };
-  }
-
-  test("is the carrier of the producer span", () => {
-    api.propagation.setGlobalPropagator(propagatorWriting({ traceparent: TRACEPARENT, tracestate: "a=1" }));
-    const publish = tqTracer("@tq/client")!.startPublish("emails", 2);
-    expect(publish.carrier).toEqual({ traceparent: TRACEPARENT, tracestate: "a=1" });
-  });
-
-  test(`is cut to traceparent and tracestate beyond ${MAX_TRACE_CARRIER_CHARS} characters`, () => {
-    api.propagation.setGlobalPropagator(
-      propagatorWriting({ traceparent: TRACEPARENT, baggage: "k=".padEnd(MAX_TRACE_CARRIER_CHARS, "v") }),
-    );
-    const publish = tqTracer("@tq/client")!.startPublish("emails", 1);
-    expect(publish.carrier).toEqual({ traceparent: TRACEPARENT });
   });
 });
 

@@ -163,10 +163,15 @@ class OtelTracer implements TqTracer {
     // the semantic conventions set the batch size only for batches
     if (count !== 1) attributes["messaging.batch.message_count"] = count;
     const span = this.#tracer.startSpan(`send ${queue}`, { kind: api.SpanKind.PRODUCER, attributes });
-    const carrier: TraceCarrier = {};
-    api.propagation.inject(api.trace.setSpan(api.context.active(), span), carrier);
+    let carrier: TraceCarrier | undefined;
+    // a no-op span (no SDK) has no context to carry: skip the propagator
+    if (api.trace.isSpanContextValid(span.spanContext())) {
+      const fields: TraceCarrier = {};
+      api.propagation.inject(api.trace.setSpan(api.context.active(), span), fields);
+      carrier = limitCarrier(fields);
+    }
     return {
-      carrier: limitCarrier(carrier),
+      carrier,
       messageId(id, task) {
         span.setAttribute("messaging.message.id", id);
         span.setAttribute("tq.task", task);

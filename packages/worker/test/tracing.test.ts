@@ -1,4 +1,11 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapPropagator,
+  trace,
+} from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import {
@@ -7,13 +14,14 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { queueKeys } from "@tq/protocol";
+import { MAX_TRACE_CARRIER_CHARS, queueKeys, tqTracer } from "@tq/protocol";
 import { waitFor } from "@tq/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
 import { Harness } from "./helpers.js";
 import { fixture, setupPool } from "./pool-helpers.js";
 
 const h = new Harness(inject("redisUrl"));
+const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 
@@ -206,6 +214,44 @@ describe("tracing with @opentelemetry/api and an SDK registered", () => {
     const [producer] = await waitForSpans(`send ${queue.name}`, 1);
     expect(producer!.status.code).toBe(SpanStatusCode.ERROR);
     expect(producer!.attributes["error.type"]).toBe("VALIDATION");
+  });
+});
+
+describe("the trace context a propagator writes", () => {
+  afterEach(() => {
+    propagation.disable();
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  });
+
+  function propagatorWriting(fields: Record<string, string>): TextMapPropagator {
+    return {
+      inject: (_context, carrier, setter) => {
+        for (const [key, value] of Object.entries(fields)) setter.set(carrier, key, value);
+      },
+      extract: (context) => context,
+      fields: () => Object.keys(fields),
+    };
+  }
+
+  function usePropagator(propagator: TextMapPropagator): void {
+    propagation.disable();
+    propagation.setGlobalPropagator(propagator);
+  }
+
+  test("is what the job carries", () => {
+    usePropagator(propagatorWriting({ traceparent: TRACEPARENT, tracestate: "a=1" }));
+    const publish = tqTracer("@tq/client")!.startPublish("emails", 2);
+    publish.end();
+    expect(publish.carrier).toEqual({ traceparent: TRACEPARENT, tracestate: "a=1" });
+  });
+
+  test(`is cut to traceparent and tracestate beyond ${MAX_TRACE_CARRIER_CHARS} characters`, () => {
+    usePropagator(
+      propagatorWriting({ traceparent: TRACEPARENT, baggage: "k=".padEnd(MAX_TRACE_CARRIER_CHARS, "v") }),
+    );
+    const publish = tqTracer("@tq/client")!.startPublish("emails", 1);
+    publish.end();
+    expect(publish.carrier).toEqual({ traceparent: TRACEPARENT });
   });
 });
 
