@@ -30,9 +30,13 @@ import {
   resume,
   retentionFields,
   retry,
+  type TqTracer,
+  type TraceCarrier,
+  tqTracer,
   validateArgs,
   type WorkerInfo,
 } from "@tq/protocol";
+import packageJson from "../package.json" with { type: "json" };
 import { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
 import { JobWatches } from "./job-watches.js";
 import { type EventsOptions, queueEvents } from "./queue-events.js";
@@ -128,6 +132,8 @@ export class Queue {
   #batch: Batch | undefined;
   #closed = false;
   readonly #closeHandlers = new Set<() => void>();
+  /** Producer spans, when `@opentelemetry/api` is installed. */
+  readonly #tracer: TqTracer | undefined;
 
   constructor(name: string, options: QueueOptions = {}) {
     const resolved = resolveQueueOptions(name, options);
@@ -135,6 +141,7 @@ export class Queue {
     this.prefix = resolved.prefix;
     this.#keys = queueKeys(resolved.name, resolved.prefix);
     this.#options = resolved;
+    this.#tracer = tqTracer("@tq/client", packageJson.version);
   }
 
   /** The queue's connection, opened on first use (and opened again after a failed attempt). */
@@ -174,8 +181,13 @@ export class Queue {
     return connection;
   }
 
-  #prepare(task: string | Task, args: unknown, opts: JobOptions | undefined): PreparedJob {
-    return prepareJob(task, args, opts, this.#options.maxPayloadBytes);
+  #prepare(
+    task: string | Task,
+    args: unknown,
+    opts: JobOptions | undefined,
+    trace: TraceCarrier | undefined,
+  ): PreparedJob {
+    return prepareJob(task, args, opts, this.#options.maxPayloadBytes, trace);
   }
 
   #validateArgs(task: string | Task, args: unknown): Promise<void> {
@@ -194,14 +206,25 @@ export class Queue {
    * `REDIS`, `NOPERM` or `CLOSED`. A connection error is ridden through by re-sending for up to `retryConnectionMs`;
    * a call that still fails with `CONNECTION` may or may not have stored the job: enqueue it again with the same
    * `jobId` to be sure.
+   *
+   * With `@opentelemetry/api` installed, each call is a `send <queue>` span (kind PRODUCER) whose trace context the
+   * job carries to the worker (see "Tracing" in docs/operations.md).
    */
   async enqueue<T extends Task>(task: T, args: TaskArgsInput<T>, opts?: JobOptions): Promise<EnqueuedJob>;
   async enqueue(task: string, args?: unknown, opts?: JobOptions): Promise<EnqueuedJob>;
   async enqueue(task: string | Task, args?: unknown, opts?: JobOptions): Promise<EnqueuedJob> {
-    await this.#validateArgs(task, args);
-    const job = this.#prepare(task, args, opts);
-    const created = await this.#submit(job);
-    return { id: job.id, queue: this.name, task: job.task, created };
+    const span = this.#tracer?.startPublish(this.name, 1);
+    try {
+      await this.#validateArgs(task, args);
+      const job = this.#prepare(task, args, opts, span?.carrier);
+      span?.messageId(job.id, job.task);
+      const created = await this.#submit(job);
+      span?.end();
+      return { id: job.id, queue: this.name, task: job.task, created };
+    } catch (error) {
+      span?.end(error);
+      throw error;
+    }
   }
 
   /**
@@ -215,6 +238,9 @@ export class Queue {
    * of encoded jobs, because Redis serves nobody else while the script runs: a larger call is refused with
    * `VALIDATION` (the count before any item is read, the size as soon as it is crossed). Split larger lists into
    * several calls; each is atomic on its own.
+   *
+   * With `@opentelemetry/api` installed, each call is one `send <queue>` span (kind PRODUCER, with
+   * `messaging.batch.message_count`) whose trace context every job of the batch carries.
    */
   async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedJob[]> {
     if (!Array.isArray(items))
@@ -227,13 +253,28 @@ export class Queue {
           `calls of at most ${ENQUEUE_MANY_MAX_JOBS} (each is all or nothing on its own); nothing was enqueued`,
       );
     }
+    if (items.length === 0) return [];
+    const span = this.#tracer?.startPublish(this.name, items.length);
+    if (!span) return this.#enqueueMany(items, undefined);
+    try {
+      const jobs = await this.#enqueueMany(items, span.carrier);
+      if (jobs.length === 1 && jobs[0]) span.messageId(jobs[0].id, jobs[0].task);
+      span.end();
+      return jobs;
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+  }
+
+  async #enqueueMany(items: readonly EnqueueItem[], trace: TraceCarrier | undefined): Promise<EnqueuedJob[]> {
     const prepared: PreparedJob[] = [];
     let bytes = 0;
     for (const [index, item] of items.entries()) {
       let job: PreparedJob;
       try {
         await this.#validateArgs(item.task, item.args);
-        job = this.#prepare(item.task, item.args, item.opts);
+        job = this.#prepare(item.task, item.args, item.opts, trace);
       } catch (error) {
         if (error instanceof TqError) {
           throw new TqError(error.code, `enqueueMany item ${index}: ${error.message}`, { cause: error });

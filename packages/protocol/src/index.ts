@@ -37,7 +37,7 @@ export {
 export type { LuaSource } from "./lua-source.js";
 export type { PreparedJob } from "./prepare-job.js";
 export { prepareJob, taskName, validateArgs } from "./prepare-job.js";
-export type { JobRecord } from "./record.js";
+export type { JobRecord, RecordEnvelope } from "./record.js";
 export { decodeJobRecord, encodeJobRecord, JOB_RECORD_FIELDS } from "./record.js";
 export { redisTimeMs } from "./redis-time.js";
 export type { ToTqError } from "./register-queue.js";
@@ -78,5 +78,14 @@ export type { HeartbeatInput, WorkerPage } from "./scripts/workers.js";
 export { heartbeat, listWorkers, removeWorker } from "./scripts/workers.js";
 export type { StreamEntry } from "./stream-reply.js";
 export { parseXRead } from "./stream-reply.js";
+export type {
+  ProcessSpan,
+  ProcessSpanInput,
+  PublishSpan,
+  TqTracer,
+  TraceCarrier,
+  TracingApiLoader,
+} from "./tracing.js";
+export { MAX_TRACE_CARRIER_CHARS, MESSAGING_SYSTEM, tqTracer } from "./tracing.js";
 export type { WorkerField, WorkerInfo, WorkerReadContext, WorkerState } from "./worker-info.js";
 export { parseWorkerInfo, WORKER_FIELDS, WORKER_STATES, WORKER_WRITTEN_STATES } from "./worker-info.js";

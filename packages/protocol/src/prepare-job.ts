@@ -12,7 +12,8 @@ import {
   validateWithSchema,
 } from "@tq/job-schema";
 import { ENQUEUE_ARGS_PER_JOB } from "./constants.js";
-import { encodeJobRecord } from "./record.js";
+import { encodeJobRecord, type RecordEnvelope } from "./record.js";
+import type { TraceCarrier } from "./tracing.js";
 
 /** A job ready for the enqueue script. */
 export interface PreparedJob {
@@ -49,28 +50,29 @@ export async function validateArgs(task: string | Task, args: unknown, context: 
 
 /**
  * Checks a job's options (a contract's defaults under the given ones), encodes its record and returns the enqueue
- * script's arguments. Throws `VALIDATION` or `PAYLOAD_TOO_LARGE`; nothing reaches Redis.
+ * script's arguments. `trace` is the enqueue's trace context, stored with the job (see `tqTracer`). Throws
+ * `VALIDATION` or `PAYLOAD_TOO_LARGE`; nothing reaches Redis.
  */
 export function prepareJob(
   task: string | Task,
   args: unknown,
   opts: JobOptions | undefined,
   maxPayloadBytes: number,
+  trace?: TraceCarrier,
 ): PreparedJob {
   const name = taskName(task);
   const resolved = resolveJobOptions(isTask(task) ? { ...task.defaults, ...opts } : opts);
   const id = resolved.jobId ?? randomUUID();
-  const record = encodeJobRecord(
-    {
-      v: JOB_SCHEMA_VERSION,
-      id,
-      task: name,
-      args: args === undefined ? [] : args,
-      opts: storedJobOptions(resolved),
-      createdAt: Date.now(),
-    },
-    maxPayloadBytes,
-  );
+  const envelope: RecordEnvelope = {
+    v: JOB_SCHEMA_VERSION,
+    id,
+    task: name,
+    args: args === undefined ? [] : args,
+    opts: storedJobOptions(resolved),
+    createdAt: Date.now(),
+  };
+  if (trace !== undefined) envelope.trace = trace;
+  const record = encodeJobRecord(envelope, maxPayloadBytes);
   return {
     id,
     task: name,

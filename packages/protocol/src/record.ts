@@ -8,6 +8,28 @@ import {
   type StoredJobOptions,
   TqError,
 } from "@tq/job-schema";
+import type { TraceCarrier } from "./tracing.js";
+
+/**
+ * A job's envelope as a record carries it: the envelope, and the trace context of the enqueue that made the job
+ * (stored in the `opts` field under the reserved key `tc`; never a job option, and not part of `JobInfo`).
+ */
+export interface RecordEnvelope<Args = unknown> extends JobEnvelope<Args> {
+  trace?: TraceCarrier;
+}
+
+/** The trace context in a decoded `opts` field: an object of strings, else none (a bad one never fails a job). */
+function readTrace(value: unknown): TraceCarrier | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const trace: TraceCarrier = {};
+  let any = false;
+  for (const [key, field] of Object.entries(value)) {
+    if (typeof field !== "string") return undefined;
+    trace[key] = field;
+    any = true;
+  }
+  return any ? trace : undefined;
+}
 
 /**
  * A job's envelope as the fields of its Redis hash. Each field is stored on its own, so a job with small args keeps
@@ -19,7 +41,10 @@ export interface JobRecord {
   task: string;
   /** The args as JSON. */
   args: string;
-  /** Options other than priority and maxRetries (backoff, timeoutMs) as JSON, or "" when there are none. */
+  /**
+   * Options other than priority and maxRetries (backoff, timeoutMs) and the trace context (`tc`) as JSON, or ""
+   * when there are none.
+   */
   opts: string;
   /** Epoch ms (producer clock). */
   createdAt: string;
@@ -35,7 +60,7 @@ export const JOB_RECORD_FIELDS = ["v", "task", "args", "opts", "createdAt", "pri
  * Encodes an envelope as the fields of its job hash. Throws `PAYLOAD_TOO_LARGE` when the record exceeds `maxBytes`
  * and `VALIDATION` when the args are not JSON (a cycle, a BigInt).
  */
-export function encodeJobRecord(envelope: JobEnvelope, maxBytes: number): JobRecord {
+export function encodeJobRecord(envelope: RecordEnvelope, maxBytes: number): JobRecord {
   let args: string | undefined;
   try {
     args = JSON.stringify(envelope.args);
@@ -48,10 +73,13 @@ export function encodeJobRecord(envelope: JobEnvelope, maxBytes: number): JobRec
   }
   if (args === undefined) args = "null";
   const { backoff, timeoutMs } = envelope.opts;
-  const extra: Partial<StoredJobOptions> = {};
+  const { trace } = envelope;
+  const extra: Partial<StoredJobOptions> & { tc?: TraceCarrier } = {};
   if (backoff !== undefined) extra.backoff = backoff;
   if (timeoutMs !== undefined) extra.timeoutMs = timeoutMs;
-  const opts = backoff === undefined && timeoutMs === undefined ? "" : JSON.stringify(extra);
+  if (trace !== undefined) extra.tc = trace;
+  const opts =
+    backoff === undefined && timeoutMs === undefined && trace === undefined ? "" : JSON.stringify(extra);
   const size = exceedsBytes(args + opts + envelope.task + envelope.id, maxBytes);
   if (size !== false) {
     throw new TqError(
@@ -79,7 +107,7 @@ export function decodeJobRecord(
   id: string,
   values: ReadonlyArray<string | null | undefined>,
   maxBytes: number = Number.POSITIVE_INFINITY,
-): JobEnvelope {
+): RecordEnvelope {
   const [v, task, args, opts, createdAt, pri, maxr] = values;
   if (v === null || v === undefined) {
     if (task === null || task === undefined)
@@ -106,10 +134,10 @@ export function decodeJobRecord(
       cause,
     );
   }
-  let extra: Partial<StoredJobOptions> = {};
+  let extra: Partial<StoredJobOptions> & { tc?: unknown } = {};
   if (typeof opts === "string" && opts !== "") {
     try {
-      extra = JSON.parse(opts) as Partial<StoredJobOptions>;
+      extra = JSON.parse(opts) as Partial<StoredJobOptions> & { tc?: unknown };
     } catch (cause) {
       throw decodeError(`field "opts" is not valid JSON (${(cause as Error).message})`, cause);
     }
@@ -133,7 +161,7 @@ export function decodeJobRecord(
   const stored: StoredJobOptions = { priority, maxRetries };
   if (extra.backoff !== undefined) stored.backoff = extra.backoff;
   if (extra.timeoutMs !== undefined) stored.timeoutMs = extra.timeoutMs;
-  return {
+  const envelope: RecordEnvelope = {
     v: JOB_SCHEMA_VERSION,
     id,
     task,
@@ -141,4 +169,7 @@ export function decodeJobRecord(
     opts: stored,
     createdAt: Number(createdAt ?? 0) || 0,
   };
+  const trace = extra.tc === undefined ? undefined : readTrace(extra.tc);
+  if (trace !== undefined) envelope.trace = trace;
+  return envelope;
 }

@@ -8,12 +8,22 @@ import {
   TqError,
   validateWithSchema,
 } from "@tq/job-schema";
-import { ACK_OP, type AckOp, type ClaimedJob, decodeJobRecord } from "@tq/protocol";
+import {
+  ACK_OP,
+  type AckOp,
+  type ClaimedJob,
+  decodeJobRecord,
+  type ProcessSpan,
+  type RecordEnvelope,
+  type TqTracer,
+  tqTracer,
+} from "@tq/protocol";
 import type { Ack, AckBatcher } from "./ack-batcher.js";
 import type { Handler, WorkerJob } from "./handlers.js";
 import { jobContext } from "./job-context.js";
 import { bytesOver } from "./payload-size.js";
 import { describeThrown, isUnrecoverable, serializeError, toError } from "./serialize-error.js";
+import { WORKER_VERSION } from "./version.js";
 import type { WorkerCore } from "./worker-core.js";
 
 /** A claimed job this process runs, until its outcome is decided. */
@@ -25,6 +35,8 @@ export interface Run {
   controller: AbortController;
   settled: boolean;
   job: WorkerJob | undefined;
+  /** The run's `process <queue>` span, when `@opentelemetry/api` is installed; ended when the run settles. */
+  span?: ProcessSpan;
 }
 
 interface Registered {
@@ -44,11 +56,14 @@ export class RunExecutor {
   readonly #handlers = new Map<string, Registered>();
   /** Runs whose outcome is not decided yet, by job id. */
   readonly running = new Map<string, Run>();
+  /** Consumer spans, when `@opentelemetry/api` is installed. */
+  readonly #tracer: TqTracer | undefined;
 
   constructor(core: WorkerCore, acks: AckBatcher, wake: () => void) {
     this.#core = core;
     this.#acks = acks;
     this.#wake = wake;
+    this.#tracer = tqTracer("@tq/worker", WORKER_VERSION);
   }
 
   register(name: string, fn: Handler<unknown, unknown>, task: Task | undefined): void {
@@ -85,6 +100,7 @@ export class RunExecutor {
       `lease on job ${quote(run.id)} in queue ${quote(this.#core.queue)} was lost (it expired, another worker took the job, or its record was overwritten); this run is aborted`,
     );
     run.controller.abort(error);
+    run.span?.end(error);
     this.#core.ended(run.id, run.token);
     this.#core.reportError(error);
     this.#wake();
@@ -97,9 +113,12 @@ export class RunExecutor {
       run.settled = true;
       this.running.delete(run.id);
       this.#core.ended(run.id, run.token);
-      run.controller.abort(
-        new TqError("CLOSED", `${this.#core.label} shut down before job ${quote(run.id)} finished`),
+      const error = new TqError(
+        "CLOSED",
+        `${this.#core.label} shut down before job ${quote(run.id)} finished`,
       );
+      run.controller.abort(error);
+      run.span?.end(error);
     }
     return unfinished;
   }
@@ -107,13 +126,27 @@ export class RunExecutor {
   async #execute(run: Run, claim: ClaimedJob): Promise<void> {
     const core = this.#core;
     const { maxPayloadBytes, maxResultBytes } = core.options;
-    let envelope: JobEnvelope;
+    let envelope: RecordEnvelope;
     try {
       envelope = decodeJobRecord(claim.id, claim.record, maxPayloadBytes);
     } catch (error) {
+      run.span = this.#tracer?.startProcess({
+        queue: core.queue,
+        id: claim.id,
+        attempt: claim.attempt,
+        workerId: core.options.workerId,
+      });
       this.#settle(run, ACK_OP.fail, toError(error), -1);
       return;
     }
+    run.span = this.#tracer?.startProcess({
+      queue: core.queue,
+      id: claim.id,
+      task: envelope.task,
+      attempt: claim.attempt,
+      workerId: core.options.workerId,
+      trace: envelope.trace,
+    });
     const job: WorkerJob = {
       id: claim.id,
       queue: core.queue,
@@ -169,7 +202,9 @@ export class RunExecutor {
       if (registered.task?.args) {
         args = await validateWithSchema(registered.task.args, args, "args", what);
       }
-      let result = await registered.fn(args, jobContext(core, run, job));
+      const ctx = jobContext(core, run, job);
+      // the handler runs in the run's span: spans it starts are children of it
+      let result = await (run.span ? run.span.run(() => registered.fn(args, ctx)) : registered.fn(args, ctx));
       if (registered.task?.result) {
         result = await validateWithSchema(registered.task.result, result, "result", what);
       }
@@ -236,6 +271,7 @@ export class RunExecutor {
     };
     if (error) ack.error = error;
     this.#acks.add(ack);
+    run.span?.end(error);
     try {
       this.#core.events.emit("settled", run.id, run.token);
     } catch (thrown) {
