@@ -3,7 +3,7 @@ import { uniquePrefix, waitFor } from "@tq/testing";
 import { Registry, register } from "prom-client";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { Harness } from "./helpers.js";
-import { parseExposition, sumOf, valueOf } from "./prom-text.js";
+import { parseExposition, sampleValue, sumOf } from "./prom-text.js";
 
 const connection = inject("redisUrl");
 const h = new Harness(connection);
@@ -47,9 +47,11 @@ describe("@tq/metrics with a Worker", () => {
     await queue.enqueue("ok", [], {});
     await queue.enqueue("flaky", [], { maxRetries: 1, backoff: { type: "fixed", delayMs: 10 } });
     const before = parseExposition(await registry.metrics());
-    expect(valueOf(before, "tq_jobs", { queue: queue.name, state: "pending" })).toBe(3);
-    expect(valueOf(before, "tq_oldest_pending_age_seconds", { queue: queue.name })).toBeGreaterThanOrEqual(0);
-    expect(valueOf(before, "tq_up")).toBe(1);
+    expect(sampleValue(before, "tq_jobs", { queue: queue.name, state: "pending" })).toBe(3);
+    expect(
+      sampleValue(before, "tq_oldest_pending_age_seconds", { queue: queue.name }),
+    ).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(before, "tq_up")).toBe(1);
 
     await worker.start();
     await queue.enqueue("boom", [], { maxRetries: 0 });
@@ -74,30 +76,30 @@ describe("@tq/metrics with a Worker", () => {
     expect(scraped.types.get("tq_job_wait_seconds")).toBe("histogram");
 
     const q = { queue: queue.name };
-    expect(valueOf(scraped, "tq_jobs", { ...q, state: "completed" })).toBe(4);
-    expect(valueOf(scraped, "tq_jobs", { ...q, state: "failed" })).toBe(1);
-    expect(valueOf(scraped, "tq_jobs", { ...q, state: "pending" })).toBe(0);
-    expect(valueOf(scraped, "tq_jobs", { ...q, state: "active" })).toBe(0);
-    expect(valueOf(scraped, "tq_jobs", { ...q, state: "scheduled" })).toBe(0);
-    expect(valueOf(scraped, "tq_oldest_pending_age_seconds", q)).toBe(0);
-    expect(valueOf(scraped, "tq_workers", q)).toBe(1);
-    expect(valueOf(scraped, "tq_up")).toBe(1);
+    expect(sampleValue(scraped, "tq_jobs", { ...q, state: "completed" })).toBe(4);
+    expect(sampleValue(scraped, "tq_jobs", { ...q, state: "failed" })).toBe(1);
+    expect(sampleValue(scraped, "tq_jobs", { ...q, state: "pending" })).toBe(0);
+    expect(sampleValue(scraped, "tq_jobs", { ...q, state: "active" })).toBe(0);
+    expect(sampleValue(scraped, "tq_jobs", { ...q, state: "scheduled" })).toBe(0);
+    expect(sampleValue(scraped, "tq_oldest_pending_age_seconds", q)).toBe(0);
+    expect(sampleValue(scraped, "tq_workers", q)).toBe(1);
+    expect(sampleValue(scraped, "tq_up")).toBe(1);
     const totals = (await queue.stats()) as { totals?: Record<string, number> };
     if (totals.totals) {
-      expect(valueOf(scraped, "tq_jobs_enqueued_total", q)).toBe(5);
-      expect(valueOf(scraped, "tq_jobs_completed_total", q)).toBe(4);
-      expect(valueOf(scraped, "tq_jobs_failed_total", q)).toBe(1);
-      expect(valueOf(scraped, "tq_jobs_retried_total", q)).toBe(1);
-      expect(valueOf(scraped, "tq_jobs_stalled_total", q)).toBe(0);
+      expect(sampleValue(scraped, "tq_jobs_enqueued_total", q)).toBe(5);
+      expect(sampleValue(scraped, "tq_jobs_completed_total", q)).toBe(4);
+      expect(sampleValue(scraped, "tq_jobs_failed_total", q)).toBe(1);
+      expect(sampleValue(scraped, "tq_jobs_retried_total", q)).toBe(1);
+      expect(sampleValue(scraped, "tq_jobs_stalled_total", q)).toBe(0);
     }
 
     // Runs per task: ok 3, flaky 2, boom 1; waits are observed once per job (its first run).
-    const run = (task: string) => valueOf(scraped, "tq_job_run_seconds_count", { ...q, task });
+    const run = (task: string) => sampleValue(scraped, "tq_job_run_seconds_count", { ...q, task });
     expect([run("ok"), run("flaky"), run("boom")]).toEqual([3, 2, 1]);
-    const wait = (task: string) => valueOf(scraped, "tq_job_wait_seconds_count", { ...q, task });
+    const wait = (task: string) => sampleValue(scraped, "tq_job_wait_seconds_count", { ...q, task });
     expect([wait("ok"), wait("flaky"), wait("boom")]).toEqual([3, 1, 1]);
-    expect(valueOf(scraped, "tq_job_run_seconds_bucket", { ...q, task: "ok", le: "+Inf" })).toBe(3);
-    expect(valueOf(scraped, "tq_job_wait_seconds_sum", { ...q, task: "ok" })).toBeGreaterThan(0);
+    expect(sampleValue(scraped, "tq_job_run_seconds_bucket", { ...q, task: "ok", le: "+Inf" })).toBe(3);
+    expect(sampleValue(scraped, "tq_job_wait_seconds_sum", { ...q, task: "ok" })).toBeGreaterThan(0);
   });
 
   test("every registered queue by default, in prom-client's global registry", async () => {
@@ -111,8 +113,8 @@ describe("@tq/metrics with a Worker", () => {
     opened.push(metrics);
     expect(metrics.registry).toBe(register);
     const scraped = parseExposition(await register.metrics());
-    expect(valueOf(scraped, "tq_jobs", { queue: a.name, state: "pending" })).toBe(1);
-    expect(valueOf(scraped, "tq_jobs", { queue: b.name, state: "pending" })).toBe(2);
+    expect(sampleValue(scraped, "tq_jobs", { queue: a.name, state: "pending" })).toBe(1);
+    expect(sampleValue(scraped, "tq_jobs", { queue: b.name, state: "pending" })).toBe(2);
     await metrics.close();
     opened.pop();
     expect(register.getSingleMetric("tq_jobs")).toBeUndefined();

@@ -42,7 +42,11 @@ export function parseExposition(text: string): Exposition {
 }
 
 /** The value of the one sample named `name` whose labels include `labels`; throws when there is not exactly one. */
-export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   const found = exposition.samples.filter(
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
