@@ -32,6 +32,7 @@ export class QueueSeries {
   readonly #queues = new Map<string, Queue>();
   readonly #names: string[] = [];
   #connection: Promise<RedisConnection> | undefined;
+  #opened: RedisConnection | undefined;
   #scrape: Promise<Snapshot> | undefined;
   #closed = false;
   /** Scrapes that did not read everything in time. */
@@ -198,6 +199,13 @@ export class QueueSeries {
     if (!this.#connection) {
       const opening = RedisConnection.open(this.#connectionOption, { onError: () => {} });
       this.#connection = opening;
+      opening.then(
+        (connection) => {
+          if (this.#closed) void connection.close().catch(() => {});
+          else this.#opened = connection;
+        },
+        () => {},
+      );
       opening.catch(() => {
         if (this.#connection === opening) this.#connection = undefined;
       });
@@ -233,8 +241,10 @@ export class QueueSeries {
     const queues = [...this.#queues.values()];
     this.#queues.clear();
     await Promise.allSettled(queues.map((q) => q.close()));
-    const connection = this.#connection;
+    // A connection still being opened (Redis down) is closed when it opens; close() does not wait for it.
+    const opened = this.#opened;
+    this.#opened = undefined;
     this.#connection = undefined;
-    if (connection) await connection.then((c) => c.close()).catch(() => {});
+    await opened?.close().catch(() => {});
   }
 }
