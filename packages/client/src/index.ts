@@ -32,4 +32,4 @@ export type {
 export { Queue } from "./queue.js";
 export type { EventsOptions } from "./queue-events.js";
 export type { QueueLogger, QueueOptions } from "./queue-options.js";
-export type { QueueStats } from "./queue-stats.js";
+export type { QueueStats, QueueTotals } from "./queue-stats.js";

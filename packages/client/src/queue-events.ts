@@ -21,6 +21,13 @@ export interface EventsOptions {
    * An id older than what the capped stream still holds starts with a `gap` event.
    */
   from?: string;
+  /**
+   * Fill in `task` and `attempt` of the events that do not carry them (`enqueued`, `started`, `completed`) from the
+   * job's record as they are delivered: one pipelined read per batch of events, on the iterator's connection. The
+   * record says where the job is when the event is read, so a job that has run again since gives its later attempt,
+   * and one that is gone gives neither. @defaultValue false
+   */
+  detail?: boolean;
 }
 
 /** How long one XREAD blocks, in milliseconds: the longest a dropped connection goes unnoticed while idle. */
@@ -83,7 +90,31 @@ function startCursor(source: EventSource, from: string | undefined): Promise<Cur
 export function queueEvents(source: EventSource, options: EventsOptions = {}): AsyncGenerator<QueueEvent> {
   const start = startCursor(source, options.from);
   start.catch(() => {});
-  return run(source, start, options.signal, options.from !== undefined);
+  return run(source, start, options.signal, options.from !== undefined, options.detail === true);
+}
+
+/** The index of an event within its stream entry (the part of its id after the last colon). */
+function indexOf(event: QueueEvent): number {
+  return Number(event.id.slice(event.id.lastIndexOf(":") + 1));
+}
+
+/** Fills in `task` (and for runs `attempt` and `workerId`) of events that lack them from their jobs' records. */
+async function addDetail(c: RedisConnection, keys: QueueKeys, events: QueueEvent[]): Promise<void> {
+  const bare = events.filter((e) => e.task === undefined && e.jobId !== "");
+  if (bare.length === 0) return;
+  const records = await Promise.all(
+    bare.map((e) =>
+      c.send<Array<string | null>>(["HMGET", keys.job(e.jobId), "task", "att", "wid"], keys.base),
+    ),
+  );
+  bare.forEach((event, i) => {
+    const [task, att, wid] = records[i] ?? [];
+    if (typeof task === "string") event.task = task;
+    const attempt = Number(att);
+    if (event.type === "enqueued") return;
+    if (event.attempt === undefined && Number.isInteger(attempt) && attempt > 0) event.attempt = attempt;
+    if (event.workerId === undefined && typeof wid === "string") event.workerId = wid;
+  });
 }
 
 async function* run(
@@ -91,6 +122,7 @@ async function* run(
   start: Promise<Cursor>,
   signal: AbortSignal | undefined,
   resumed: boolean,
+  detail: boolean,
 ): AsyncGenerator<QueueEvent> {
   const stream = source.keys.events;
   let stopped = signal?.aborted ?? false;
@@ -144,10 +176,14 @@ async function* run(
             ["XRANGE", stream, cursor.entryId, cursor.entryId],
             stream,
           );
-          const rest = decodeEventEntry(parseXRead([[stream, reply]], stream)[0] ?? { id: "", fields: {} });
-          for (let i = cursor.index + 1; i < rest.length; i++) {
-            cursor.index = i;
-            yield rest[i] as QueueEvent;
+          const after = cursor.index;
+          const rest = decodeEventEntry(
+            parseXRead([[stream, reply]], stream)[0] ?? { id: "", fields: {} },
+          ).filter((event) => indexOf(event) > after);
+          if (detail) await addDetail(connection, source.keys, rest);
+          for (const event of rest) {
+            cursor.index = indexOf(event);
+            yield event;
             if (stopped) return;
           }
           cursor.index = Number.POSITIVE_INFINITY;
@@ -170,13 +206,21 @@ async function* run(
           check = true;
           continue;
         }
-        const entries = parseXRead(reply, stream);
+        const entries = parseXRead(reply, stream).map((entry) => ({
+          id: entry.id,
+          events: decodeEventEntry(entry),
+        }));
+        if (detail)
+          await addDetail(
+            connection,
+            source.keys,
+            entries.flatMap((entry) => entry.events),
+          );
         for (const entry of entries) {
-          const events = decodeEventEntry(entry);
           cursor.entryId = entry.id;
           cursor.index = -1;
-          for (const [i, event] of events.entries()) {
-            cursor.index = i;
+          for (const event of entry.events) {
+            cursor.index = indexOf(event);
             yield event;
             if (stopped) return;
           }

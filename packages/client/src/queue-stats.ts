@@ -21,7 +21,28 @@ export interface QueueStats {
   completedPerMinute: number[];
   /** Jobs that ended failed (dead-lettered) per minute, as {@link QueueStats.completedPerMinute}. */
   failedPerMinute: number[];
+  /** How many jobs went through each step since the queue was created, counted in Redis by the scripts. */
+  totals: QueueTotals;
 }
+
+/**
+ * Counts since a queue was created, kept in Redis (its `meta` hash) and added to by the scripts in the same call
+ * that moves the jobs, so they agree with the queue's events and never go down.
+ */
+export interface QueueTotals {
+  /** New jobs stored, and failed jobs sent back by `retry` / `retryAllFailed` (each `enqueued` event). */
+  enqueued: number;
+  completed: number;
+  /** Jobs that ended in the dead letter. */
+  failed: number;
+  /** Failed runs that were retried (each `retrying` event). */
+  retried: number;
+  /** Runs whose lease ran out or whose pool child died, retried (each `stalled` event). */
+  stalled: number;
+}
+
+/** The `meta` fields of {@link QueueTotals}, in its order. */
+const TOTAL_FIELDS = ["total:enqueued", "total:completed", "total:failed", "total:retrying", "total:stalled"];
 
 /** How many jobs are in each state: seven small reads, pipelined. */
 export async function readCounts(c: RedisConnection, k: QueueKeys): Promise<JobCounts> {
@@ -58,9 +79,9 @@ function perMinute(c: RedisConnection, k: QueueKeys, kind: string, minute: numbe
  * per-minute counts.
  */
 export async function readStats(c: RedisConnection, k: QueueKeys): Promise<QueueStats> {
-  const [counts, paused, time, ...tails] = await Promise.all([
+  const [counts, meta, time, ...tails] = await Promise.all([
     readCounts(c, k),
-    c.send<string | null>(["HGET", k.meta, "paused"], k.base),
+    c.send<Array<string | null>>(["HMGET", k.meta, "paused", ...TOTAL_FIELDS], k.base),
     c.send<string[]>(["TIME"], k.base),
     ...PRIORITIES.map((p) => c.send<string | null>(["LINDEX", k.pending[p], "-1"], k.base)),
   ]);
@@ -80,6 +101,8 @@ export async function readStats(c: RedisConnection, k: QueueKeys): Promise<Queue
     const since = Number(runAt ?? createdAt);
     if (Number.isFinite(since) && since > 0) oldestPendingAgeMs = Math.max(oldestPendingAgeMs, now - since);
   }
+  const [paused, enqueued, completed, failed, retried, stalled] = meta;
+  const total = (value: string | null | undefined) => Number(value ?? 0) || 0;
   return {
     counts,
     paused: paused === "1",
@@ -87,5 +110,12 @@ export async function readStats(c: RedisConnection, k: QueueKeys): Promise<Queue
     workers: Number(workers),
     completedPerMinute,
     failedPerMinute,
+    totals: {
+      enqueued: total(enqueued),
+      completed: total(completed),
+      failed: total(failed),
+      retried: total(retried),
+      stalled: total(stalled),
+    },
   };
 }

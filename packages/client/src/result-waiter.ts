@@ -1,5 +1,5 @@
 import { type RedisConnection, reconnectDelayMs } from "@tq/connection";
-import { parseXRead, type QueueKeys } from "@tq/protocol";
+import { decodeEventEntry, parseXRead, type QueueKeys } from "@tq/protocol";
 
 /** Gets a job's event name, or "gap" when events may have been missed. */
 type Listener = (event: string) => void;
@@ -124,14 +124,12 @@ export class ResultWaiter {
         }
         const entries = parseXRead(reply, this.#keys.events);
         const before = lastId;
-        for (const { id, fields } of entries) {
-          lastId = id;
-          const event = fields.e;
-          if (fields.id === undefined || event === undefined) continue;
-          // one entry names every job of one kind of event in one script call, separated by spaces
-          for (const jobId of fields.id.split(" ")) {
+        for (const entry of entries) {
+          lastId = entry.id;
+          // one entry names the jobs of every kind of event of one script call
+          for (const { type, jobId } of decodeEventEntry(entry)) {
             const set = this.#listeners.get(jobId);
-            if (set) for (const listener of [...set]) listener(event);
+            if (set) for (const listener of [...set]) listener(type);
           }
         }
         // A full batch means this reader is behind: if the stream was trimmed past where it read from, events were

@@ -9,7 +9,7 @@ const cleanup = new Cleanup();
 const url = (): string => inject("redisUrl");
 
 /** Runs `for await` over `queue.events(options)` in the background, collecting what it yields. */
-function collect(queue: Queue, options: { from?: string } = {}) {
+function collect(queue: Queue, options: { from?: string; detail?: boolean } = {}) {
   const controller = new AbortController();
   const seen: QueueEvent[] = [];
   const done = (async () => {
@@ -76,15 +76,28 @@ describe("queue.events()", () => {
     await waitFor(() => events.seen.length >= EXPECTED.length, { what: "every event" });
     expect(events.seen.map(summary)).toEqual(EXPECTED);
     const [, , c, a1, prog, retry, cancelled, , completed, a2, stalled, a3, failed] = events.seen;
-    expect(c).toMatchObject({ task: "other" });
-    expect(a1).toMatchObject({ task: "work", attempt: 1, workerId: TEST_WORKER_ID });
-    expect(prog).toMatchObject({ progress: { pct: 50 }, attempt: 1, workerId: TEST_WORKER_ID });
+    // the kinds written for every job carry ids (and the worker) only
+    expect(c).toEqual({ id: expect.any(String), type: "enqueued", jobId: "c", at: expect.any(Number) });
+    expect(a1).toEqual({
+      id: expect.any(String),
+      type: "started",
+      jobId: "a",
+      at: expect.any(Number),
+      workerId: TEST_WORKER_ID,
+    });
+    expect(prog).toMatchObject({ task: "work", progress: { pct: 50 }, attempt: 1, workerId: TEST_WORKER_ID });
     expect(retry).toMatchObject({ attempt: 1, error: { name: "Error", message: "boom" } });
     expect(cancelled).toMatchObject({ task: "other" });
-    expect(completed).toMatchObject({ task: "work", attempt: 1, workerId: TEST_WORKER_ID });
-    expect(a2?.attempt).toBe(2);
-    expect(stalled).toMatchObject({ attempt: 2, workerId: TEST_WORKER_ID, error: { code: "LEASE_LOST" } });
-    expect(a3?.attempt).toBe(3);
+    expect(completed).toMatchObject({ type: "completed", jobId: "b", workerId: TEST_WORKER_ID });
+    expect(completed?.task).toBeUndefined();
+    expect(a2).toMatchObject({ type: "started", jobId: "a" });
+    expect(stalled).toMatchObject({
+      task: "work",
+      attempt: 2,
+      workerId: TEST_WORKER_ID,
+      error: { code: "LEASE_LOST" },
+    });
+    expect(a3).toMatchObject({ type: "started", jobId: "a" });
     expect(failed).toMatchObject({ task: "work", attempt: 3, error: { message: "boom" } });
     for (const event of events.seen) expect(event.at).toBeGreaterThan(1_600_000_000_000);
     expect(new Set(events.seen.map((e) => e.id)).size).toBe(EXPECTED.length);
@@ -116,13 +129,42 @@ describe("queue.events()", () => {
     const iterator = queue.events();
     const first = iterator.next();
     await queue.enqueue("new", [], { jobId: "after" });
-    expect((await first).value).toMatchObject({ type: "enqueued", jobId: "after", task: "new" });
+    expect((await first).value).toMatchObject({ type: "enqueued", jobId: "after" });
     for await (const event of queue.events({ from: "0" })) {
       expect(event.jobId).toBe("before");
       break;
     }
     await iterator.return(undefined);
     expect((await rejection(queue.events({ from: "nope" }).next())).code).toBe("VALIDATION");
+  });
+
+  test("detail: task and attempt of the hot kinds read from the job's record; none once it is gone", async () => {
+    const queue = cleanup.queue(new Queue(uniqueQueue("events"), { connection: url() }));
+    await queue.enqueue("work", ["x"], { jobId: "x" });
+    await queue.enqueue("work", ["y"], { jobId: "y" });
+    const [x] = (await take(queue, 1, [], 30_000)).claimed;
+    await take(queue, 0, [{ id: "x", token: x?.token ?? "", op: "c", payload: "1" }], 30_000);
+    await queue.cancel("y");
+    const events = collect(queue, { from: "0", detail: true });
+    await waitFor(() => events.seen.length >= 5, { what: "the events" });
+    expect(events.seen.map(summary)).toEqual([
+      "enqueued x",
+      "enqueued y",
+      "started x",
+      "completed x",
+      "cancelled y",
+    ]);
+    const [enqueued, enqueuedGone, started, completed] = events.seen;
+    expect(enqueued).toEqual({
+      id: expect.any(String),
+      type: "enqueued",
+      jobId: "x",
+      at: expect.any(Number),
+      task: "work",
+    });
+    expect(enqueuedGone?.task).toBeUndefined();
+    expect(started).toMatchObject({ task: "work", attempt: 1, workerId: TEST_WORKER_ID });
+    expect(completed).toMatchObject({ task: "work", attempt: 1, workerId: TEST_WORKER_ID });
   });
 
   test("survives a CLIENT KILL of its connection: resumes after the last event it yielded", async () => {

@@ -1,4 +1,5 @@
-import { THROUGHPUT_WINDOW_MINUTES } from "@tq/protocol";
+import { RedisConnection } from "@tq/connection";
+import { purge, THROUGHPUT_WINDOW_MINUTES } from "@tq/protocol";
 import { uniqueQueue } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { Queue } from "../src/index.js";
@@ -47,6 +48,30 @@ describe("queue.stats()", () => {
     expect(stats.completedPerMinute.slice(-2).reduce((a, b) => a + b)).toBe(3);
     expect(stats.completedPerMinute.reduce((a, b) => a + b)).toBe(3);
     expect(stats.failedPerMinute.reduce((a, b) => a + b)).toBe(2);
+    expect(stats.totals).toEqual({ enqueued: 6, completed: 3, failed: 2, retried: 0, stalled: 0 });
+  });
+
+  test("totals count every step since the queue was created and never go down", async () => {
+    const queue = cleanup.queue(new Queue(uniqueQueue("stats"), { connection: url() }));
+    const [a, b] = await queue.enqueueMany([
+      { task: "t", args: [], opts: { maxRetries: 1 } },
+      { task: "t", args: [], opts: { maxRetries: 0 } },
+    ]);
+    // a: fails once and is retried, then completes; b: dead-lettered, replayed, then completes
+    await claimAndFinish(queue, [a?.id ?? "", b?.id ?? ""], () => ({
+      op: "f",
+      payload: errorJson("no"),
+      delayMs: 0,
+    }));
+    expect(await queue.retryAllFailed()).toBe(1);
+    await claimAndFinish(queue, [a?.id ?? "", b?.id ?? ""], () => ({ op: "c", payload: "1" }));
+    const before = (await queue.stats()).totals;
+    expect(before).toEqual({ enqueued: 3, completed: 2, failed: 1, retried: 1, stalled: 0 });
+    // purging removes jobs, not what was counted
+    const side = await RedisConnection.open(url(), { onError: () => {} });
+    expect(await purge(side, keysOf(queue), { status: "completed" })).toEqual({ removed: 2, remaining: 0 });
+    await side.close();
+    expect((await queue.stats()).totals).toEqual(before);
   });
 
   test("an empty queue: zeros, and no pending age", async () => {
@@ -59,6 +84,7 @@ describe("queue.stats()", () => {
       workers: 0,
       completedPerMinute: Array(THROUGHPUT_WINDOW_MINUTES).fill(0),
       failedPerMinute: Array(THROUGHPUT_WINDOW_MINUTES).fill(0),
+      totals: { enqueued: 0, completed: 0, failed: 0, retried: 0, stalled: 0 },
     });
   });
 });

@@ -10,6 +10,7 @@ export const QUEUE_EVENT_TYPES = [
   "failed",
   "cancelled",
   "stalled",
+  "removed",
 ] as const;
 
 /**
@@ -21,7 +22,12 @@ export const QUEUE_EVENT_TYPES = [
  * - `completed`: the job completed;
  * - `failed`: the job ended in the dead letter (`error`);
  * - `cancelled`: the job was cancelled before it started;
- * - `stalled`: a run lost its lease or died with its pool child, and the job will run again (`error`).
+ * - `stalled`: a run lost its lease or died with its pool child, and the job will run again (`error`);
+ * - `removed`: a finished job was removed by `purge`.
+ *
+ * `enqueued`, `started` and `completed` events, written for every job, carry no `task` or `attempt` (the stream
+ * stays small and the hot path cheap); `started` and `completed` carry the `workerId`. Ask `queue.events()` for
+ * `detail: true` to have them read from the job's record as the events are delivered.
  */
 export type QueueEventType = (typeof QUEUE_EVENT_TYPES)[number];
 
@@ -59,12 +65,12 @@ export interface QueueEvent {
   progress?: unknown;
   /** Why the run failed (`retrying`, `failed`, `stalled`). */
   error?: QueueEventError;
-  /** The worker that ran (or claimed) the run. */
+  /** The worker that ran (or claimed) the run; for `stalled`, the worker that lost it. */
   workerId?: string;
 }
 
-// Kinds written by earlier versions of the scripts, by the names they carry now.
-const RENAMED: Readonly<Record<string, QueueEventType>> = { removed: "cancelled", retried: "enqueued" };
+// Kinds written by earlier versions of the scripts (entries of the `e`/`id` layout), by the names they carry now.
+const RENAMED: Readonly<Record<string, QueueEventType>> = { retried: "enqueued" };
 const TYPES: ReadonlySet<string> = new Set(QUEUE_EVENT_TYPES);
 
 /** The event id of the `index`th job (0-based) of stream entry `entryId`. */
@@ -95,23 +101,24 @@ export function compareStreamIds(a: string, b: string): number {
   return Number(am) - Number(bm) || Number(as) - Number(bs);
 }
 
-/** One per-job column: one value per job, one value for all, or none (see includes/events.lua). */
-function column(raw: string | undefined, sep: string, n: number): (i: number) => string | undefined {
-  if (raw === undefined) return () => undefined;
-  const parts = raw.split(sep);
-  if (parts.length !== n) return parts.length === 1 ? () => raw : () => undefined;
-  return (i) => (parts[i] === "" ? undefined : parts[i]);
+/** One job's detail in a `<kind>.d` field (see includes/events.lua). */
+interface EventDetail {
+  task?: unknown;
+  att?: unknown;
+  wid?: unknown;
+  err?: unknown;
+  prog?: unknown;
 }
 
-function jsonColumn(raw: string | undefined): (i: number) => unknown {
-  if (raw === undefined) return () => undefined;
+function detailList(raw: string | undefined): ReadonlyArray<EventDetail | null> {
+  if (raw === undefined) return [];
   try {
     const list: unknown = JSON.parse(raw);
-    if (Array.isArray(list)) return (i) => (list[i] === null ? undefined : list[i]);
+    if (Array.isArray(list)) return list as Array<EventDetail | null>;
   } catch {
     // written by something else: leave the detail out
   }
-  return () => undefined;
+  return [];
 }
 
 function errorOf(value: unknown): QueueEventError | undefined {
@@ -125,35 +132,64 @@ function errorOf(value: unknown): QueueEventError | undefined {
   return error;
 }
 
-/**
- * The events of one entry of a queue's event stream, one per job it names, in order. An entry of an unknown kind
- * gives none.
- */
-export function decodeEventEntry(entry: StreamEntry): QueueEvent[] {
+function withDetail(
+  event: QueueEvent,
+  detail: EventDetail | null | undefined,
+  entryWorker: string | undefined,
+) {
+  if (detail && typeof detail === "object") {
+    if (typeof detail.task === "string") event.task = detail.task;
+    if (typeof detail.att === "number" && Number.isInteger(detail.att) && detail.att > 0)
+      event.attempt = detail.att;
+    if (detail.prog !== undefined) event.progress = detail.prog;
+    const error = errorOf(detail.err);
+    if (error) event.error = error;
+    if (typeof detail.wid === "string") event.workerId = detail.wid;
+  } else if (entryWorker !== undefined) event.workerId = entryWorker;
+  return event;
+}
+
+/** The events of an entry of the earlier layout: `e` the kind, `id` the ids. */
+function decodeLegacyEntry(entry: StreamEntry, at: number): QueueEvent[] {
   const { e, id: ids } = entry.fields;
   if (e === undefined || ids === undefined || ids === "") return [];
   const type = RENAMED[e] ?? e;
   if (!TYPES.has(type)) return [];
-  const jobIds = ids.split(" ");
-  const n = jobIds.length;
-  const task = column(entry.fields.task, "\n", n);
-  const att = column(entry.fields.att, " ", n);
-  const wid = column(entry.fields.wid, " ", n);
-  const err = jsonColumn(entry.fields.err);
-  const prog = jsonColumn(entry.fields.prog);
+  return ids
+    .split(" ")
+    .map((jobId, i) => ({ id: eventId(entry.id, i), type: type as QueueEventType, jobId, at }));
+}
+
+/**
+ * The events of one entry of a queue's event stream, one per job it names, in the order the script emitted their
+ * kinds (see includes/events.lua). Fields of unknown kinds are skipped (their ids still count for the index, so
+ * event ids stay stable whoever reads them).
+ */
+export function decodeEventEntry(entry: StreamEntry): QueueEvent[] {
   const at = Number(entry.id.split("-")[0]);
-  return jobIds.map((jobId, i) => {
-    const event: QueueEvent = { id: eventId(entry.id, i), type: type as QueueEventType, jobId, at };
-    const t = task(i);
-    if (t !== undefined) event.task = t;
-    const a = Number(att(i));
-    if (Number.isInteger(a) && a > 0) event.attempt = a;
-    const p = prog(i);
-    if (p !== undefined) event.progress = p;
-    const error = errorOf(err(i));
-    if (error) event.error = error;
-    const w = wid(i);
-    if (w !== undefined) event.workerId = w;
-    return event;
-  });
+  const { fields } = entry;
+  if (fields.e !== undefined) return decodeLegacyEntry(entry, at);
+  const entryWorker = fields.wid;
+  const events: QueueEvent[] = [];
+  let index = 0;
+  for (const [field, value] of Object.entries(fields)) {
+    if (field === "wid" || field.endsWith(".d") || value === "") continue;
+    const jobIds = value.split(" ");
+    const known = TYPES.has(field);
+    // kinds with detail name their run's worker there; the others are the entry's worker's (a take call's claims
+    // and completions)
+    const details = known ? detailList(fields[`${field}.d`]) : [];
+    const worker = fields[`${field}.d`] === undefined ? entryWorker : undefined;
+    for (let i = 0; i < jobIds.length; i++, index++) {
+      if (!known) continue;
+      const event: QueueEvent = {
+        id: eventId(entry.id, index),
+        type: field as QueueEventType,
+        jobId: jobIds[i] as string,
+        at,
+      };
+      events.push(withDetail(event, details[i], worker));
+    }
+  }
+  return events;
 }

@@ -18,7 +18,7 @@ export interface QueueKeys {
   readonly failed: string;
   /** ZSET that idle workers block on (BZPOPMIN): touched when work becomes ready or the next run time moves. */
   readonly marker: string;
-  /** STREAM of lifecycle events, capped: one entry per kind of event per script call (see `decodeEventEntry`). */
+  /** STREAM of lifecycle events, capped: at most one entry per script call (see `decodeEventEntry`). */
   readonly events: string;
   /**
    * HASH of per-minute counts of completed and failed jobs: field `c:<minute>` / `f:<minute>` (minute = epoch ms /

@@ -31,46 +31,100 @@ async function events(stream: string) {
 }
 
 describe("event entries and throughput counters", () => {
-  test("one entry per kind per call, with the per-job detail; completed/failed counted per minute", async () => {
+  test("one entry per call: ids for the hot kinds, detail for failures; totals and per-minute counts", async () => {
     const k = newQueue();
-    const jobs = ["a", "b", "c"].map((id) => prepareJob("send", [id], { jobId: id, maxRetries: 0 }, 1024));
+    const jobs = ["a", "b", "c", "d"].map((id) =>
+      prepareJob("send", [id], { jobId: id, maxRetries: id === "d" ? 1 : 0 }, 1024),
+    );
     await enqueue(sender, k, { jobs });
-    const claimed = await take(sender, k, { workerId: "w-1", leaseMs: 30_000, claim: 3, acks: [] });
-    const [a, b, c] = claimed.claimed;
-    const error = JSON.stringify({ name: "Error", message: "x".repeat(1000), stack: "long" });
+    const claimed = await take(sender, k, { workerId: "w-1", leaseMs: 30_000, claim: 4, acks: [] });
+    const [a, b, c, d] = claimed.claimed;
+    const error = JSON.stringify({ name: "Error", message: "é".repeat(1000), stack: "long" });
     await take(sender, k, {
-      workerId: "w-1",
+      workerId: "w-2",
       leaseMs: 30_000,
       claim: 0,
       acks: [
         { id: a?.id ?? "", token: a?.token ?? "", op: "c", payload: "1" },
-        { id: b?.id ?? "", token: b?.token ?? "", op: "c", payload: "2" },
         { id: c?.id ?? "", token: c?.token ?? "", op: "f", payload: error },
+        { id: b?.id ?? "", token: b?.token ?? "", op: "c", payload: "2" },
+        { id: d?.id ?? "", token: d?.token ?? "", op: "f", payload: error, delayMs: 0 },
       ],
     });
-    expect(Number(await client.xLen(k.events))).toBe(4);
+    // enqueue, claim, acks: one entry each
+    expect(Number(await client.xLen(k.events))).toBe(3);
+    const raw = ((await client.xRange(k.events, "-", "+")) ?? []).map((e) => e.message);
+    expect(raw[0]).toEqual({ enqueued: "a b c d" });
+    expect(raw[1]).toEqual({ started: "a b c d", wid: "w-1" });
+    expect(Object.keys(raw[2] ?? {})).toEqual([
+      "completed",
+      "failed",
+      "failed.d",
+      "retrying",
+      "retrying.d",
+      "wid",
+    ]);
+
     const seen = await events(k.events);
     expect(seen.map((e) => `${e.type} ${e.jobId}`)).toEqual([
       "enqueued a",
       "enqueued b",
       "enqueued c",
+      "enqueued d",
       "started a",
       "started b",
       "started c",
+      "started d",
       "completed a",
       "completed b",
       "failed c",
+      "retrying d",
     ]);
-    expect(seen[3]).toMatchObject({ task: "send", attempt: 1, workerId: "w-1" });
-    const failed = seen[8];
-    expect(failed).toMatchObject({ task: "send", attempt: 1, workerId: "w-1", error: { name: "Error" } });
-    expect(failed?.error?.message.length).toBe(256);
+    expect(seen[0]).toEqual({
+      id: expect.stringMatching(/^\d+-\d+:0$/),
+      type: "enqueued",
+      jobId: "a",
+      at: expect.any(Number),
+    });
+    expect(seen[4]).toMatchObject({ workerId: "w-1" });
+    expect(seen[4]?.task).toBeUndefined();
+    expect(seen[8]).toMatchObject({ workerId: "w-2" });
+    const failed = seen[10];
+    expect(failed).toMatchObject({ task: "send", attempt: 1, workerId: "w-2", error: { name: "Error" } });
+    // cut to 256 bytes at a character boundary: 128 two-byte characters
+    expect(failed?.error?.message).toBe("é".repeat(128));
+    expect(seen[11]).toMatchObject({ task: "send", attempt: 1, workerId: "w-2" });
+    // event ids are unique and say where in the entry each is
     expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+    expect(seen[11]?.id.endsWith(":3")).toBe(true);
 
     const counts = await client.hGetAll(k.throughput);
     const minute = Math.floor(Number(failed?.at) / 60_000);
     expect(counts).toEqual({ [`c:${minute}`]: "2", [`f:${minute}`]: "1" });
     expect(Number(await client.pTTL(k.throughput))).toBeGreaterThan(0);
+    const totals = await client.hmGet(k.meta, [
+      "total:enqueued",
+      "total:completed",
+      "total:failed",
+      "total:retrying",
+    ]);
+    expect(totals).toEqual(["4", "2", "1", "1"]);
+  });
+
+  test("entries of the earlier layout (e, id) still decode", () => {
+    const seen = decodeEventEntry({ id: "5-1", fields: { e: "retried", id: "x y" } });
+    expect(seen).toEqual([
+      { id: "5-1:0", type: "enqueued", jobId: "x", at: 5 },
+      { id: "5-1:1", type: "enqueued", jobId: "y", at: 5 },
+    ]);
+  });
+
+  test("a field of an unknown kind is skipped but keeps the indexes of the kinds after it", () => {
+    const seen = decodeEventEntry({
+      id: "7-0",
+      fields: { later: "p q", completed: "z", "progress.d": "not json" },
+    });
+    expect(seen).toEqual([{ id: "7-0:2", type: "completed", jobId: "z", at: 7 }]);
   });
 
   test("the first count of a minute drops the minutes that left the window", async () => {

@@ -150,10 +150,7 @@ describe("purge", () => {
     // the other finished set is untouched
     expect(await client.zCard(k.completed)).toBe(1);
     const events = await client.xRange(k.events, "-", "+");
-    expect((events ?? []).map((e) => e.message)).toEqual([
-      { e: "removed", id: "a b" },
-      { e: "removed", id: "c" },
-    ]);
+    expect((events ?? []).map((e) => e.message)).toEqual([{ removed: "a b" }, { removed: "c" }]);
   });
 
   test("refuses a limit out of bounds or another state before anything is sent", () => {

@@ -70,7 +70,7 @@ export interface FireTick {
   job: PreparedJob;
 }
 
-/** `fire-7`: enqueues the jobs of due ticks into one queue, each tick at most once. One outcome per tick, in order. */
+/** `fire-8`: enqueues the jobs of due ticks into one queue, each tick at most once. One outcome per tick, in order. */
 export async function fire(
   connection: RedisConnection,
   keys: QueueKeys,
@@ -132,7 +132,7 @@ export async function remove(
   return removeSchedule(connection, keys, input);
 }
 
-/** `enqueue-6`, for one job. True when it was created, false when a job with its id exists. */
+/** `enqueue-7`, for one job. True when it was created, false when a job with its id exists. */
 export async function enqueue(
   connection: RedisConnection,
   keys: QueueKeys,

@@ -3,6 +3,9 @@ import { type RedisConnection, toTqError } from "@tq/connection";
 import { TqError } from "@tq/job-schema";
 import type { WorkerCore } from "./worker-core.js";
 
+/** Beyond `maxBlockMs`, how long a new blocking connection may take to answer its first command. */
+const OPEN_REPLY_MARGIN_MS = 5_000;
+
 /**
  * How an idle worker waits for work without polling: a blocking read (BZPOPMIN) of the queue's marker, which
  * producers and promotions touch, on a connection of its own. The command connection ends a read early with
@@ -30,10 +33,29 @@ export class MarkerWaiter {
     if (!command) throw new TqError("CLOSED", "worker is not started");
     const blocking = await command.duplicate();
     this.#blocking = blocking;
+    // A server that accepts the connection but does not answer (CLIENT PAUSE, a socket that died silently) must
+    // not hold the loop: past the deadline the connection is dropped and the next wait opens a new one.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"hung">((resolve) => {
+      timer = setTimeout(() => resolve("hung"), this.#core.options.maxBlockMs + OPEN_REPLY_MARGIN_MS);
+    });
     try {
-      this.#blockingId = String(await blocking.send<number>(["CLIENT", "ID"], this.#core.keys.marker));
-    } catch {
+      const id = await Promise.race([
+        blocking.send<number>(["CLIENT", "ID"], this.#core.keys.marker),
+        deadline,
+      ]);
+      if (id === "hung") {
+        this.#blocking = undefined;
+        this.#blockingId = undefined;
+        blocking.destroy();
+        throw new TqError("CONNECTION", "the new blocking connection got no reply to CLIENT ID");
+      }
+      this.#blockingId = String(id);
+    } catch (error) {
+      if (error instanceof TqError) throw error;
       this.#blockingId = undefined;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

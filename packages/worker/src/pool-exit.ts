@@ -3,7 +3,7 @@
 // process with a job that overran, or was cut off by shutdown, is handed back uncounted.
 import { type RedisConnection, toTqError } from "@tq/connection";
 import { quote, TqError } from "@tq/job-schema";
-import type { QueueKeys } from "@tq/protocol";
+import { type QueueKeys, removeWorker } from "@tq/protocol";
 import type { ChildHandle } from "./pool-child-handle.js";
 import type { PoolExitReason, PoolExitRun } from "./pool-events.js";
 import { failLostRuns, type LostRun, recoverClaims, releaseRuns } from "./redis-calls.js";
@@ -90,7 +90,23 @@ export class ExitAccounting {
     }
     const runs = await this.#apply(child, lost, released);
     await this.#recoverClaims(child, [...lost, ...released]);
+    await this.#unregister(child);
     return runs;
+  }
+
+  /**
+   * Removes the dead child's registry entry, which it could not remove itself (a child that closed cleanly has
+   * removed it already: removing it again is a no-op), so `queue.workers()` stops listing it at once instead of
+   * after its TTL. A failure leaves the entry to expire.
+   */
+  async #unregister(child: ChildHandle): Promise<void> {
+    const redis = this.#options.connection();
+    if (!redis) return;
+    try {
+      await removeWorker(redis, this.#options.keys, { workerId: child.workerId });
+    } catch {
+      // the entry runs out by itself within the registry's TTL
+    }
   }
 
   /** The log line for a child that ended. */

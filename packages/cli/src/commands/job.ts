@@ -1,6 +1,6 @@
 import type { JobError, JobInfo } from "@tq/client";
 import { quote } from "@tq/job-schema";
-import { MAX_EVENTS, parseXRead, queueKeys } from "@tq/protocol";
+import { decodeEventEntry, MAX_EVENTS, parseXRead, queueKeys } from "@tq/protocol";
 import { failure } from "../cli-error.js";
 import { type CommonFlags, print, withSession } from "../command-kit.js";
 import { brief, duration, fields, table, time } from "../format.js";
@@ -54,18 +54,18 @@ async function streamEvents(session: Session, queue: string, id: string): Promis
   const entries = parseXRead([[k.events, raw]], k.events);
   const out: TimelineEntry[] = [];
   for (const entry of entries) {
-    const ids = (entry.fields.id ?? entry.fields.jobId ?? "").split(" ");
-    if (!ids.includes(id)) continue;
-    const { e, id: _ids, jobId: _jobId, type, ...rest } = entry.fields;
-    const detail = Object.entries(rest)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(" ");
-    out.push({
-      at: Number(entry.id.split("-")[0]),
-      what: e ?? type ?? "event",
-      source: "event",
-      ...(detail ? { detail } : {}),
-    });
+    for (const event of decodeEventEntry(entry)) {
+      if (event.jobId !== id) continue;
+      const detail = [
+        event.attempt !== undefined ? `run ${event.attempt}` : "",
+        event.workerId !== undefined ? `worker ${event.workerId}` : "",
+        event.error ? `${event.error.code ?? event.error.name}: ${event.error.message}` : "",
+        event.progress !== undefined ? `progress ${JSON.stringify(event.progress)}` : "",
+      ]
+        .filter(Boolean)
+        .join(", ");
+      out.push({ at: event.at, what: event.type, source: "event", ...(detail ? { detail } : {}) });
+    }
   }
   return out;
 }

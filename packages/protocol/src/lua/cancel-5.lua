@@ -35,6 +35,6 @@ else
   return f[1]
 end
 redis.call('DEL', jk)
-emit('cancelled', id, f[3])
+emit('cancelled', id, { task = f[3] })
 flushEvents()
 return 1

@@ -24,6 +24,11 @@ if f[1] ~= 'active' or f[2] ~= ARGV[2] then return 0 end
 local limit = tonumber(ARGV[4]) or 0
 if limit > 0 and #ARGV[3] > limit then return -1 end
 redis.call('HSET', jk, 'progress', ARGV[3])
-emit('progress', id, f[3], tonumber(f[4]), f[5], nil, ARGV[3])
+-- the detail is written as JSON text so the progress value goes in as the worker encoded it
+local detail = cjson.encode({ task = f[3], att = tonumber(f[4]), wid = f[5] })
+if pcall(cjson.decode, ARGV[3]) then
+  detail = (detail == '{}' and '{' or string.sub(detail, 1, -2) .. ',') .. '"prog":' .. ARGV[3] .. '}'
+end
+emit('progress', id, detail)
 flushEvents()
 return 1

@@ -14,8 +14,8 @@
              the payload was over its limit, d dead-lettered because the job's key is not a job record, l lease
              lost: ignored),
              then for each claimed job: id, token, attempt, v, task, args, opts, createdAt, pri, maxr }
-  Events: at most one entry per kind per call (completed, retrying, failed, stalled, started), and one HINCRBY
-  per kind of the minute's completed and failed counts (includes/events.lua).
+  Events: one entry per call holding its completed, retrying, failed, stalled and started ids (with `wid`), the
+  call's counts added to meta's `total:<kind>` and the minute's completed and failed counts (includes/events.lua).
 
   Invariants: an ack applies only while the job is active under the same fencing token, so a worker whose lease
   was lost cannot complete, fail or retry the job. An applied ack is recorded on the job (`ack` = token:outcome), so
@@ -51,6 +51,7 @@ local leaseMs = tonumber(ARGV[1])
 local want = tonumber(ARGV[2])
 local nAcks = tonumber(ARGV[3])
 local workerId = ARGV[4]
+EVENT_WORKER = workerId
 local maxResultBytes = tonumber(ARGV[5]) or 0
 -- Errors are capped field by field by the worker; MAX_ERROR_BYTES bounds what any caller can store as one.
 
@@ -94,7 +95,7 @@ for i = 0, nAcks - 1 do
       redis.call('HSET', jk, 'state', 'completed', 'finishedAt', now, 'result', payload)
       completedZ[#completedZ + 1] = now
       completedZ[#completedZ + 1] = id
-      emit('completed', id, f[7], tonumber(f[3]), workerId)
+      emit('completed', id)
       outcome = 'c'
     else
       if #payload > MAX_ERROR_BYTES then
@@ -154,7 +155,7 @@ if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
           out[n + 8] = f[7]
           out[n + 9] = f[8]
           out[n + 10] = f[9]
-          emit('started', id, f[4], att, workerId)
+          emit('started', id)
           claimed = claimed + 1
         elseif not f[1] then
           -- An id with no job record (written into Redis by something other than tq): keep it visible.

@@ -28,9 +28,9 @@ export interface EnqueueInput {
   resend?: boolean;
 }
 
-/** `enqueue-6.lua`: stores new jobs, pending or scheduled, idempotent by job id. One outcome per job. */
+/** `enqueue-7.lua`: stores new jobs, pending or scheduled, idempotent by job id. One outcome per job. */
 export const enqueue = defineScript<QueueKeys, EnqueueInput, EnqueueOutcome[]>(lua, {
-  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events],
+  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events, k.meta],
   args({ jobs, maxPending, atomic = false, resend = false }) {
     const args = [String(jobs.length)];
     for (const job of jobs) args.push(...job.argv);

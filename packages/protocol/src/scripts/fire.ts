@@ -27,11 +27,11 @@ export interface FireTick {
 }
 
 /**
- * `fire-7.lua`: enqueues the jobs of due schedule ticks into one queue, each tick at most once. One outcome per
+ * `fire-8.lua`: enqueues the jobs of due schedule ticks into one queue, each tick at most once. One outcome per
  * tick.
  */
 export const fire = defineScript<QueueKeys, { ticks: readonly FireTick[] }, FireOutcome[]>(lua, {
-  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events, k.fired],
+  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events, k.meta, k.fired],
   args({ ticks }) {
     const args = [String(ticks.length)];
     for (const tick of ticks) args.push(tick.name, String(tick.tickMs), ...tick.argv);

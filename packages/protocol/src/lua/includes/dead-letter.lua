@@ -6,5 +6,5 @@ local function deadLetter(id, jk, errJson, now, task, att, wid)
   appendError(jk, errJson)
   redis.call('HSET', jk, 'state', 'failed', 'finishedAt', now)
   redis.call('ZADD', K.failed, now, id)
-  emit('failed', id, task, att, wid, errorSummary(errJson))
+  emit('failed', id, failureDetail(task, att, wid, errJson))
 end

@@ -92,7 +92,7 @@ local function enqueueJobs(argv)
         list[#list + 1] = id
         anyReady = true
       end
-      emit('enqueued', id, argv[o + 2])
+      emit('enqueued', id)
       out[#out + 1] = 1
     end
   end

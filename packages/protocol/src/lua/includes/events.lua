@@ -1,39 +1,41 @@
 --@include constants.lua
 --@include now-ms.lua
--- Events are collected while a script runs and written at its end by flushEvents(): one stream entry per kind of
--- event on K.events. Fields of an entry (see docs/redis-layout.md, and `decodeEventEntry` in events.ts):
---   e     the kind
---   id    the job ids, space-separated (job ids never contain whitespace)
---   task  the task names, newline-separated (task names have no control characters)
---   att   the attempts (1-based run number), space-separated
---   wid   the worker ids, space-separated (worker ids have no whitespace)
---   err   a JSON array of one error summary ({ name, message, code? }, or null) per job
---   prog  a JSON array of one progress value per job
--- A per-job field is left out when no job of the entry has a value, holds one value when every job has the same
--- one (e.g. the worker of a batch of claims), and one value per job otherwise ("" for none). The stream is capped
--- near MAX_EVENTS entries.
+-- Events are collected while a script runs and written at its end by flushEvents(): at most one stream entry per
+-- script call on K.events, capped near MAX_EVENTS entries. Fields of an entry (see docs/redis-layout.md, and
+-- `decodeEventEntry` in events.ts), in the order the script emitted them:
+--   <kind>     for each kind of event of the call (enqueued, started, completed, …): the job ids, space-separated
+--              (job ids never contain whitespace)
+--   <kind>.d   for kinds that carry detail (retrying, failed, stalled, progress, cancelled): a JSON array with one
+--              object per id ({ task?, att?, wid?, err?, prog? }, or null)
+--   wid        the worker whose call wrote the entry (set by scripts a worker runs for itself: EVENT_WORKER)
+-- The kinds a worker writes for every job (enqueued, started, completed) carry ids only, so the hot path writes one
+-- small entry per call; readers take task, attempt and worker from the job's record when they want them.
 --
--- When the script declares K.throughput, flushEvents also counts the completed and failed jobs of the call in the
--- current minute: one HINCRBY per kind, and once per new minute an HDEL of the minutes that fell out of the window
--- and a PEXPIREAT, so the hash holds at most THROUGHPUT_WINDOW_MINUTES minutes (see countThroughput).
+-- When the script declares K.meta, flushEvents also adds the call's count of each counted kind to the queue's
+-- totals (`total:<kind>` fields of meta: monotonic since the queue was created). When it declares K.throughput, it
+-- counts the completed and failed jobs of the call in the current minute: one HINCRBY per kind, and once per new
+-- minute an HDEL of the minutes that fell out of the window and a PEXPIREAT, so the hash holds at most
+-- THROUGHPUT_WINDOW_MINUTES minutes (see countThroughput).
 local EVENTS = {}
 local EVENT_ORDER = {}
-local function emit(event, id, task, att, wid, err, prog)
-  local ev = EVENTS[event]
+local EVENT_WORKER = nil
+local COUNTED_KINDS = { 'enqueued', 'completed', 'failed', 'retrying', 'stalled' }
+
+-- Records one event; `detail` (a table, or its JSON text; rare kinds only) goes into the entry's `<kind>.d` field.
+local function emit(kind, id, detail)
+  local ev = EVENTS[kind]
   if not ev then
-    ev = { n = 0, id = {}, task = {}, att = {}, wid = {}, err = {}, prog = {} }
-    EVENTS[event] = ev
-    EVENT_ORDER[#EVENT_ORDER + 1] = event
+    ev = { n = 0, ids = {} }
+    EVENTS[kind] = ev
+    EVENT_ORDER[#EVENT_ORDER + 1] = kind
   end
   local n = ev.n + 1
   ev.n = n
-  ev.id[n] = id
-  -- absent values are stored as false so the column stays a sequence
-  ev.task[n] = task or false
-  ev.att[n] = att or false
-  ev.wid[n] = wid or false
-  ev.err[n] = err or false
-  ev.prog[n] = prog or false
+  ev.ids[n] = id
+  if detail then
+    if not ev.d then ev.d = {} end
+    ev.d[n] = detail
+  end
 end
 
 -- An error's JSON reduced to what an event carries: name, message (cut to EVENT_ERROR_MESSAGE_BYTES, at a
@@ -53,39 +55,12 @@ local function errorSummary(errJson)
   end
   local s = { name = type(e.name) == 'string' and e.name or 'Error', message = message }
   if type(e.code) == 'string' then s.code = e.code end
-  return cjson.encode(s)
+  return s
 end
 
--- One column of an entry: nil when no value, the value when all are equal, else the values joined by `sep`.
-local function column(values, n, sep)
-  local first = values[1]
-  local same = true
-  local any = first ~= false
-  for i = 2, n do
-    local v = values[i]
-    if v ~= first then same = false end
-    if v ~= false then any = true end
-  end
-  if not any then return nil end
-  if same then return tostring(first) end
-  local parts = {}
-  for i = 1, n do
-    local v = values[i]
-    parts[i] = v == false and '' or tostring(v)
-  end
-  return table.concat(parts, sep)
-end
-
--- A JSON column: nil when no value, else a JSON array with one element per job (null for none).
-local function jsonColumn(values, n)
-  local parts = {}
-  local any = false
-  for i = 1, n do
-    local v = values[i]
-    if v == false then parts[i] = 'null' else parts[i] = v; any = true end
-  end
-  if not any then return nil end
-  return '[' .. table.concat(parts, ',') .. ']'
+-- The detail of a failure event: the run's task, attempt and worker, and the error summary.
+local function failureDetail(task, att, wid, errJson)
+  return { task = task, att = att, wid = wid, err = errJson and errorSummary(errJson) or nil }
 end
 
 -- Adds `count` to kind `kind` ("c" completed, "f" failed) of the current minute in K.throughput (fields
@@ -104,21 +79,32 @@ local function countThroughput(kind, count, now)
 end
 
 local function flushEvents(now)
-  for _, event in ipairs(EVENT_ORDER) do
-    local ev = EVENTS[event]
-    local n = ev.n
-    local args = { 'XADD', K.events, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', event, 'id', table.concat(ev.id, ' ') }
-    local task = column(ev.task, n, '\n')
-    if task then args[#args + 1] = 'task'; args[#args + 1] = task end
-    local att = column(ev.att, n, ' ')
-    if att then args[#args + 1] = 'att'; args[#args + 1] = att end
-    local wid = column(ev.wid, n, ' ')
-    if wid then args[#args + 1] = 'wid'; args[#args + 1] = wid end
-    local err = jsonColumn(ev.err, n)
-    if err then args[#args + 1] = 'err'; args[#args + 1] = err end
-    local prog = jsonColumn(ev.prog, n)
-    if prog then args[#args + 1] = 'prog'; args[#args + 1] = prog end
-    redis.call(unpack(args))
+  if #EVENT_ORDER == 0 then return end
+  local args = { 'XADD', K.events, 'MAXLEN', '~', MAX_EVENTS, '*' }
+  for _, kind in ipairs(EVENT_ORDER) do
+    local ev = EVENTS[kind]
+    args[#args + 1] = kind
+    args[#args + 1] = table.concat(ev.ids, ' ')
+    if ev.d then
+      local parts = {}
+      for i = 1, ev.n do
+        local d = ev.d[i]
+        if not d then parts[i] = 'null' elseif type(d) == 'string' then parts[i] = d else parts[i] = cjson.encode(d) end
+      end
+      args[#args + 1] = kind .. '.d'
+      args[#args + 1] = '[' .. table.concat(parts, ',') .. ']'
+    end
+  end
+  if EVENT_WORKER then
+    args[#args + 1] = 'wid'
+    args[#args + 1] = EVENT_WORKER
+  end
+  redis.call(unpack(args))
+  if K.meta then
+    for _, kind in ipairs(COUNTED_KINDS) do
+      local ev = EVENTS[kind]
+      if ev then redis.call('HINCRBY', K.meta, 'total:' .. kind, ev.n) end
+    end
   end
   if K.throughput then
     local c, f = EVENTS.completed, EVENTS.failed

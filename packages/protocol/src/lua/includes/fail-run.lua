@@ -20,7 +20,7 @@ local function failRun(id, jk, att, maxr, pri, errJson, delay, now, retryEvent, 
       redis.call('LPUSH', pendingKey(pri), id)
       WAKE.ready = true
     end
-    emit(retryEvent or 'retrying', id, task, att, wid, errorSummary(errJson))
+    emit(retryEvent or 'retrying', id, failureDetail(task, att, wid, errJson))
     return 'r'
   end
   deadLetter(id, jk, errJson, now, task, att, wid)

@@ -31,7 +31,7 @@ local function reclaimExpired(now, limit)
         appendError(jk, err)
         redis.call('HSET', jk, 'state', 'pending', 'runAt', now)
         redis.call('RPUSH', pendingKey(f[4]), id)
-        emit('stalled', id, f[6], att, f[5], errorSummary(err))
+        emit('stalled', id, failureDetail(f[6], att, f[5], err))
         requeued = requeued + 1
       else
         deadLetter(id, jk, err, now, f[6], att, f[5])

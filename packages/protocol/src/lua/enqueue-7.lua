@@ -2,7 +2,7 @@
   enqueue: stores new jobs and makes each pending, or scheduled when it has a run time in the future.
   A job whose id already exists is left untouched (idempotent enqueue by job id).
 
-  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  6 events
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  6 events  7 meta (totals)
   ARGV: 1 job count n, then per job: id, v, task, args, opts, createdAt, priority, maxRetries,
         delayMs (relative to the Redis clock; 0 = none), runAtMs (absolute epoch ms; 0 = none),
         then, all optional:
@@ -14,12 +14,13 @@
         (10 is ENQUEUE_ARGS_PER_JOB; see includes/enqueue-jobs.lua)
   Returns: one integer per job: 1 created, 0 an existing job has that id, -1 refused because the queue is full
            (maxPending); with "all", either no -1 or every job -1 (and nothing stored).
-  Events: one `enqueued` entry naming the stored jobs and their tasks.
+  Events: one entry with the stored jobs' ids under `enqueued`; their count is added to meta's `total:enqueued`.
 
   Invariant: all or nothing. The first write is the one that can be refused (maxmemory), so a refused call
   stores no job; a call refused by maxPending writes nothing.
 ]]
-local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], marker = KEYS[5], events = KEYS[6] }
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], marker = KEYS[5], events = KEYS[6],
+            meta = KEYS[7] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include enqueue-jobs.lua
 

@@ -2,14 +2,15 @@
   retry: replays failed jobs from the dead letter: each goes back to pending with its attempts reset (its earlier
   errors are kept).
 
-  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 failed  5 marker  6 events
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 failed  5 marker  6 events  7 meta (totals)
   ARGV: 1 mode ("ids" | "all")  2 limit (mode "all": at most this many, oldest first), then ids (mode "ids")
   Returns: how many jobs went back to pending.
 
   A failed id whose job key holds another type (not written by tq) cannot be replayed: it leaves the dead letter and
   the key is removed, as for a record without an envelope, instead of failing this call and every later one.
 ]]
-local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], failed = KEYS[4], marker = KEYS[5], events = KEYS[6] }
+local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], failed = KEYS[4], marker = KEYS[5], events = KEYS[6],
+            meta = KEYS[7] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include job-key.lua
 --@include try-job-fields.lua
@@ -41,7 +42,7 @@ for i = 1, #ids do
       redis.call('HSET', jk, 'state', 'pending', 'att', 0, 'runAt', now)
       redis.call('HDEL', jk, 'finishedAt', 'tok')
       redis.call('LPUSH', pendingKey(f[2]), id)
-      emit('enqueued', id, f[4])
+      emit('enqueued', id)
       moved = moved + 1
     else
       redis.call('DEL', jk)

@@ -3,10 +3,10 @@
   fires every tick a pass found due for this queue. The jobs are stored by enqueueJobs (includes/enqueue-jobs.lua),
   exactly as the enqueue script stores them (pending, wake-ups, idempotent by job id).
 
-  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  6 events  (the enqueue script's keys)
-        7 fired (HASH: schedule name -> the latest tick ms fired into this queue)
+  KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  6 events  7 meta  (the enqueue script's keys)
+        8 fired (HASH: schedule name -> the latest tick ms fired into this queue)
   ARGV: 1 tick count, then per tick: schedule name, tick ms, and the enqueue script's ENQUEUE_ARGS_PER_JOB values of
-        one job (id "<name>:<tick>", v, task, …; see enqueue-6.lua)
+        one job (id "<name>:<tick>", v, task, …; see enqueue-7.lua)
   Returns: one integer per tick: 1 the job was created; 0 this tick or a later one was fired already (or the job
            exists); -1 the tick is not due on the Redis clock (nothing done).
 
@@ -14,7 +14,7 @@
   however long one of them stalls, and whether or not retention has since removed the job of an earlier tick.
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], marker = KEYS[5], events = KEYS[6],
-            fired = KEYS[7] }
+            meta = KEYS[7], fired = KEYS[8] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include constants.lua
 --@include now-ms.lua
