@@ -2,14 +2,11 @@ import { Queue, type QueueStats } from "@tq/client";
 import { type ConnectionOption, RedisConnection } from "@tq/connection";
 import { isValidQueueName, queuesKey } from "@tq/protocol";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { JOB_STATES, TOTALS, type TotalName } from "./names.js";
-
-/** `queue.stats().totals`: monotonic counts since the queue was created, kept in Redis. */
-type Totals = Record<TotalName, number>;
+import { JOB_STATES, TOTALS } from "./names.js";
 
 /** What one scrape read from Redis. */
 interface Snapshot {
-  stats: Map<string, QueueStats & { totals?: Totals }>;
+  stats: Map<string, QueueStats>;
   /** Whether every read answered within the scrape timeout. */
   complete: boolean;
 }
@@ -114,8 +111,8 @@ export class QueueSeries {
           const s = await snapshot();
           this.reset();
           for (const [queue, stats] of s.stats) {
-            const value = stats.totals?.[total];
-            if (typeof value === "number" && Number.isFinite(value)) this.inc({ queue }, value);
+            const value = stats.totals[total];
+            if (Number.isFinite(value) && value >= 0) this.inc({ queue }, value);
           }
         },
       });

@@ -93,9 +93,9 @@ describe("tq-worker --metrics-port", () => {
     expect(sampleValue(after, "tq_jobs", { ...q, state: "pending" })).toBe(0);
     expect(sampleValue(after, "tq_oldest_pending_age_seconds", q)).toBe(0);
     expect(after.types.get("tq_job_run_seconds")).toBe("histogram");
-    for (const name of ["tq_jobs_enqueued_total", "tq_jobs_completed_total", "tq_jobs_failed_total"]) {
-      expect(after.types.get(name)).toBe("counter");
-    }
+    expect(sampleValue(after, "tq_jobs_enqueued_total", q)).toBe(runs);
+    expect(sampleValue(after, "tq_jobs_completed_total", q)).toBe(runs);
+    expect(sampleValue(after, "tq_jobs_failed_total", q)).toBe(0);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(404);
 
     bin.proc.kill("SIGTERM");
