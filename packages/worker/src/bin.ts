@@ -74,7 +74,8 @@ async function main(): Promise<void> {
   if (!stopping) {
     out(
       `tq-worker: ${pool.processes} process${pool.processes === 1 ? "" : "es"} consuming queue ${quote(pool.queue)} (pids ${pool.pids.join(", ")})` +
-        (pool.healthPort === undefined ? "" : `; /healthz on port ${pool.healthPort}`),
+        (pool.healthPort === undefined ? "" : `; /healthz on port ${pool.healthPort}`) +
+        (pool.metricsPort === undefined ? "" : `; /metrics on port ${pool.metricsPort}`),
     );
   }
   await closed;

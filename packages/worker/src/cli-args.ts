@@ -29,6 +29,11 @@ Options:
       --health-port <port>         Serve GET /healthz on this port: 200 while every process is consuming,
                                    503 with a JSON body naming those that are not. Default: none.
       --health-host <host>         The address /healthz listens on. Default: 127.0.0.1.
+      --metrics-port <port>        Serve GET /metrics (Prometheus text format) on this port: the queue's
+                                   series read from Redis and every process's wait and run time histograms.
+                                   The same port as --health-port serves both paths. Default: none.
+      --metrics-host <host>        The address /metrics listens on (0.0.0.0 for every interface, e.g. for a
+                                   Prometheus server in another container). Default: 127.0.0.1.
   -h, --help                       Print this help and exit.
 
 Durations are whole milliseconds, at most ${MAX_TIMER_MS} (about 24.8 days).
@@ -130,6 +135,26 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (healthPort === undefined) throw new UsageError("--health-host needs --health-port");
     options.healthHost = values["health-host"];
   }
+  const metricsPort = integer("metrics-port", values["metrics-port"], 0);
+  if (metricsPort !== undefined) {
+    if (metricsPort > 65_535)
+      throw new UsageError(`--metrics-port must be at most 65535, got ${quote(values["metrics-port"])}`);
+    options.metricsPort = metricsPort;
+  }
+  if (values["metrics-host"] !== undefined) {
+    if (values["metrics-host"] === "") throw new UsageError("--metrics-host must not be empty");
+    if (metricsPort === undefined) throw new UsageError("--metrics-host needs --metrics-port");
+    options.metricsHost = values["metrics-host"];
+  }
+  if (
+    metricsPort !== undefined &&
+    metricsPort === healthPort &&
+    (options.metricsHost ?? "127.0.0.1") !== (options.healthHost ?? "127.0.0.1")
+  ) {
+    throw new UsageError(
+      "--metrics-port equals --health-port (one server), so --metrics-host must equal --health-host",
+    );
+  }
   return { kind: "run", options };
 }
 
@@ -149,6 +174,8 @@ function parse(argv: readonly string[]) {
       "hard-timeout-grace-ms": { type: "string" },
       "health-port": { type: "string" },
       "health-host": { type: "string" },
+      "metrics-port": { type: "string" },
+      "metrics-host": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -46,4 +46,6 @@ export interface WorkerJob {
   attempt: number;
   maxRetries: number;
   priority: Priority;
+  /** When the job was created, in epoch milliseconds (the producer's clock). */
+  createdAt: number;
 }

@@ -100,6 +100,12 @@ export class ChildHandle {
   /** When the child last sent anything (it sends a heartbeat every second while its event loop turns). */
   #lastSeenAt = Date.now();
   #settleReady: ((error?: TqError) => void) | undefined;
+  /** `metrics` requests waiting for their reply, by request number. */
+  readonly #metricsRequests = new Map<
+    number,
+    (metrics: Array<Record<string, unknown>> | undefined) => void
+  >();
+  #metricsRequest = 0;
   #exited = false;
 
   /** Forks the child and sends it its config. */
@@ -139,6 +145,7 @@ export class ChildHandle {
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.#exited) return;
       this.#exited = true;
+      for (const finish of [...this.#metricsRequests.values()]) finish(undefined);
       options.onClose(this, code, signal).then(markExited, markExited);
     };
     // "close" comes after "exit" and after the IPC channel is drained: every message the child sent has been seen.
@@ -177,6 +184,25 @@ export class ChildHandle {
   /** Asks the child to stop claiming, let its runs finish within `timeoutMs`, hand back the rest and exit. */
   stop(timeoutMs: number): void {
     if (this.isAlive) this.#send({ t: "close", timeoutMs });
+  }
+
+  /**
+   * The child's histograms (prom-client's `getMetricsAsJSON()`), or `undefined` when it does not answer within
+   * `timeoutMs` (it is starting, blocked or gone).
+   */
+  metrics(timeoutMs: number): Promise<Array<Record<string, unknown>> | undefined> {
+    if (!this.isAlive || this.readyAt === undefined) return Promise.resolve(undefined);
+    const n = ++this.#metricsRequest;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const finish = (metrics: Array<Record<string, unknown>> | undefined) => {
+        clearTimeout(timer);
+        this.#metricsRequests.delete(n);
+        resolve(metrics);
+      };
+      this.#metricsRequests.set(n, finish);
+      this.#send({ t: "metrics", n });
+    });
   }
 
   /** Kills the child (SIGKILL); the first reason given is the one its exit reports. */
@@ -305,6 +331,9 @@ export class ChildHandle {
         break;
       case "alive":
         this.consuming = message.consuming;
+        break;
+      case "metrics":
+        this.#metricsRequests.get(message.n)?.(message.metrics);
         break;
     }
   }

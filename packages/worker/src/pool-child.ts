@@ -3,6 +3,8 @@
 // at once if this process dies, and kill it if a handler overruns its timeoutMs without yielding.
 import { Worker as Thread } from "node:worker_threads";
 import { isTqError, MAX_TIMER_MS } from "@tq/job-schema";
+import { createMetrics, type TqMetrics } from "@tq/metrics";
+import { Registry } from "prom-client";
 import { loadHandlers } from "./load-handlers.js";
 import type { ChildConfig, ChildMessage, FromChild } from "./pool-protocol.js";
 import { HEARTBEAT_MS, parseToChild } from "./pool-protocol.js";
@@ -16,6 +18,8 @@ const PARENT_CHECK_MS = 1_000;
 const ORPHAN_KILL_MARGIN_MS = 5_000;
 
 let worker: Worker | undefined;
+/** The histograms of this child's runs, when the pool serves `/metrics`; sent on request, merged by the supervisor. */
+let metrics: TqMetrics | undefined;
 let config: ChildConfig | undefined;
 /** The channel key from `start`: every message to the supervisor carries it, so that it can tell them from a handler's. */
 let channelKey = "";
@@ -189,6 +193,10 @@ async function start(received: ChildConfig): Promise<void> {
     const handlers = await loadHandlers(received.moduleUrl);
     const { queue, ...options } = received.worker;
     worker = new Worker(queue, handlers, withHooks(options, hooks));
+    if (received.metrics) {
+      metrics = createMetrics({ registry: new Registry(), queueSeries: false });
+      metrics.observe(worker);
+    }
     // A timed run that settled here stops counting towards the hard timeout, even while its ack is delayed.
     worker.on("settled", (id, token) => {
       if (!timed.delete(`${id}\n${token}`)) return;
@@ -222,6 +230,13 @@ process.on("message", (received: unknown) => {
     channelKey = message.key;
     starting = start(message.config);
   } else if (message.t === "close") void stop(message.timeoutMs, 0);
+  else if (message.t === "metrics") {
+    const n = message.n;
+    void (metrics?.registry.getMetricsAsJSON() ?? Promise.resolve([])).then(
+      (json) => send({ t: "metrics", n, metrics: json as unknown as Array<Record<string, unknown>> }),
+      () => send({ t: "metrics", n, metrics: [] }),
+    );
+  }
 });
 
 // The supervisor died or closed the channel: stop claiming and drain, like on SIGTERM.

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { TqError } from "@tq/job-schema";
+import type { MetricsReply } from "./pool-metrics.js";
 
 /** One child as `/healthz` reports it. */
 export interface ChildHealth {
@@ -11,15 +12,32 @@ export interface ChildHealth {
 
 /**
  * The pool's `GET /healthz` (for a Kubernetes liveness probe): 200 only while every child is consuming, 503 with a
- * short JSON body naming the children that are not. Plain `node:http`: one endpoint needs no framework.
+ * short JSON body naming the children that are not. With `metrics`, it serves `GET /metrics` too (the same port as
+ * the health endpoint, or a server of its own with `children` undefined). Plain `node:http`: two endpoints need no
+ * framework.
  */
 export class PoolHealthServer {
   readonly #server: Server;
+  readonly #what: string;
 
-  constructor(children: () => ChildHealth[] | undefined) {
+  constructor(
+    children: (() => ChildHealth[] | undefined) | undefined,
+    metrics?: () => Promise<MetricsReply>,
+  ) {
+    this.#what = children ? (metrics ? "health and metrics" : "health") : "metrics";
     this.#server = createServer((req, res) => {
       const path = (req.url ?? "/").split("?")[0];
-      if (req.method !== "GET" || path !== "/healthz") {
+      if (req.method === "GET" && path === "/metrics" && metrics) {
+        metrics().then(
+          ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
+          (error: unknown) =>
+            res
+              .writeHead(500, { "content-type": "text/plain" })
+              .end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
+        );
+        return;
+      }
+      if (req.method !== "GET" || path !== "/healthz" || !children) {
         res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
         return;
       }
@@ -41,7 +59,12 @@ export class PoolHealthServer {
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) =>
-        reject(new TqError("VALIDATION", `health server cannot listen on ${host}:${port}: ${error.message}`));
+        reject(
+          new TqError(
+            "VALIDATION",
+            `${this.#what} server cannot listen on ${host}:${port}: ${error.message}`,
+          ),
+        );
       this.#server.once("error", onError);
       this.#server.listen(port, host, () => {
         this.#server.off("error", onError);

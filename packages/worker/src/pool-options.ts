@@ -63,6 +63,15 @@ export interface WorkerPoolOptions extends Omit<WorkerOptions, "workerId"> {
   /** The address the health endpoint listens on. @defaultValue "127.0.0.1" */
   healthHost?: string;
   /**
+   * The port of the pool's Prometheus endpoint, `GET /metrics` (see `@tq/metrics`): the queue's series read from
+   * Redis, and the wait and run time histograms of every child, merged. The same port as `healthPort` serves both
+   * paths from one server (then `metricsHost` must equal `healthHost`). `0` picks a free port (see
+   * `WorkerPool.metricsPort`). @defaultValue none: no metrics endpoint
+   */
+  metricsPort?: number;
+  /** The address the metrics endpoint listens on. @defaultValue "127.0.0.1" */
+  metricsHost?: string;
+  /**
    * Where the pool writes its log lines. Children log to the inherited stdout/stderr: their handlers' `ctx.logger`
    * is `console`. @defaultValue `console`
    */
@@ -105,6 +114,8 @@ export interface ResolvedPoolOptions {
   logger: Logger;
   healthPort: number | undefined;
   healthHost: string;
+  metricsPort: number | undefined;
+  metricsHost: string;
 }
 
 /**
@@ -128,6 +139,8 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     logger,
     healthPort,
     healthHost,
+    metricsPort,
+    metricsHost,
     ...workerOptions
   } = options;
   const {
@@ -154,6 +167,26 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
   if (healthHost !== undefined && (typeof healthHost !== "string" || healthHost.length === 0)) {
     throw new TqError("VALIDATION", `healthHost must be a host name or address, got ${String(healthHost)}`);
   }
+  if (
+    metricsPort !== undefined &&
+    (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65_535)
+  ) {
+    throw new TqError(
+      "VALIDATION",
+      `metricsPort must be an integer from 0 to 65535, got ${String(metricsPort)}`,
+    );
+  }
+  if (metricsHost !== undefined && (typeof metricsHost !== "string" || metricsHost.length === 0)) {
+    throw new TqError("VALIDATION", `metricsHost must be a host name or address, got ${String(metricsHost)}`);
+  }
+  const resolvedHealthHost = healthHost ?? "127.0.0.1";
+  const resolvedMetricsHost = metricsHost ?? "127.0.0.1";
+  if (metricsPort !== undefined && metricsPort === healthPort && resolvedMetricsHost !== resolvedHealthHost) {
+    throw new TqError(
+      "VALIDATION",
+      `metricsPort equals healthPort (one server for /healthz and /metrics), so metricsHost (${resolvedMetricsHost}) must equal healthHost (${resolvedHealthHost})`,
+    );
+  }
   return {
     worker: { ...worker, connection: childConnection(connection) },
     moduleUrl: resolveHandlersModule(module),
@@ -168,7 +201,9 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     env: env ?? process.env,
     logger: logger ?? console,
     healthPort,
-    healthHost: healthHost ?? "127.0.0.1",
+    healthHost: resolvedHealthHost,
+    metricsPort,
+    metricsHost: resolvedMetricsHost,
   };
 }
 

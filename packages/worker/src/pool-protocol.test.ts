@@ -24,6 +24,14 @@ describe("parseFromChild", () => {
     });
     expect(parseFromChild({ t: "alive", k: key }, key)).toBeUndefined();
     expect(parseFromChild({ t: "alive", consuming: "yes", k: key }, key)).toBeUndefined();
+    const metric = { name: "tq_job_run_seconds", type: "histogram", help: "h", values: [] };
+    expect(parseFromChild({ t: "metrics", n: 1, metrics: [metric], k: key }, key)).toEqual({
+      t: "metrics",
+      n: 1,
+      metrics: [metric],
+    });
+    expect(parseFromChild({ t: "metrics", n: 1, metrics: [{ name: 1 }], k: key }, key)).toBeUndefined();
+    expect(parseFromChild({ t: "metrics", n: 1, metrics: {}, k: key }, key)).toBeUndefined();
     expect(parseFromChild({ t: "closed", k: key }, key)).toEqual({ t: "closed" });
   });
 
@@ -87,6 +95,7 @@ describe("parseToChild", () => {
     },
     moduleUrl: "file:///tasks.js",
     supervisorPid: 1,
+    metrics: false,
   };
 
   test("takes start (with a key) and close; refuses anything else", () => {
@@ -96,6 +105,14 @@ describe("parseToChild", () => {
     expect(parseToChild({ t: "close" })).toBeUndefined();
     expect(parseToChild({ t: "close", timeoutMs: Number.NaN })).toBeUndefined();
     expect(parseToChild(null)).toBeUndefined();
+    expect(parseToChild({ t: "metrics", n: 3 })).toEqual({ t: "metrics", n: 3 });
+    expect(parseToChild({ t: "metrics", n: "3" })).toBeUndefined();
+    expect(parseToChild({ t: "start", config: { ...config, metrics: "yes" }, key })).toBeUndefined();
+    expect(parseToChild({ t: "start", config: { ...config, metrics: true }, key })).toEqual({
+      t: "start",
+      config: { ...config, metrics: true },
+      key,
+    });
   });
 
   test("refuses a start whose config lacks a field or has one of the wrong type, and drops unknown fields", () => {

@@ -26,6 +26,8 @@ export interface ChildConfig {
   moduleUrl: string;
   /** The supervisor's pid: the child shuts down when its parent changes (the supervisor died). */
   supervisorPid: number;
+  /** Whether the child keeps the wait and run time histograms (`@tq/metrics`) for the pool's `/metrics`. */
+  metrics: boolean;
 }
 
 /**
@@ -36,7 +38,9 @@ export type ToChild =
   /** Start consuming with this config. */
   | { t: "start"; config: ChildConfig; key: string }
   /** Stop claiming, let running jobs finish within `timeoutMs`, hand back the rest, then exit 0. */
-  | { t: "close"; timeoutMs: number };
+  | { t: "close"; timeoutMs: number }
+  /** Send the histograms (`getMetricsAsJSON()` of the child's registry) in a `metrics` reply carrying `n`. */
+  | { t: "metrics"; n: number };
 
 /** Child → supervisor, before the channel key is added (see {@link FromChild}). */
 export type ChildMessage =
@@ -65,7 +69,9 @@ export type ChildMessage =
    * A heartbeat, every `HEARTBEAT_MS`: the child's event loop turns, and whether its Worker is consuming
    * (`worker.health().consuming`), for the pool's `/healthz`.
    */
-  | { t: "alive"; consuming: boolean };
+  | { t: "alive"; consuming: boolean }
+  /** The reply to a `metrics` request `n`: prom-client's `getMetricsAsJSON()` of the child's histograms. */
+  | { t: "metrics"; n: number; metrics: Array<Record<string, unknown>> };
 
 /** Child → supervisor, as sent: every message carries the channel key of its child in `k`. */
 export type FromChild = ChildMessage & { k: string };
@@ -105,6 +111,11 @@ export function parseFromChild(value: unknown, key: string): ChildMessage | unde
       return { t: value.t };
     case "alive":
       return typeof value.consuming === "boolean" ? { t: "alive", consuming: value.consuming } : undefined;
+    case "metrics": {
+      const { n, metrics } = value;
+      if (!Number.isInteger(n) || !Array.isArray(metrics) || !metrics.every(isMetricJson)) return undefined;
+      return { t: "metrics", n: n as number, metrics };
+    }
     case "claimed":
     case "settled":
     case "ended":
@@ -125,6 +136,11 @@ export function parseFromChild(value: unknown, key: string): ChildMessage | unde
     default:
       return undefined;
   }
+}
+
+/** One metric of prom-client's `getMetricsAsJSON()`: a name, a type and a list of values. */
+function isMetricJson(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && isString(value.name) && isString(value.type) && Array.isArray(value.values);
 }
 
 function isNonEmptyString(value: unknown): value is string {
@@ -171,10 +187,12 @@ function parseChildConfig(value: unknown): ChildConfig | undefined {
     if (!check(received[field])) return undefined;
     worker[field] = received[field];
   }
+  if (value.metrics !== undefined && typeof value.metrics !== "boolean") return undefined;
   return {
     worker: worker as unknown as ChildWorkerOptions,
     moduleUrl: value.moduleUrl,
     supervisorPid: value.supervisorPid as number,
+    metrics: value.metrics === true,
   };
 }
 
@@ -188,6 +206,7 @@ export function parseToChild(value: unknown): ToChild | undefined {
   if (value.t === "close" && isFiniteNumber(value.timeoutMs) && value.timeoutMs >= 0) {
     return { t: "close", timeoutMs: value.timeoutMs };
   }
+  if (value.t === "metrics" && Number.isInteger(value.n)) return { t: "metrics", n: value.n as number };
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { ChildHandle, childEntry } from "./pool-child-handle.js";
 import type { PoolChildExit, WorkerPoolEvents } from "./pool-events.js";
 import { describeDeath, ExitAccounting, exitReason } from "./pool-exit.js";
 import { type ChildHealth, PoolHealthServer } from "./pool-health-server.js";
+import { PoolMetrics } from "./pool-metrics.js";
 import { type ResolvedPoolOptions, resolvePoolOptions, type WorkerPoolOptions } from "./pool-options.js";
 import { HEARTBEAT_MS } from "./pool-protocol.js";
 import { RestartBackoff } from "./pool-restart-backoff.js";
@@ -84,6 +85,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #aliveTimer: NodeJS.Timeout | undefined;
   #health: PoolHealthServer | undefined;
   #healthPort: number | undefined;
+  /** The `/metrics` server when it has a port of its own (else `/metrics` is on {@link #health}). */
+  #metricsServer: PoolHealthServer | undefined;
+  #metrics: PoolMetrics | undefined;
+  #metricsPort: number | undefined;
 
   constructor(options: WorkerPoolOptions) {
     super();
@@ -127,6 +132,14 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#healthPort;
   }
 
+  /**
+   * The port `/metrics` listens on once `start()` has resolved (with `metricsPort: 0`, the one picked); else
+   * undefined.
+   */
+  get metricsPort(): number | undefined {
+    return this.#metricsPort;
+  }
+
   /** Whether every child has started and the pool is not closing. */
   get isRunning(): boolean {
     return this.#state === "running";
@@ -153,19 +166,34 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     try {
       this.#entry = childEntry();
       this.#redis = await RedisConnection.open(this.#options.connection, { onError: () => {} });
-      const { healthPort, healthHost } = this.#options;
+      const { healthPort, healthHost, metricsPort, metricsHost } = this.#options;
+      let scrape: (() => ReturnType<PoolMetrics["scrape"]>) | undefined;
+      if (metricsPort !== undefined) {
+        const metrics = new PoolMetrics({
+          connection: this.#redis.client,
+          prefix: this.#options.worker.prefix,
+          queue: this.queue,
+          children: () => this.#liveChildren(),
+        });
+        this.#metrics = metrics;
+        scrape = () => metrics.scrape();
+      }
+      const shared = metricsPort !== undefined && metricsPort === healthPort;
       if (healthPort !== undefined) {
-        this.#health = new PoolHealthServer(() => this.#childHealth());
+        this.#health = new PoolHealthServer(() => this.#childHealth(), shared ? scrape : undefined);
         this.#healthPort = await this.#health.listen(healthPort, healthHost);
+        if (shared) this.#metricsPort = this.#healthPort;
+      }
+      if (metricsPort !== undefined && !shared) {
+        this.#metricsServer = new PoolHealthServer(undefined, scrape);
+        this.#metricsPort = await this.#metricsServer.listen(metricsPort, metricsHost);
       }
       await Promise.all(this.#slots.map((slot) => this.#spawn(slot)));
     } catch (error) {
       const failure = toTqError(error, `worker pool for queue ${this.#quoted}: cannot start`);
       this.#state = "closing";
       await this.#stopChildren(0);
-      await this.#health?.close();
-      this.#health = undefined;
-      this.#healthPort = undefined;
+      await this.#closeServers();
       await this.#redis?.close();
       this.#redis = undefined;
       this.#state = "closed";
@@ -196,7 +224,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       entry,
       execArgv: this.#options.execArgv,
       env: this.#options.env,
-      config: (workerId) => ({ worker: { ...worker, workerId }, moduleUrl, supervisorPid: process.pid }),
+      config: (workerId) => ({
+        worker: { ...worker, workerId },
+        moduleUrl,
+        supervisorPid: process.pid,
+        metrics: this.#options.metricsPort !== undefined,
+      }),
       startTimeoutMs: this.#options.startTimeoutMs,
       hardTimeoutGraceMs: this.#options.hardTimeoutGraceMs,
       unresponsiveMs: this.#unresponsiveMs,
@@ -284,6 +317,24 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.emit("exit", exit);
   }
 
+  /** The children alive now, for `/metrics`. */
+  #liveChildren(): ChildHandle[] {
+    const children: ChildHandle[] = [];
+    for (const slot of this.#slots) if (slot.child?.isAlive) children.push(slot.child);
+    return children;
+  }
+
+  /** Closes the `/healthz` and `/metrics` servers and the metrics' reads. */
+  async #closeServers(): Promise<void> {
+    await Promise.all([this.#health?.close(), this.#metricsServer?.close()]);
+    await this.#metrics?.close();
+    this.#health = undefined;
+    this.#healthPort = undefined;
+    this.#metricsServer = undefined;
+    this.#metrics = undefined;
+    this.#metricsPort = undefined;
+  }
+
   /** Each slot's child for `/healthz`; `undefined` while the pool is not running (starting, closing). */
   #childHealth(): ChildHealth[] | undefined {
     if (this.#state !== "running") return undefined;
@@ -344,9 +395,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.#state = "closing";
     await this.#stopChildren(timeoutMs);
     clearInterval(this.#aliveTimer);
-    await this.#health?.close();
-    this.#health = undefined;
-    this.#healthPort = undefined;
+    await this.#closeServers();
     await this.#redis?.close();
     this.#redis = undefined;
     this.#state = "closed";

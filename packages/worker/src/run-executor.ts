@@ -155,6 +155,7 @@ export class RunExecutor {
       attempt: claim.attempt,
       maxRetries: envelope.opts.maxRetries,
       priority: envelope.opts.priority,
+      createdAt: envelope.createdAt,
     };
     run.job = job;
     const what = `task ${quote(job.task)} (job ${quote(job.id)})`;

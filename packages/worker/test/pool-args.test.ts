@@ -26,6 +26,10 @@ describe("parseCliArgs", () => {
         "9464",
         "--health-host",
         "0.0.0.0",
+        "--metrics-port",
+        "9465",
+        "--metrics-host",
+        "0.0.0.0",
         "./dist/tasks.js",
       ],
       { REDIS_URL: "redis://example:6380" },
@@ -44,6 +48,8 @@ describe("parseCliArgs", () => {
         hardTimeoutGraceMs: 250,
         healthPort: 9464,
         healthHost: "0.0.0.0",
+        metricsPort: 9465,
+        metricsHost: "0.0.0.0",
       },
     });
   });
@@ -64,6 +70,8 @@ describe("parseCliArgs", () => {
       "--prefix",
       "--lease-ms",
       "--shutdown-timeout-ms",
+      "--metrics-port",
+      "--metrics-host",
     ]) {
       expect(HELP).toContain(flag);
     }
@@ -98,6 +106,13 @@ describe("parseCliArgs", () => {
     [["-q", "q", "--hard-timeout-grace-ms", "1e10", "a.js"], /^--hard-timeout-grace-ms must be at most/],
     [["-q", "q", "--health-port", "70000", "a.js"], /^--health-port must be at most 65535/],
     [["-q", "q", "--health-host", "0.0.0.0", "a.js"], /^--health-host needs --health-port/],
+    [["-q", "q", "--metrics-port", "70000", "a.js"], /^--metrics-port must be at most 65535/],
+    [["-q", "q", "--metrics-port", "x", "a.js"], /^--metrics-port must be an integer/],
+    [["-q", "q", "--metrics-host", "0.0.0.0", "a.js"], /^--metrics-host needs --metrics-port/],
+    [
+      ["-q", "q", "--metrics-port", "9464", "--health-port", "9464", "--metrics-host", "0.0.0.0", "a.js"],
+      /^--metrics-port equals --health-port/,
+    ],
   ])("%j is a usage error", (args, message) => {
     expect(() => parseCliArgs(args, {})).toThrow(UsageError);
     expect(() => parseCliArgs(args, {})).toThrow(message);

@@ -202,6 +202,21 @@ describe("WorkerPool", () => {
     expect(make({ hardTimeoutGraceMs: Number.POSITIVE_INFINITY })).not.toThrow();
   });
 
+  test("the constructor refuses a bad metricsPort or metricsHost, and a shared port with two hosts", () => {
+    const module = fixture("pool-tasks.mjs");
+    const make = (options: Partial<WorkerPoolOptions>) => () =>
+      new WorkerPool({ queue: "q", module, ...options });
+    expect(make({ metricsPort: 70_000 })).toThrow(/^metricsPort must be an integer from 0 to 65535/);
+    expect(make({ metricsPort: 1.5 })).toThrow(/^metricsPort must be/);
+    expect(make({ metricsPort: 9464, metricsHost: "" })).toThrow(/^metricsHost must be a host name/);
+    expect(make({ metricsPort: 9464, healthPort: 9464, metricsHost: "0.0.0.0" })).toThrow(
+      /^metricsPort equals healthPort/,
+    );
+    expect(
+      make({ metricsPort: 9464, healthPort: 9464, metricsHost: "0.0.0.0", healthHost: "0.0.0.0" }),
+    ).not.toThrow();
+  });
+
   test("close() refuses a timeout no timer can wait for, and the pool stays usable", async () => {
     const { pool } = setup({ processes: 1 });
     await pool.start();
