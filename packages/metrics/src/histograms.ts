@@ -7,8 +7,8 @@ export interface ObservedJob {
   task: string;
   /** Which run this is, 1-based. */
   attempt: number;
-  /** When the job was created, in epoch milliseconds. */
-  createdAt: number;
+  /** How long this run waited to start, in milliseconds, from when the job became runnable. */
+  waitedMs: number;
 }
 
 /** What {@link TqMetrics.observe} listens to: a `Worker` of `@tq/worker` (its public events). */
@@ -27,7 +27,7 @@ export class JobHistograms {
   constructor(registers: Registry[]) {
     this.wait = new Histogram({
       name: "tq_job_wait_seconds",
-      help: "Seconds from a job's creation to the start of its first run (observed where it runs).",
+      help: "Seconds each run waited to start, from when its job became runnable (observed where it runs).",
       labelNames: ["queue", "task"],
       buckets: [...WAIT_BUCKETS],
       registers,
@@ -46,13 +46,9 @@ export class JobHistograms {
     // Keyed by the job object: a Worker passes the same object to a run's `active` and to its ending event.
     const started = new WeakMap<ObservedJob, number>();
     const onActive = (job: ObservedJob) => {
-      const now = Date.now();
-      started.set(job, now);
-      const labels = { queue: job.queue, task: job.task };
-      // The claim reply carries the job's creation time, not when a retry or a delayed job became due: only first
-      // runs of jobs without a delay are exact, so only first runs are observed.
-      if (job.attempt === 1 && Number.isFinite(job.createdAt)) {
-        this.wait.observe(labels, Math.max(0, now - job.createdAt) / 1_000);
+      started.set(job, Date.now());
+      if (Number.isFinite(job.waitedMs)) {
+        this.wait.observe({ queue: job.queue, task: job.task }, Math.max(0, job.waitedMs) / 1_000);
       }
     };
     const onEnd = (job: ObservedJob) => {

@@ -92,6 +92,21 @@ describe("take", () => {
     expect(again.outcomes).toBe(ACK_OUTCOME.leaseLost);
   });
 
+  test("each claim says how long the job waited: since it became runnable, else since its creation", async () => {
+    const k = newQueue();
+    await enqueue(sender, k, { jobs: [job("old"), job("retried")] });
+    const [seconds] = (await client.sendCommand(["TIME"])) as [string, string];
+    const now = Number(seconds) * 1000;
+    // created an hour ago; the other created an hour ago but runnable again only since 5 s ago (a retry)
+    await client.hSet(k.job("old"), { createdAt: String(now - 3_600_000) });
+    await client.hSet(k.job("retried"), { createdAt: String(now - 3_600_000), runAt: String(now - 5_000) });
+    const { claimed } = await take(sender, k, { workerId: "w", leaseMs: 30_000, claim: 2, acks: [] });
+    const waited = Object.fromEntries(claimed.map((c) => [c.id, c.waitedMs]));
+    expect(waited.old).toBeGreaterThanOrEqual(3_600_000);
+    expect(waited.retried).toBeGreaterThanOrEqual(5_000);
+    expect(waited.retried).toBeLessThan(3_600_000);
+  });
+
   test("with nothing scheduled or active, the next wake-up is NEXT_WAKE_NONE", async () => {
     const k = newQueue();
     const reply = await take(sender, k, { workerId: "w", leaseMs: 1000, claim: 5, acks: [] });

@@ -48,4 +48,9 @@ export interface WorkerJob {
   priority: Priority;
   /** When the job was created, in epoch milliseconds (the producer's clock). */
   createdAt: number;
+  /**
+   * How long this run waited to start, in milliseconds: from when the job became runnable (its run time after a
+   * delay, a backoff or a reclaim, else its creation) to its claim.
+   */
+  waitedMs: number;
 }

@@ -156,6 +156,7 @@ export class RunExecutor {
       maxRetries: envelope.opts.maxRetries,
       priority: envelope.opts.priority,
       createdAt: envelope.createdAt,
+      waitedMs: claim.waitedMs,
     };
     run.job = job;
     const what = `task ${quote(job.task)} (job ${quote(job.id)})`;

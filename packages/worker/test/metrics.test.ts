@@ -90,11 +90,11 @@ describe("@tq/metrics with a Worker", () => {
     expect(sampleValue(scraped, "tq_jobs_retried_total", q)).toBe(1);
     expect(sampleValue(scraped, "tq_jobs_stalled_total", q)).toBe(0);
 
-    // Runs per task: ok 3, flaky 2, boom 1; waits are observed once per job (its first run).
+    // Runs per task: ok 3, flaky 2, boom 1; each run's wait is observed.
     const run = (task: string) => sampleValue(scraped, "tq_job_run_seconds_count", { ...q, task });
     expect([run("ok"), run("flaky"), run("boom")]).toEqual([3, 2, 1]);
     const wait = (task: string) => sampleValue(scraped, "tq_job_wait_seconds_count", { ...q, task });
-    expect([wait("ok"), wait("flaky"), wait("boom")]).toEqual([3, 1, 1]);
+    expect([wait("ok"), wait("flaky"), wait("boom")]).toEqual([3, 2, 1]);
     expect(sampleValue(scraped, "tq_job_run_seconds_bucket", { ...q, task: "ok", le: "+Inf" })).toBe(3);
     expect(sampleValue(scraped, "tq_job_wait_seconds_sum", { ...q, task: "ok" })).toBeGreaterThan(0);
   });

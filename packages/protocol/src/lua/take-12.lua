@@ -13,7 +13,8 @@
              ack outcomes (one char per ack: c completed, r retry scheduled, f dead-lettered, p dead-lettered because
              the payload was over its limit, d dead-lettered because the job's key is not a job record, l lease
              lost: ignored),
-             then for each claimed job: id, token, attempt, v, task, args, opts, createdAt, pri, maxr }
+             then for each claimed job: id, token, attempt, waited ms (since it became runnable), v, task, args, opts,
+             createdAt, pri, maxr }
   Events: one entry per call holding its completed, retrying, failed, stalled and started ids (with `wid`), the
   call's counts added to meta's `total:<kind>` and the minute's completed and failed counts (includes/events.lua).
 
@@ -133,7 +134,8 @@ if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
       for i = 1, #ids do
         local id = ids[i]
         local jk = jobKey(id)
-        local f = jobFields(id, jk, now, 'state', 'att', 'v', 'task', 'args', 'opts', 'createdAt', 'pri', 'maxr')
+        local f = jobFields(id, jk, now, 'state', 'att', 'v', 'task', 'args', 'opts', 'createdAt', 'pri', 'maxr',
+          'runAt')
         if not f then
           -- a key of the wrong type: jobFields dead-lettered it
         elseif f[1] == 'pending' then
@@ -148,13 +150,15 @@ if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
           out[n + 1] = id
           out[n + 2] = tostring(token)
           out[n + 3] = att
-          out[n + 4] = f[3]
-          out[n + 5] = f[4]
-          out[n + 6] = f[5]
-          out[n + 7] = f[6]
-          out[n + 8] = f[7]
-          out[n + 9] = f[8]
-          out[n + 10] = f[9]
+          -- how long it waited: since it became runnable (a delay, a backoff, a reclaim), else since its creation
+          out[n + 4] = math.max(0, now - (tonumber(f[10]) or tonumber(f[7]) or now))
+          out[n + 5] = f[3]
+          out[n + 6] = f[4]
+          out[n + 7] = f[5]
+          out[n + 8] = f[6]
+          out[n + 9] = f[7]
+          out[n + 10] = f[8]
+          out[n + 11] = f[9]
           emit('started', id)
           claimed = claimed + 1
         elseif not f[1] then

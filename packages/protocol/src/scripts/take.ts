@@ -60,6 +60,11 @@ export interface ClaimedJob {
   token: string;
   /** Which run this is, 1-based. */
   attempt: number;
+  /**
+   * How long the job waited for this run, in milliseconds: from when it became runnable (its run time after a delay,
+   * a backoff or a reclaim) or else its creation, to the claim (the Redis clock; the creation time is the producer's).
+   */
+  waitedMs: number;
   /** The job's record fields in `JOB_RECORD_FIELDS` order, `null` where missing. */
   record: Array<string | null>;
 }
@@ -79,7 +84,7 @@ export interface TakeResult {
   claimed: ClaimedJob[];
 }
 
-const WIDTH = 3 + JOB_RECORD_FIELDS.length;
+const WIDTH = 4 + JOB_RECORD_FIELDS.length;
 
 const text = (value: unknown): string | null =>
   value === null || value === undefined ? null : String(value);
@@ -92,7 +97,8 @@ export function parseTakeReply(reply: readonly unknown[]): TakeResult {
       id: String(reply[i]),
       token: String(reply[i + 1]),
       attempt: Number(reply[i + 2]),
-      record: reply.slice(i + 3, i + WIDTH).map(text),
+      waitedMs: Number(reply[i + 3]) || 0,
+      record: reply.slice(i + 4, i + WIDTH).map(text),
     });
   }
   return { nextWakeMs: Number(reply[0]), outcomes: String(reply[1] ?? ""), claimed };
