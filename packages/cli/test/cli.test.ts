@@ -32,6 +32,7 @@ describe("help", () => {
       "purge",
       "pause",
       "resume",
+      "workers",
       "schedules",
       "doctor",
     ]) {
