@@ -28,7 +28,8 @@ import type { CliIo } from "./io.js";
 export const MAX_PAGE = 1000;
 
 const FOOTER = `
-Environment: REDIS_URL (the Redis URL, the place for a password), TQ_PREFIX (the key prefix).
+Environment: REDIS_URL (the Redis URL, the place for a password), TQ_PREFIX (the key prefix),
+TQ_LOG_FORMAT (text or json: error lines as one JSON object each, level 50, time, msg).
 Exit codes: 0 ok, 1 failure (Redis unreachable, no such queue or job, a doctor check failed), 2 bad usage.`;
 
 /**
