@@ -45,7 +45,15 @@ function urlAs(role: "producer" | "worker" | "scheduler"): string {
 
 function producer(name: string) {
   const warnings: string[] = [];
-  const queue = new Queue(name, { connection: urlAs("producer"), logger: { warn: (m) => warnings.push(m) } });
+  const queue = new Queue(name, {
+    connection: urlAs("producer"),
+    logger: {
+      info() {},
+      error() {},
+      warn: (obj: object | string, msg?: string) =>
+        void warnings.push(typeof obj === "string" ? obj : (msg ?? "")),
+    },
+  });
   cleanup.push(() => queue.close());
   return { queue, warnings };
 }

@@ -19,7 +19,15 @@ async function redisWithPolicy(policy: string): Promise<RedisServer> {
 
 function queueOn(server: RedisServer, name: string) {
   const warnings: string[] = [];
-  const queue = new Queue(name, { connection: server.url, logger: { warn: (m) => warnings.push(m) } });
+  const queue = new Queue(name, {
+    connection: server.url,
+    logger: {
+      info() {},
+      error() {},
+      warn: (obj: object | string, msg?: string) =>
+        void warnings.push(typeof obj === "string" ? obj : (msg ?? "")),
+    },
+  });
   cleanup.push(() => queue.close());
   return { queue, warnings };
 }

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { CliError } from "./cli-error.js";
 import type { CliIo } from "./io.js";
 import { asCliFailure, type ConnectionFlags, resolveTarget, Session } from "./session.js";
@@ -15,7 +15,13 @@ export function common(command: Command, { json = true }: { json?: boolean } = {
       "--redis-url <url>",
       "the Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379); prefer REDIS_URL for a password",
     )
-    .option("--prefix <prefix>", "the key prefix (default: $TQ_PREFIX, else tq)");
+    .option("--prefix <prefix>", "the key prefix (default: $TQ_PREFIX, else tq)")
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "error lines as text or json (default: $TQ_LOG_FORMAT, else text)",
+      ).choices(["text", "json"]),
+    );
   if (json) command.option("--json", "print one JSON document instead of a table");
   return command;
 }

@@ -12,7 +12,7 @@ import {
   taskArgument,
 } from "./arguments.js";
 import { type CommonFlags, common } from "./command-kit.js";
-import { doctorCommand } from "./commands/doctor.js";
+import { type DoctorFlags, doctorCommand, OVERDUE_GRACE_MS } from "./commands/doctor.js";
 import { type EnqueueFlags, enqueueCommand } from "./commands/enqueue.js";
 import { jobCommand } from "./commands/job.js";
 import { type JobsFlags, jobsCommand } from "./commands/jobs.js";
@@ -21,13 +21,15 @@ import { purgeCommand } from "./commands/purge.js";
 import { queuesCommand } from "./commands/queues.js";
 import { schedulesCommand } from "./commands/schedules.js";
 import { type StatsFlags, statsCommand } from "./commands/stats.js";
+import { workersCommand } from "./commands/workers.js";
 import type { CliIo } from "./io.js";
 
 /** The most jobs `tq jobs` shows per page. */
 export const MAX_PAGE = 1000;
 
 const FOOTER = `
-Environment: REDIS_URL (the Redis URL, the place for a password), TQ_PREFIX (the key prefix).
+Environment: REDIS_URL (the Redis URL, the place for a password), TQ_PREFIX (the key prefix),
+TQ_LOG_FORMAT (text or json: error lines as one JSON object each, level 50, time, msg).
 Exit codes: 0 ok, 1 failure (Redis unreachable, no such queue or job, a doctor check failed), 2 bad usage.`;
 
 /**
@@ -61,7 +63,7 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
   common(
     program
       .command("stats")
-      .description("a queue's counts, paused state and oldest pending job")
+      .description("a queue's counts, paused state, oldest pending job, workers and throughput")
       .argument("<queue>", "the queue", queueArgument)
       .option("--watch", "print again every --interval-ms until Ctrl-C")
       .option(
@@ -162,6 +164,13 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       .argument("<queue>", "the queue", queueArgument),
   ).action((queue: string, flags: CommonFlags) => pauseCommand(queue, false, flags, io));
 
+  common(
+    program
+      .command("workers")
+      .description("the live workers of every queue (or of one): load, heartbeat, stale or not")
+      .argument("[queue]", "only this queue", queueArgument),
+  ).action((queue: string | undefined, flags: CommonFlags) => workersCommand(queue, flags, io));
+
   common(program.command("schedules").description("list the cron and interval schedules")).action(
     (flags: CommonFlags) => schedulesCommand(flags, io),
   );
@@ -169,8 +178,14 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
   common(
     program
       .command("doctor")
-      .description("check Redis and the queues for what bites in production; exit 1 when something is wrong"),
-  ).action(async (flags: CommonFlags) => {
+      .description("check Redis and the queues for what bites in production; exit 1 when something is wrong")
+      .option(
+        "--grace-ms <ms>",
+        "how long past its lease or run time a job may be before it counts as left alone",
+        integerOption(0, 86_400_000),
+        OVERDUE_GRACE_MS,
+      ),
+  ).action(async (flags: DoctorFlags) => {
     result.exitCode = await doctorCommand(flags, io);
   });
 

@@ -1,4 +1,4 @@
-import { redactCredentials, urlSecrets } from "@tq/connection";
+import { createLogger, parseLogFormat, redactCredentials, urlSecrets } from "@tq/connection";
 import { CommanderError } from "commander";
 import { CliError, EXIT } from "./cli-error.js";
 import { type CliIo, processIo } from "./io.js";
@@ -13,6 +13,15 @@ function urlFlag(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** The value of `--log-format` in argv, else `TQ_LOG_FORMAT`. */
+function logFormatOf(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === "--log-format") return argv[i + 1];
+    if (arg.startsWith("--log-format=")) return arg.slice("--log-format=".length);
+  }
+  return env.TQ_LOG_FORMAT;
+}
+
 /**
  * Runs the `tq` command line `argv` (without `node` and the script) and resolves with its exit code: 0 ok, 1 failure,
  * 2 bad usage. Every line written goes through credential redaction; an error is one line on stderr.
@@ -24,10 +33,21 @@ function urlFlag(argv: readonly string[]): string | undefined {
  */
 export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const secrets = [...urlSecrets(urlFlag(argv)), ...urlSecrets(io.env.REDIS_URL)];
+  // `--log-format json` (or TQ_LOG_FORMAT=json): each error line is one JSON object (level 50, time, msg)
+  const json = parseLogFormat(logFormatOf(argv, io.env)) === "json";
+  const errorLog = createLogger("cli", {
+    format: "json",
+    secrets,
+    write: (line) => io.stderr(`${line}\n`),
+  });
   const safe: CliIo = {
     ...io,
     stdout: (text) => io.stdout(redactCredentials(text, secrets)),
-    stderr: (text) => io.stderr(redactCredentials(text, secrets)),
+    stderr: (text) => {
+      if (!json) return io.stderr(redactCredentials(text, secrets));
+      for (const line of text.split("\n"))
+        if (line.trim() !== "") errorLog.error({}, line.replace(/^tq: /, ""));
+    },
   };
   const result = { exitCode: EXIT.ok as number };
   const program = buildProgram(safe, result);

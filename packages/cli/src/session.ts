@@ -101,7 +101,7 @@ export class Session {
       queue = new Queue(name, {
         connection: this.connection.client,
         prefix: this.prefix,
-        logger: { warn: () => {} },
+        logger: { info: () => {}, warn: () => {}, error: () => {} },
         retryConnectionMs: 0,
       });
       this.#queues.set(name, queue);

@@ -32,6 +32,7 @@ describe("help", () => {
       "purge",
       "pause",
       "resume",
+      "workers",
       "schedules",
       "doctor",
     ]) {
@@ -371,6 +372,29 @@ describe("bad input", () => {
       expect(result.stderr).toMatch(
         new RegExp(`^tq: cannot connect to Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}[^\\n]*\\n$`),
       );
+      expect(result.stderr).not.toContain("sekret");
+    }
+  });
+
+  test("--log-format json or TQ_LOG_FORMAT=json: the error is one JSON line, the password not shown", async () => {
+    const port = await freePort();
+    const url = `redis://alice:sekret@127.0.0.1:${port}`;
+    for (const result of [
+      await tq(["queues", "--log-format", "json", "--redis-url", url]),
+      await tq(["queues"], { REDIS_URL: url, TQ_LOG_FORMAT: "json" }),
+    ]) {
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      const lines = result.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0] ?? "")).toEqual({
+        level: 50,
+        time: expect.any(Number),
+        name: "tq cli",
+        msg: expect.stringMatching(
+          new RegExp(`^cannot connect to Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}`),
+        ),
+      });
       expect(result.stderr).not.toContain("sekret");
     }
   });

@@ -1,4 +1,4 @@
-import type { ConnectionOption } from "@tq/connection";
+import { type ConnectionOption, createLogger, type Logger } from "@tq/connection";
 import { checkTimerMs, DEFAULT_MAX_PAYLOAD_BYTES, TqError } from "@tq/job-schema";
 import { checkQueueName, DEFAULT_PREFIX, type RetentionOptions, retentionFields } from "@tq/protocol";
 
@@ -36,15 +36,14 @@ export interface QueueOptions {
   /**
    * Where the queue writes warnings that do not fail an operation: Redis evicts keys under memory pressure (an
    * evicting `maxmemory-policy`, checked on the first connection), or the queue could not be added to the shared
-   * list of queue names (an ACL). @defaultValue `console`
+   * list of queue names (an ACL). A pino-compatible logger (`warn(obj, msg)`): pino, `console`, or tq's
+   * `createLogger`. Lines carry `queue` and `err`. @defaultValue text lines on stderr (`createLogger("queue")`)
    */
   logger?: QueueLogger;
 }
 
-/** What a {@link Queue} logs to: `console`, or any logger with a `warn` method. */
-export interface QueueLogger {
-  warn(message: string): void;
-}
+/** What a {@link Queue} logs to: the {@link Logger} every tq class takes. */
+export type QueueLogger = Logger;
 
 /** The defaults of {@link QueueOptions}. */
 export const QUEUE_DEFAULTS = {
@@ -92,6 +91,6 @@ export function resolveQueueOptions(name: string, options: QueueOptions): Resolv
     retention: options.retention,
     retryConnectionMs,
     maxPending,
-    logger: options.logger ?? console,
+    logger: options.logger ?? createLogger("queue"),
   };
 }

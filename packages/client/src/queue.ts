@@ -160,7 +160,8 @@ export class Queue {
   async #open(): Promise<RedisConnection> {
     const connection = await RedisConnection.open(this.#options.connection, { onError: () => {} });
     try {
-      const warn = (warning: TqError) => this.#options.logger.warn(`[tq queue] ${warning.message}`);
+      const warn = (warning: TqError) =>
+        this.#options.logger.warn({ queue: this.name, err: warning }, warning.message);
       const setup: Promise<unknown>[] = [
         registerQueue(connection, this.prefix, this.name, warn, toTqError),
         warnIfEvictingPolicy(connection, `queue "${this.name}"`, warn),

@@ -1,5 +1,15 @@
 export type { ConnectionOption, OpenOptions, RedisClientLike } from "./connection.js";
 export { defaultRedisUrl, isTransient, RedisConnection, toTqError } from "./connection.js";
+export type { CreateLoggerOptions, LogFields, LogFn, LogFormat, Logger, LogLevel } from "./logger.js";
+export {
+  createLogger,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  logArguments,
+  parseLogFormat,
+  withFields,
+  writeByLevel,
+} from "./logger.js";
 export type { MemoryPolicyStatus } from "./memory-policy.js";
 export {
   checkMemoryPolicy,

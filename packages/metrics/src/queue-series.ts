@@ -226,7 +226,8 @@ export class QueueSeries {
       queue = new Queue(name, {
         connection: connection.client,
         prefix: this.#prefix,
-        logger: { warn: () => {} },
+        // its warnings (an evicting maxmemory policy) are the operator tools' to report, not the scrape's
+        logger: { info: () => {}, warn: () => {}, error: () => {} },
       });
       this.#queues.set(name, queue);
     }

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { type LogFormat, parseLogFormat } from "@tq/connection";
 import { TqError } from "@tq/job-schema";
 import { isPositiveInteger, SCHEDULER_DEFAULTS, type SchedulerOptions } from "./scheduler-options.js";
 
@@ -12,22 +13,30 @@ Options:
   --queues <a,b,...>       sweep only these queues (default: every queue in <prefix>:queues)
   --prefix <prefix>        key prefix (default: $TQ_PREFIX or "${SCHEDULER_DEFAULTS.prefix}")
   --max-interval-ms <ms>   longest sleep between passes (default: ${SCHEDULER_DEFAULTS.maxIntervalMs})
+  --log-format <format>    text (default) or json: one JSON object per line (level, time, msg, fields)
   -h, --help               show this help
 
 Environment:
   REDIS_URL                where Redis is (default: redis://127.0.0.1:6379)
   TQ_PREFIX                key prefix, when --prefix is not given
+  TQ_LOG_FORMAT            text or json, when --log-format is not given
 `;
 
 /** What the command line asks for. */
-export type CliCommand = { kind: "help" } | { kind: "run"; options: SchedulerOptions };
+export type CliCommand = { kind: "help" } | { kind: "run"; options: SchedulerOptions; logFormat: LogFormat };
 
 /**
  * Reads the `tq-scheduler` arguments and environment into {@link SchedulerOptions}; the `Scheduler` resolves them
  * like any other options. Throws `VALIDATION` for a bad flag or a value that is not what the flag takes.
  */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
-  let values: { queues?: string; prefix?: string; "max-interval-ms"?: string; help?: boolean };
+  let values: {
+    queues?: string;
+    prefix?: string;
+    "max-interval-ms"?: string;
+    "log-format"?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -35,6 +44,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
         queues: { type: "string" },
         prefix: { type: "string" },
         "max-interval-ms": { type: "string" },
+        "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -69,5 +79,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     }
     options.maxIntervalMs = ms;
   }
-  return { kind: "run", options };
+  const formatText = values["log-format"] ?? env.TQ_LOG_FORMAT ?? "text";
+  const logFormat = parseLogFormat(formatText);
+  if (!logFormat) {
+    throw new TqError(
+      "VALIDATION",
+      `tq-scheduler: ${values["log-format"] === undefined ? "TQ_LOG_FORMAT" : "--log-format"} must be text or json, got ${JSON.stringify(formatText)}`,
+    );
+  }
+  return { kind: "run", options, logFormat };
 }

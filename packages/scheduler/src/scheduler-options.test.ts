@@ -7,6 +7,7 @@ describe("resolveSchedulerOptions", () => {
       connection: undefined,
       queues: undefined,
       ...SCHEDULER_DEFAULTS,
+      logger: expect.objectContaining({ info: expect.any(Function), error: expect.any(Function) }),
     });
     expect(SCHEDULER_DEFAULTS).toMatchObject({ prefix: "tq", maxIntervalMs: 1_000, closeTimeoutMs: 5_000 });
     const resolved = resolveSchedulerOptions({ prefix: "p", queues: ["a", "b", "a"], sweepBatch: 7 });

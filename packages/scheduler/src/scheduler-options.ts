@@ -1,4 +1,5 @@
 import type { ConnectionOption } from "@tq/client";
+import { createLogger, type Logger } from "@tq/connection";
 import { DEFAULT_MAX_PAYLOAD_BYTES, TqError } from "@tq/job-schema";
 import { checkQueueName, DEFAULT_PREFIX } from "@tq/protocol";
 
@@ -34,6 +35,11 @@ export interface SchedulerOptions {
   maxPayloadBytes?: number;
   /** How long `close()` waits for a pass in flight before it drops the connection, in milliseconds. @defaultValue 5_000 */
   closeTimeoutMs?: number;
+  /**
+   * Where errors go when nothing listens to the `error` event (pino-compatible: pino, `console`, or `createLogger`
+   * of `@tq/connection`; lines carry `err`). @defaultValue text lines on stderr (`createLogger("scheduler")`)
+   */
+  logger?: Logger;
 }
 
 /** The default of every {@link SchedulerOptions} field that has one. */
@@ -58,6 +64,7 @@ export interface ResolvedSchedulerOptions {
   readonly housekeepingIntervalMs: number;
   readonly maxPayloadBytes: number;
   readonly closeTimeoutMs: number;
+  readonly logger: Logger;
 }
 
 /** Whether `value` is a whole number >= 1 that a timer or a count can hold exactly. */
@@ -100,5 +107,6 @@ export function resolveSchedulerOptions(options: SchedulerOptions = {}): Resolve
     ),
     maxPayloadBytes: positiveInteger(options.maxPayloadBytes ?? d.maxPayloadBytes, "maxPayloadBytes"),
     closeTimeoutMs: options.closeTimeoutMs ?? d.closeTimeoutMs,
+    logger: options.logger ?? createLogger("scheduler"),
   };
 }

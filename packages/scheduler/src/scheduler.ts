@@ -301,7 +301,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   #reportError(error: Error): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
-    else console.error(`[tq scheduler] ${error.message}`);
+    else this.#options.logger.error({ prefix: this.prefix, err: error }, error.message);
   }
 
   // ---- shutdown -----------------------------------------------------------------------------------------------

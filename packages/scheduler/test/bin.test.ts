@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import { freePort, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { expect, test } from "vitest";
 import { connection, defer, queue } from "./support.js";
 
@@ -80,4 +80,41 @@ test("a closed scheduler leaves nothing running: its process exits on its own", 
   const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
   expect(out).toContain("closed");
   expect(code).toBe(0);
+});
+
+test("tq-scheduler --log-format json: one JSON object per line; a REDIS_URL password never printed", async () => {
+  const prefix = uniquePrefix();
+  const proc = run(["--prefix", prefix, "--log-format", "json"]);
+  await waitFor(() => proc.out().includes("ready"), { what: "the ready line" });
+  expect(await stopWith(proc.child, "SIGTERM", proc.exited)).toBe(0);
+  const lines = proc
+    .out()
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines[0]).toMatchObject({
+    level: 30,
+    time: expect.any(Number),
+    prefix,
+    msg: expect.stringMatching(/^ready/),
+  });
+
+  const port = await freePort();
+  for (const format of ["json", "text"]) {
+    const child = spawn(process.execPath, [BIN, "--log-format", format], {
+      env: { ...process.env, REDIS_URL: `redis://alice:p@SECRET@127.0.0.1:${port}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let all = "";
+    child.stdout?.on("data", (chunk) => {
+      all += chunk;
+    });
+    child.stderr?.on("data", (chunk) => {
+      all += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(all).toMatch(/redis:\/\/\*\*\*@127\.0\.0\.1/);
+    expect(all).not.toContain("SECRET");
+  }
 });

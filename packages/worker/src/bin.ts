@@ -1,26 +1,22 @@
 #!/usr/bin/env node
 // tq-worker: runs a WorkerPool from the command line. Exit codes: 0 clean stop, 2 bad usage, 1 failure.
-import { format } from "node:util";
-import { redactCredentials, urlSecrets } from "@tq/connection";
+import { createLogger, type Logger, redactCredentials, urlSecrets, writeByLevel } from "@tq/connection";
 import { quote } from "@tq/job-schema";
 import { HELP, parseCliArgs, UsageError } from "./cli-args.js";
-import type { Logger } from "./handlers.js";
 import { WorkerPool } from "./pool.js";
 import { thrownMessage } from "./serialize-error.js";
 
 // Every line this process prints goes through here: the Redis URL may carry a password, and messages from the
-// connection layer may quote it back.
+// connection layer may quote it back. `--log-format json` prints one JSON object per line instead of text.
 let secrets = urlSecrets(process.env.REDIS_URL);
-const out = (text: string) => process.stdout.write(`${redactCredentials(text, secrets)}\n`);
-const err = (text: string) => process.stderr.write(`${redactCredentials(text, secrets)}\n`);
-
-/** The pool's log lines, redacted like everything else. */
-const logger: Logger = {
-  debug: (message, ...rest) => out(format(message, ...rest)),
-  info: (message, ...rest) => out(format(message, ...rest)),
-  warn: (message, ...rest) => err(format(message, ...rest)),
-  error: (message, ...rest) => err(format(message, ...rest)),
+let json = false;
+let log: Logger = createLogger("worker", { secrets, write: writeByLevel });
+const line = (level: "info" | "error", text: string, fields: object = {}) => {
+  if (json) log[level](fields, text);
+  else writeByLevel(redactCredentials(text, secrets), level);
 };
+const out = (text: string, fields?: object) => line("info", text, fields);
+const err = (text: string, fields?: object) => line("error", text, fields);
 
 function usage(message: string): never {
   err(`tq-worker: ${message}\nRun "tq-worker --help" for the flags.`);
@@ -41,13 +37,18 @@ async function main(): Promise<void> {
   }
   const connection = command.options.connection;
   if (typeof connection === "string") secrets = [...urlSecrets(connection), ...secrets];
+  json = command.logFormat === "json";
+  // the worker processes inherit the format (and log with the same redaction of URLs)
+  process.env.TQ_LOG_FORMAT = command.logFormat;
+  log = createLogger("worker", { format: command.logFormat, secrets, write: writeByLevel });
+  const poolLogger = createLogger("pool", { format: command.logFormat, secrets, write: writeByLevel });
   let pool: WorkerPool;
   try {
-    pool = new WorkerPool({ ...command.options, logger });
+    pool = new WorkerPool({ ...command.options, logger: poolLogger });
   } catch (error) {
     usage(thrownMessage(error));
   }
-  pool.on("error", (error) => err(`tq-worker: ${error.message}`));
+  pool.on("error", (error) => err(`tq-worker: ${error.message}`, { err: error }));
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { type LogFormat, parseLogFormat } from "@tq/connection";
 import { MAX_TIMER_MS, quote } from "@tq/job-schema";
 import { isValidPrefix, isValidQueueName } from "@tq/protocol";
 import { POOL_DEFAULTS, type WorkerPoolOptions } from "./pool-options.js";
@@ -34,6 +35,8 @@ Options:
                                    The same port as --health-port serves both paths. Default: none.
       --metrics-host <host>        The address /metrics listens on (0.0.0.0 for every interface, e.g. for a
                                    Prometheus server in another container). Default: 127.0.0.1.
+      --log-format <format>        text, or json: one JSON object per line (level as pino's number, time in
+                                   epoch ms, msg, fields), the worker processes' lines too. Default: text.
   -h, --help                       Print this help and exit.
 
 Durations are whole milliseconds, at most ${MAX_TIMER_MS} (about 24.8 days).
@@ -42,6 +45,7 @@ Environment:
   REDIS_URL                        The Redis URL (redis://user:password@host:port/db, or rediss:// for TLS)
                                    when --redis-url is not given; the place for a password. URLs in
                                    tq-worker's messages show *** instead of their credentials.
+  TQ_LOG_FORMAT                    text or json, when --log-format is not given.
 
 Exit codes: 0 after a clean stop, 2 for bad usage, 1 when the pool cannot start or fails.
 
@@ -55,7 +59,7 @@ export class UsageError extends Error {
 }
 
 /** What the command line asks for. */
-export type CliCommand = { kind: "help" } | { kind: "run"; options: WorkerPoolOptions };
+export type CliCommand = { kind: "help" } | { kind: "run"; options: WorkerPoolOptions; logFormat: LogFormat };
 
 function integer(flag: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -155,7 +159,14 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       "--metrics-port equals --health-port (one server), so --metrics-host must equal --health-host",
     );
   }
-  return { kind: "run", options };
+  const formatText = values["log-format"] ?? env.TQ_LOG_FORMAT ?? "text";
+  const logFormat = parseLogFormat(formatText);
+  if (!logFormat) {
+    throw new UsageError(
+      `${values["log-format"] === undefined ? "TQ_LOG_FORMAT" : "--log-format"} must be text or json, got ${quote(formatText)}`,
+    );
+  }
+  return { kind: "run", options, logFormat };
 }
 
 function parse(argv: readonly string[]) {
@@ -176,6 +187,7 @@ function parse(argv: readonly string[]) {
       "health-host": { type: "string" },
       "metrics-port": { type: "string" },
       "metrics-host": { type: "string" },
+      "log-format": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

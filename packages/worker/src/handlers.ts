@@ -1,12 +1,7 @@
 import type { Priority, Task, TaskArgs, TaskResult } from "@tq/job-schema";
 
-/** A logger with the usual levels; `ctx.logger` prefixes lines with the job. */
-export interface Logger {
-  debug(message: string, ...rest: unknown[]): void;
-  info(message: string, ...rest: unknown[]): void;
-  warn(message: string, ...rest: unknown[]): void;
-  error(message: string, ...rest: unknown[]): void;
-}
+/** The pino-compatible logger every tq class takes (`info(obj, msg)` or `info(msg)`), from `@tq/connection`. */
+export type Logger = import("@tq/connection").Logger;
 
 /** What a handler gets beside its args. */
 export interface JobContext {
@@ -21,7 +16,10 @@ export interface JobContext {
   signal: AbortSignal;
   /** Records a progress value (any JSON) on the job, visible in `getJob().progress`. */
   progress(value: unknown): Promise<void>;
-  /** A logger whose lines name the queue, task and job. */
+  /**
+   * The worker's logger with `queue`, `jobId`, `task` and `attempt` on every line: `logger.child(…)` when the logger
+   * has `child` (pino), else a wrapper adding them. Takes `info("text")` and `info({ … }, "text")`.
+   */
   logger: Logger;
 }
 

@@ -1,6 +1,6 @@
-import { toTqError } from "@tq/connection";
+import { toTqError, withFields } from "@tq/connection";
 import { quote, TqError } from "@tq/job-schema";
-import type { JobContext, Logger, WorkerJob } from "./handlers.js";
+import type { JobContext, WorkerJob } from "./handlers.js";
 import { bytesOver } from "./payload-size.js";
 import { type ProgressOutcome, recordProgress } from "./redis-calls.js";
 import type { Run } from "./run-executor.js";
@@ -9,14 +9,12 @@ import type { WorkerCore } from "./worker-core.js";
 /** The `ctx` a handler gets for `run`: the job's fields, its abort signal, a prefixed logger and `progress()`. */
 export function jobContext(core: WorkerCore, run: Run, job: WorkerJob): JobContext {
   const { maxProgressBytes } = core.options;
-  const prefix = `[tq ${quote(core.queue)}/${quote(job.task)} ${quote(job.id)}#${job.attempt}]`;
-  const base = core.options.logger;
-  const logger: Logger = {
-    debug: (m, ...r) => base.debug(`${prefix} ${m}`, ...r),
-    info: (m, ...r) => base.info(`${prefix} ${m}`, ...r),
-    warn: (m, ...r) => base.warn(`${prefix} ${m}`, ...r),
-    error: (m, ...r) => base.error(`${prefix} ${m}`, ...r),
-  };
+  const logger = withFields(core.options.logger, {
+    queue: core.queue,
+    jobId: job.id,
+    task: job.task,
+    attempt: job.attempt,
+  });
   return {
     jobId: job.id,
     queue: core.queue,

@@ -45,6 +45,7 @@ export interface ChildHandleOptions {
   hardTimeoutGraceMs: number;
   /** How long the child may stay silent (no heartbeat) before it counts as unresponsive, in milliseconds. */
   unresponsiveMs: number;
+  /** The pool's logger, with the queue's name bound. */
   logger: Logger;
   /** The queue name as it appears in messages. */
   quoted: string;
@@ -220,7 +221,8 @@ export class ChildHandle {
     const silentMs = now - this.#lastSeenAt;
     if (silentMs <= this.#options.unresponsiveMs) return;
     this.#options.logger.warn(
-      `[tq pool ${this.#options.quoted}] worker process ${this.pid} has not responded for ${silentMs} ms (its event loop is blocked, so its leases cannot be renewed); killing it (SIGKILL)`,
+      { pid: this.pid },
+      `worker process ${this.pid} has not responded for ${silentMs} ms (its event loop is blocked, so its leases cannot be renewed); killing it (SIGKILL)`,
     );
     this.kill("unresponsive");
   }
@@ -250,7 +252,8 @@ export class ChildHandle {
       if (!this.#foreignLogged) {
         this.#foreignLogged = true;
         this.#options.logger.warn(
-          `[tq pool ${this.#options.quoted}] worker process ${this.pid} sent an IPC message that is not the pool's, ignored (is a handler calling process.send()?): ${quote(describeForeignMessage(received))}; further ones from this process are ignored without a log line`,
+          { pid: this.pid },
+          `worker process ${this.pid} sent an IPC message that is not the pool's, ignored (is a handler calling process.send()?): ${quote(describeForeignMessage(received))}; further ones from this process are ignored without a log line`,
         );
       }
       return;
@@ -345,7 +348,8 @@ export class ChildHandle {
     run.overran = true;
     if (this.killReason) return;
     this.#options.logger.warn(
-      `[tq pool ${this.#options.quoted}] job ${quote(id)} (task ${quote(run.task ?? "?")}) ran past its timeoutMs of ${run.timeoutMs} ms (+${this.#options.hardTimeoutGraceMs} ms grace) without yielding; killing worker process ${this.pid} (SIGKILL)`,
+      { pid: this.pid, jobId: id },
+      `job ${quote(id)} (task ${quote(run.task ?? "?")}) ran past its timeoutMs of ${run.timeoutMs} ms (+${this.#options.hardTimeoutGraceMs} ms grace) without yielding; killing worker process ${this.pid} (SIGKILL)`,
     );
     this.kill("timeout");
   }

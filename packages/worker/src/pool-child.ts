@@ -2,6 +2,7 @@
 // handlers module, runs one Worker, and tells the supervisor which runs it holds so that the supervisor can fail them
 // at once if this process dies, and kill it if a handler overruns its timeoutMs without yielding.
 import { Worker as Thread } from "node:worker_threads";
+import { createLogger, parseLogFormat } from "@tq/connection";
 import { isTqError, MAX_TIMER_MS } from "@tq/job-schema";
 import { createMetrics, type TqMetrics } from "@tq/metrics";
 import { Registry } from "prom-client";
@@ -11,6 +12,9 @@ import { HEARTBEAT_MS, parseToChild } from "./pool-protocol.js";
 import { thrownMessage } from "./serialize-error.js";
 import { Worker } from "./worker.js";
 import { type WorkerHooks, withHooks } from "./worker-hooks.js";
+
+/** This process's log lines and its worker's (handlers' `ctx.logger` among them): on stderr, as `TQ_LOG_FORMAT` says. */
+const logger = createLogger("worker", { format: parseLogFormat(process.env.TQ_LOG_FORMAT) ?? "text" });
 
 /** How often the child checks that its supervisor is still its parent, in milliseconds. */
 const PARENT_CHECK_MS = 1_000;
@@ -169,7 +173,7 @@ function stop(timeoutMs: number, exitCode: number): Promise<void> {
       if (leaving) return;
       await worker?.close({ timeoutMs });
     } catch (error) {
-      console.error(`[tq pool child ${process.pid}] closing the worker failed: ${(error as Error).message}`);
+      logger.error({ pid: process.pid, err: error }, "closing the worker failed");
     }
     flushEnded();
     await sendAndWait({ t: "closed" });
@@ -192,7 +196,7 @@ async function start(received: ChildConfig): Promise<void> {
   try {
     const handlers = await loadHandlers(received.moduleUrl);
     const { queue, ...options } = received.worker;
-    worker = new Worker(queue, handlers, withHooks(options, hooks));
+    worker = new Worker(queue, handlers, withHooks({ ...options, logger }, hooks));
     if (received.metrics) {
       metrics = createMetrics({ registry: new Registry(), queueSeries: false });
       metrics.observe(worker);

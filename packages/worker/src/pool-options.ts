@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { ConnectionOption } from "@tq/client";
+import { createLogger } from "@tq/connection";
 import { checkTimerMs, TqError } from "@tq/job-schema";
 import type { Logger } from "./handlers.js";
 import { resolveHandlersModule } from "./load-handlers.js";
@@ -72,8 +73,9 @@ export interface WorkerPoolOptions extends Omit<WorkerOptions, "workerId"> {
   /** The address the metrics endpoint listens on. @defaultValue "127.0.0.1" */
   metricsHost?: string;
   /**
-   * Where the pool writes its log lines. Children log to the inherited stdout/stderr: their handlers' `ctx.logger`
-   * is `console`. @defaultValue `console`
+   * Where the pool writes its log lines (pino-compatible, with `queue`, `pid`, `err` fields). Children log to the
+   * inherited stderr with `createLogger` of `@tq/connection`, in the format `TQ_LOG_FORMAT` names (`text` or `json`,
+   * default `text`): their handlers' `ctx.logger` too. @defaultValue text lines on stderr (`createLogger("pool")`)
    */
   logger?: Logger;
 }
@@ -199,7 +201,7 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     startTimeoutMs: durationMs("startTimeoutMs", startTimeoutMs, 1),
     execArgv: execArgv ?? process.execArgv,
     env: env ?? process.env,
-    logger: logger ?? console,
+    logger: logger ?? createLogger("pool"),
     healthPort,
     healthHost: resolvedHealthHost,
     metricsPort,

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { RedisConnection, toTqError } from "@tq/connection";
+import { RedisConnection, toTqError, withFields } from "@tq/connection";
 import { checkTimerMs, MAX_TIMER_MS, quote, TqError } from "@tq/job-schema";
 import { queueKeys } from "@tq/protocol";
 import { ChildHandle, childEntry } from "./pool-child-handle.js";
@@ -233,7 +233,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       startTimeoutMs: this.#options.startTimeoutMs,
       hardTimeoutGraceMs: this.#options.hardTimeoutGraceMs,
       unresponsiveMs: this.#unresponsiveMs,
-      logger: this.#options.logger,
+      logger: withFields(this.#options.logger, { queue: this.queue }),
       quoted: this.#quoted,
       onReady: (ready) => this.emit("online", { index: ready.index, pid: ready.pid }),
       onClose: (ended, code, signal) => this.#trackExit(slot, ended, code, signal),
@@ -254,8 +254,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       .catch((error: unknown) => {
         // an "exit" listener threw: the pool itself goes on
         this.#options.logger.error(
-          `[tq pool ${this.#quoted}] handling the exit of worker process ${child.pid} failed:`,
-          error,
+          { queue: this.queue, pid: child.pid, err: error },
+          `handling the exit of worker process ${child.pid} failed`,
         );
       })
       .finally(() => {
@@ -310,7 +310,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     // While starting, start() reports failures; while closing, clean stops are expected.
     if (this.#state === "running" || (this.#state === "closing" && reason !== "stopped")) {
       this.#options.logger.error(
-        `[tq pool ${this.#quoted}] ${this.#exits.describe(child, reason, how, runs, restartInMs)}`,
+        { queue: this.queue, pid: child.pid, reason },
+        this.#exits.describe(child, reason, how, runs, restartInMs),
       );
     }
     if (child.fatal && this.#state === "running") this.#reportError(child.fatal);
@@ -350,7 +351,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   #reportError(error: TqError): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
-    else this.#options.logger.error(`[tq pool ${this.#quoted}] ${error.message}`);
+    else this.#options.logger.error({ queue: this.queue, err: error }, error.message);
   }
 
   // ---- shutdown ---------------------------------------------------------------------------------------------------

@@ -57,7 +57,11 @@ export class WorkerCore {
 
   reportError(error: Error): void {
     if (this.events.listenerCount("error") > 0) this.events.emit("error", error);
-    else this.options.logger.error(`[tq worker ${quote(this.queue)}] ${error.message}`);
+    else
+      this.options.logger.error(
+        { queue: this.queue, workerId: this.options.workerId, err: error },
+        error.message,
+      );
   }
 
   /** An event listener threw while the worker reported an outcome: the worker goes on. */

@@ -6,7 +6,13 @@ describe("resolveWorkerOptions", () => {
     const resolved = resolveWorkerOptions("emails");
     expect(resolved).toMatchObject({ queue: "emails", ...WORKER_DEFAULTS });
     expect(resolved.maxResultBytes).toBe(WORKER_DEFAULTS.maxPayloadBytes);
-    expect(resolved.logger).toBe(console);
+    expect(resolved.logger).toEqual(
+      expect.objectContaining({
+        info: expect.any(Function),
+        error: expect.any(Function),
+        child: expect.any(Function),
+      }),
+    );
     expect(resolved.workerId).toMatch(/^[0-9a-f-]{36}$/);
   });
 

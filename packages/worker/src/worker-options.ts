@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectionOption, RetentionOptions } from "@tq/client";
+import { createLogger } from "@tq/connection";
 import { checkTimerMs, DEFAULT_MAX_PAYLOAD_BYTES, isValidJobId, quote, TqError } from "@tq/job-schema";
 import { checkPrefix, checkQueueName, DEFAULT_PREFIX, retentionFields } from "@tq/protocol";
 import type { Logger } from "./handlers.js";
@@ -44,7 +45,11 @@ export interface WorkerOptions {
   workerId?: string;
   /** Retention of finished jobs, written to Redis for the whole queue when given. @defaultValue the queue's */
   retention?: RetentionOptions;
-  /** Where `ctx.logger` writes. @defaultValue `console` */
+  /**
+   * Where the worker logs (errors with no `error` listener, with `queue`, `workerId`, `err`) and what `ctx.logger`
+   * is built on. pino-compatible: pino, `console`, or `createLogger` of `@tq/connection`.
+   * @defaultValue text lines on stderr (`createLogger("worker")`)
+   */
   logger?: Logger;
   /**
    * The longest an idle worker blocks on Redis in one call, in milliseconds. Idle workers wake at once when work
@@ -55,7 +60,7 @@ export interface WorkerOptions {
 
 /**
  * The value of each {@link WorkerOptions} field that is not given. `maxResultBytes` defaults to `maxPayloadBytes`,
- * `workerId` to a random UUID, `logger` to `console`; `connection` and `retention` have no value here.
+ * `workerId` to a random UUID, `logger` to `createLogger("worker")`; `connection` and `retention` have no value here.
  */
 export const WORKER_DEFAULTS = {
   prefix: DEFAULT_PREFIX,
@@ -134,6 +139,6 @@ export function resolveWorkerOptions(queue: string, options: WorkerOptions = {})
     maxBlockMs,
     workerId,
     retention: options.retention,
-    logger: options.logger ?? console,
+    logger: options.logger ?? createLogger("worker"),
   };
 }

@@ -12,7 +12,9 @@ export type RawClient = ReturnType<typeof newRawClient>;
 
 /** A logger that keeps what the worker logs instead of printing it. */
 export function quietLogger(lines: string[] = []): Logger {
-  const keep = (message: string) => void lines.push(message);
+  // `(msg)` as it is, `(obj, msg)` as the message and the fields as JSON
+  const keep = (obj: object | string, msg?: string) =>
+    void lines.push(typeof obj === "string" ? obj : `${msg ?? ""} ${JSON.stringify(obj)}`);
   return { debug: keep, info: keep, warn: keep, error: keep };
 }
 

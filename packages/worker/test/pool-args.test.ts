@@ -51,7 +51,18 @@ describe("parseCliArgs", () => {
         metricsPort: 9465,
         metricsHost: "0.0.0.0",
       },
+      logFormat: "text",
     });
+  });
+
+  test("--log-format wins over TQ_LOG_FORMAT; text by default", () => {
+    const format = (argv: string[], env: NodeJS.ProcessEnv) => {
+      const command = parseCliArgs(["-q", "q", ...argv, "t.js"], env);
+      return command.kind === "run" ? command.logFormat : undefined;
+    };
+    expect(format(["--log-format", "json"], { TQ_LOG_FORMAT: "text" })).toBe("json");
+    expect(format([], { TQ_LOG_FORMAT: "json" })).toBe("json");
+    expect(format([], {})).toBe("text");
   });
 
   test("--redis-url wins over REDIS_URL; without either the pool's default applies", () => {

@@ -44,7 +44,8 @@ export function setupPool(
   const prefix = uniquePrefix();
   const producer = new Queue(queue, { connection, prefix });
   const logs: string[] = [];
-  const log = (message: string) => logs.push(message);
+  const log = (obj: object | string, msg?: string) =>
+    logs.push(typeof obj === "string" ? obj : `${msg ?? ""} ${JSON.stringify(obj)}`);
   const pool = new WorkerPool({
     queue,
     prefix,

@@ -18,7 +18,8 @@ test("a run the child's Worker timed out itself is not killed while its outcome 
   const name = uniqueQueue("settled");
   const producer = new Queue(name, { connection: server.url });
   const logs: string[] = [];
-  const log = (message: string) => logs.push(message);
+  const log = (obj: object | string, msg?: string) =>
+    logs.push(typeof obj === "string" ? obj : `${msg ?? ""} ${JSON.stringify(obj)}`);
   const pool = new WorkerPool({
     queue: name,
     connection: server.url,

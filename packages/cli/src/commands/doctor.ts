@@ -127,51 +127,99 @@ function memoryCheck(memory: Map<string, string>): Check {
       };
 }
 
-/** Leases expired and delayed jobs overdue by more than {@link OVERDUE_GRACE_MS}: ZCOUNT each, per queue. */
-async function queueChecks(session: Session, now: number): Promise<Check[]> {
-  const names = await session.queueNames();
-  const before = String(now - OVERDUE_GRACE_MS);
+/** How many job or worker ids a finding names (read with `LIMIT`, never a whole list). */
+const NAMED = 5;
+
+/** The flags of `tq doctor`. */
+export interface DoctorFlags extends CommonFlags {
+  /** How long past its lease or run time a job may be before it counts as left alone. */
+  graceMs?: number;
+}
+
+const more = (shown: number, total: number) => (total > shown ? `, … (${total - shown} more)` : "");
+
+/** The ids of the first `NAMED` members of a ZSET with a score up to `max`: ZRANGE … BYSCORE LIMIT. */
+function firstIds(session: Session, key: string, base: string, max: string): Promise<string[]> {
+  return session
+    .send<string[]>(["ZRANGE", key, "-inf", max, "BYSCORE", "LIMIT", "0", String(NAMED)], base)
+    .then((ids) => ids.map(String));
+}
+
+/** One queue's findings: its workers (stale ones), its expired leases and its overdue delayed jobs. */
+async function oneQueue(session: Session, name: string, now: number, graceMs: number): Promise<Check[]> {
+  const k = queueKeys(name, session.prefix);
+  const nowText = String(now);
+  const before = String(now - graceMs);
+  const [workers, expired, expiredLong, overdue] = await Promise.all([
+    session.queue(name).workers(),
+    session.send<number>(["ZCOUNT", k.active, "-inf", nowText], k.base).then(Number),
+    session.send<number>(["ZCOUNT", k.active, "-inf", before], k.base).then(Number),
+    session.send<number>(["ZCOUNT", k.scheduled, "-inf", before], k.base).then(Number),
+  ]);
+  const stale = workers.filter((w) => w.state === "stale");
+  const alive = workers.length - stale.length;
   const out: Check[] = [];
-  const counts = await Promise.all(
-    names.map(async (name) => {
-      const k = queueKeys(name, session.prefix);
-      const [expired, overdue] = await Promise.all([
-        session.send<number>(["ZCOUNT", k.active, "-inf", before], k.base),
-        session.send<number>(["ZCOUNT", k.scheduled, "-inf", before], k.base),
-      ]);
-      return { name, expired: Number(expired), overdue: Number(overdue) };
-    }),
-  );
-  for (const { name, expired, overdue } of counts) {
-    if (expired > 0) {
-      out.push({
-        name: "expired-leases",
-        status: "fail",
-        message: `queue ${name}: ${expired} active job(s) past their lease by more than ${duration(OVERDUE_GRACE_MS)}, nobody reclaims them`,
-        fix: `start a worker (tq-worker --queue ${name}) or a tq-scheduler: either takes expired leases back`,
-      });
-    }
-    if (overdue > 0) {
-      out.push({
-        name: "overdue-delayed",
-        status: "fail",
-        message: `queue ${name}: ${overdue} delayed job(s) overdue by more than ${duration(OVERDUE_GRACE_MS)}`,
-        fix: `start a worker (tq-worker --queue ${name}) or a tq-scheduler: either promotes due jobs`,
-      });
-    }
-  }
-  if (out.length === 0) {
+  if (stale.length > 0) {
+    const named = stale
+      .slice(0, NAMED)
+      .map((w) => `${w.id} (${w.host} pid ${w.pid}, loop ${duration(Math.max(0, now - w.loopAt))} ago)`);
     out.push({
-      name: "queues",
-      status: "ok",
-      message: `${names.length} queue(s): no expired leases, no overdue delayed jobs`,
+      name: "stale-workers",
+      status: "fail",
+      message: `queue ${name}: ${stale.length} stale worker(s), heartbeating but not claiming while jobs wait: ${named.join(", ")}${more(named.length, stale.length)}`,
+      fix: `look at each one's Redis connection (a blocking connection that died silently, a paused client) and its event loop; restart it if it does not recover (tq workers ${name})`,
+    });
+  }
+  // Leases run out all the time between reclaim passes; with no live worker nobody takes them back soon.
+  if (expired > 0 && alive === 0) {
+    const ids = await firstIds(session, k.active, k.base, nowText);
+    out.push({
+      name: "expired-leases",
+      status: "fail",
+      message: `queue ${name}: ${expired} active job(s) past their lease and no live worker to reclaim them: ${ids.join(", ")}${more(ids.length, expired)}`,
+      fix: `start a worker (tq-worker --queue ${name}) or run the scheduler (tq-scheduler): either takes expired leases back`,
+    });
+  } else if (expiredLong > 0) {
+    const ids = await firstIds(session, k.active, k.base, before);
+    out.push({
+      name: "expired-leases",
+      status: "fail",
+      message: `queue ${name}: ${expiredLong} active job(s) past their lease by more than ${duration(graceMs)} although ${alive} worker(s) are alive: ${ids.join(", ")}${more(ids.length, expiredLong)}`,
+      fix: `check the workers' logs (tq workers ${name}); a tq-scheduler also takes expired leases back`,
+    });
+  }
+  if (overdue > 0) {
+    const ids = await firstIds(session, k.scheduled, k.base, before);
+    out.push({
+      name: "overdue-delayed",
+      status: "fail",
+      message: `queue ${name}: ${overdue} delayed job(s) overdue by more than ${duration(graceMs)}, nobody promotes them: ${ids.join(", ")}${more(ids.length, overdue)}`,
+      fix: `start a worker (tq-worker --queue ${name}) or a tq-scheduler: either promotes due jobs`,
     });
   }
   return out;
 }
 
-/** `tq doctor`: what bites queues in production, each with a one-line fix. Exit 1 when a check fails. */
-export async function doctorCommand(flags: CommonFlags, io: CliIo): Promise<number> {
+/** Every known queue's findings; one `ok` line when there are none. */
+async function queueChecks(session: Session, now: number, graceMs: number): Promise<Check[]> {
+  const names = await session.queueNames();
+  const out = (await Promise.all(names.map((name) => oneQueue(session, name, now, graceMs)))).flat();
+  if (out.length === 0) {
+    out.push({
+      name: "queues",
+      status: "ok",
+      message: `${names.length} queue(s): no stale workers, no expired leases left alone, no overdue delayed jobs`,
+    });
+  }
+  return out;
+}
+
+/**
+ * `tq doctor`: what bites queues in production, each with a one-line fix: Redis's version, eviction policy,
+ * persistence and memory, then per queue stale workers, expired leases nobody reclaims and overdue delayed jobs.
+ * Exit 1 when a check fails.
+ */
+export async function doctorCommand(flags: DoctorFlags, io: CliIo): Promise<number> {
   const checks = await withSession(flags, io, async (session) => {
     const [server, persistence, memory, now] = await Promise.all([
       info(session, "server"),
@@ -184,7 +232,7 @@ export async function doctorCommand(flags: CommonFlags, io: CliIo): Promise<numb
       await policyCheck(session),
       await persistenceCheck(session, persistence),
       memoryCheck(memory),
-      ...(await queueChecks(session, now)),
+      ...(await queueChecks(session, now, flags.graceMs ?? OVERDUE_GRACE_MS)),
     ];
   });
   const ok = checks.every((c) => c.status !== "fail");

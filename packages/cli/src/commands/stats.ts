@@ -1,6 +1,4 @@
-import type { JobCounts } from "@tq/client";
-import { PRIORITIES } from "@tq/job-schema";
-import { queueKeys } from "@tq/protocol";
+import type { QueueStats } from "@tq/client";
 import { type CommonFlags, withSession } from "../command-kit.js";
 import { duration, fields } from "../format.js";
 import type { CliIo } from "../io.js";
@@ -12,36 +10,25 @@ export interface StatsFlags extends CommonFlags {
   intervalMs: number;
 }
 
-/** What `tq stats --json` prints. */
-export interface StatsView {
+/** What `tq stats --json` prints: the queue's name and its `queue.stats()`. */
+export interface StatsView extends QueueStats {
   queue: string;
-  counts: JobCounts;
-  paused: boolean;
-  /** How long the next job to run has waited since it was created, in ms; null when nothing is pending. */
-  oldestPendingAgeMs: number | null;
 }
 
-/** The age of the oldest job at the claiming end of each priority list (LINDEX -1: one read per priority). */
-async function oldestPendingAgeMs(session: Session, queue: string, now: number): Promise<number | null> {
-  const k = queueKeys(queue, session.prefix);
-  const heads = await Promise.all(
-    PRIORITIES.map((p) => session.send<string | null>(["LINDEX", k.pending[p], "-1"], k.base)),
-  );
-  const created = await Promise.all(
-    heads.map((id) => (id ? session.send<string | null>(["HGET", k.job(id), "createdAt"], k.base) : null)),
-  );
-  const times = created.map(Number).filter((t) => Number.isFinite(t) && t > 0);
-  return times.length === 0 ? null : Math.max(0, now - Math.min(...times));
-}
+/** How many of the last minutes `tq stats` sums besides the whole window. */
+export const RECENT_MINUTES = 5;
 
 async function readStats(session: Session, name: string): Promise<StatsView> {
-  const queue = session.queue(name);
-  const [counts, paused, now] = await Promise.all([queue.counts(), queue.isPaused(), session.now()]);
-  return { queue: name, counts, paused, oldestPendingAgeMs: await oldestPendingAgeMs(session, name, now) };
+  return { queue: name, ...(await session.queue(name).stats()) };
 }
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 function human(view: StatsView): string {
   const c = view.counts;
+  const window = view.completedPerMinute.length;
+  const recent = (values: readonly number[]) =>
+    `${sum(values.slice(-RECENT_MINUTES))} in the last ${RECENT_MINUTES} min, ${sum(values)} in ${window} min`;
   return fields([
     ["queue", `${view.queue}${view.paused ? " (paused)" : ""}`],
     ["pending", String(c.pending)],
@@ -49,13 +36,17 @@ function human(view: StatsView): string {
     ["active", String(c.active)],
     ["completed", String(c.completed)],
     ["failed", String(c.failed)],
-    ["oldest pending", duration(view.oldestPendingAgeMs)],
+    ["oldest pending", c.pending > 0 ? duration(view.oldestPendingAgeMs) : "-"],
+    ["workers", String(view.workers)],
+    ["completed/min", recent(view.completedPerMinute)],
+    ["failed/min", recent(view.failedPerMinute)],
   ]);
 }
 
 /**
- * `tq stats <queue> [--watch]`: counts (LLEN/ZCARD), paused, the oldest pending job's age. `--watch` prints again
- * every `--interval-ms` until Ctrl-C: redrawn in place on a terminal, one JSON line per sample with `--json`.
+ * `tq stats <queue> [--watch]`: the queue's `queue.stats()` (counts, paused, the oldest pending job's age, live
+ * workers, completed and failed per minute). `--watch` prints again every `--interval-ms` until Ctrl-C: redrawn in
+ * place on a terminal, one JSON line per sample with `--json`.
  */
 export async function statsCommand(queueName: string, flags: StatsFlags, io: CliIo): Promise<void> {
   await withSession(flags, io, async (session) => {

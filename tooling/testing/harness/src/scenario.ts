@@ -209,7 +209,8 @@ export class Scenario {
   async startPool(options: ScenarioPoolOptions = {}): Promise<PoolHandle> {
     const { clockShiftMs, ...rest } = options;
     const logs: string[] = [];
-    const log = (message: string) => logs.push(message);
+    const log = (obj: object | string, msg?: string) =>
+      logs.push(typeof obj === "string" ? obj : `${msg ?? ""} ${JSON.stringify(obj)}`);
     const pool = new WorkerPool({
       processes: 2,
       concurrency: 8,
