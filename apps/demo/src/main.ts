@@ -6,7 +6,6 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type JobInfo, Queue } from "@tq/client";
 import { DEMO_QUEUE } from "@tq/example-contracts";
-import { parseXRead } from "@tq/protocol";
 import { createClient } from "redis";
 import { type PrivateRedis, redisAnswers, startPrivateRedis } from "./redis.js";
 
@@ -122,52 +121,45 @@ async function main(): Promise<number> {
   const jobs = new Map<string, { label: string; info?: JobInfo }>();
   let exitCode = 1;
   try {
-    // 2. Follow the queue's event stream from now on.
-    const stream = `${prefix}:{${queueName}}:events`;
-    let following = true;
+    // 2. Follow the queue's events from now on (queue.events(): a live tail of its event stream).
+    const following = new AbortController();
     let interval = 0;
     const follow = (async () => {
-      let lastId = "$";
-      while (following) {
-        const reply = await events
-          .sendCommand(["XREAD", "BLOCK", "500", "STREAMS", stream, lastId])
-          .catch(() => null);
-        const seen: Array<[string, string]> = [];
-        for (const { id, fields } of parseXRead(reply, stream)) {
-          lastId = id;
-          if (fields.e === undefined || fields.e === "progress") continue;
-          // one entry names every job of one kind of event in one script call
-          for (const jobId of (fields.id ?? "").split(" ")) seen.push([fields.e, jobId]);
+      let countsAt = 0;
+      for await (const event of queue.events({ signal: following.signal })) {
+        // `gap`: the stream was trimmed past this reader; the jobs are re-read until they end anyway
+        if (event.type === "progress" || event.type === "gap") continue;
+        const jobId = event.jobId;
+        const info = await queue.getJob(jobId);
+        if (!info) continue;
+        if (
+          !jobs.has(jobId) &&
+          info.task === "generate_report" &&
+          JSON.stringify(info.args) === '["status","live"]'
+        ) {
+          interval++;
+          jobs.set(jobId, { label: `interval #${interval}` });
         }
-        for (const [event, jobId] of seen) {
-          const info = await queue.getJob(jobId);
-          if (!info) continue;
-          if (
-            !jobs.has(jobId) &&
-            info.task === "generate_report" &&
-            JSON.stringify(info.args) === '["status","live"]'
-          ) {
-            interval++;
-            jobs.set(jobId, { label: `interval #${interval}` });
-          }
-          const entry = jobs.get(jobId);
-          if (entry) entry.info = info;
-          const what = `${info.task}(${JSON.stringify(info.args).slice(1, -1)}) ${jobId}`;
-          if (event === "completed") {
-            print(
-              `completed  ${what}  attempt ${info.attempts}, waited ${ms(info.createdAt, info.startedAt)}, ran ${ms(info.startedAt, info.finishedAt)}`,
-            );
-          } else if (event === "retrying") {
-            print(`retrying   ${what}  run ${info.attempts} failed: ${info.error?.message}`);
-          } else if (event === "failed") {
-            print(`failed     ${what}  after ${info.attempts} run(s): ${info.error?.message}`);
-          }
-        }
-        const c = await queue.counts().catch(() => null);
-        if (c) {
-          status(
-            `scheduled ${c.scheduled} | pending ${c.pending} | active ${c.active} | completed ${c.completed} | failed ${c.failed}`,
+        const entry = jobs.get(jobId);
+        if (entry) entry.info = info;
+        const what = `${info.task}(${JSON.stringify(info.args).slice(1, -1)}) ${jobId}`;
+        if (event.type === "completed") {
+          print(
+            `completed  ${what}  attempt ${info.attempts}, waited ${ms(info.createdAt, info.startedAt)}, ran ${ms(info.startedAt, info.finishedAt)}`,
           );
+        } else if (event.type === "retrying") {
+          print(`retrying   ${what}  run ${info.attempts} failed: ${event.error?.message}`);
+        } else if (event.type === "failed") {
+          print(`failed     ${what}  after ${info.attempts} run(s): ${event.error?.message}`);
+        }
+        if (tty && Date.now() - countsAt > 200) {
+          countsAt = Date.now();
+          const c = await queue.counts().catch(() => null);
+          if (c) {
+            status(
+              `scheduled ${c.scheduled} | pending ${c.pending} | active ${c.active} | completed ${c.completed} | failed ${c.failed}`,
+            );
+          }
         }
       }
     })();
@@ -204,7 +196,7 @@ async function main(): Promise<number> {
         }
       }
     }
-    following = false;
+    following.abort();
     await follow;
     if (tty) process.stdout.write("\r\x1b[K");
     statusLine = "";

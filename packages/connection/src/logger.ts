@@ -40,7 +40,10 @@ export interface CreateLoggerOptions {
   format?: LogFormat;
   /** Fields on every line (`json`), or after the message (`text`). */
   bindings?: LogFields;
-  /** Where a finished line goes (no newline at its end). @defaultValue every level to `process.stderr` */
+  /**
+   * Where a finished line goes (no newline at its end). @defaultValue every level to `console.error` (stderr, and
+   * wherever an application or a test runner sends console output)
+   */
   write?: (line: string, level: LogLevel) => void;
   /**
    * Literal secrets replaced by `***` in every line, besides the credentials of any URL (always redacted).
@@ -95,7 +98,7 @@ export function logArguments(first: unknown, msg?: unknown): { fields: LogFields
 export function createLogger(name: string, options: CreateLoggerOptions = {}): Logger {
   const format = options.format ?? "text";
   const secrets = options.secrets ?? urlSecrets(process.env.REDIS_URL);
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const write = options.write ?? ((line: string) => console.error(line));
   const min = LOG_LEVELS[options.level ?? "info"];
   const redact = (text: string) => redactCredentials(text, secrets);
   const make = (bindings: LogFields): Logger => {
