@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import { BENCH_DIR } from "./child.js";
 
 const REPO = join(BENCH_DIR, "..");
-const PACKAGES = ["job-schema", "protocol", "connection", "client", "worker"] as const;
+const PACKAGES = ["job-schema", "protocol", "connection", "client", "metrics", "worker"] as const;
 
 /** A frozen copy of tq's built packages, so one benchmark run measures one build throughout. */
 export interface TqSnapshot {
@@ -73,6 +73,11 @@ export async function snapshotTq(): Promise<TqSnapshot> {
     createRequire(join(REPO, "packages", "client", "package.json")).resolve("redis/package.json"),
   );
   symlinkSync(redisDir, join(root, "redis"), "dir");
+  // what @tq/metrics loads (the worker loads it only for a pool that serves /metrics)
+  const promDir = dirname(
+    createRequire(join(REPO, "packages", "metrics", "package.json")).resolve("prom-client/package.json"),
+  );
+  symlinkSync(promDir, join(root, "prom-client"), "dir");
   const source = gitSource();
   let lastError: unknown;
   for (let attempt = 0; attempt < 12; attempt++) {

@@ -4,8 +4,7 @@
 import { Worker as Thread } from "node:worker_threads";
 import { createLogger, parseLogFormat } from "@tq/connection";
 import { isTqError, MAX_TIMER_MS } from "@tq/job-schema";
-import { createMetrics, type TqMetrics } from "@tq/metrics";
-import { Registry } from "prom-client";
+import type { TqMetrics } from "@tq/metrics";
 import { loadHandlers } from "./load-handlers.js";
 import type { ChildConfig, ChildMessage, FromChild } from "./pool-protocol.js";
 import { HEARTBEAT_MS, parseToChild } from "./pool-protocol.js";
@@ -198,6 +197,11 @@ async function start(received: ChildConfig): Promise<void> {
     const { queue, ...options } = received.worker;
     worker = new Worker(queue, handlers, withHooks({ ...options, logger }, hooks));
     if (received.metrics) {
+      // loaded only when the pool serves /metrics
+      const [{ createMetrics }, { Registry }] = await Promise.all([
+        import("@tq/metrics"),
+        import("prom-client"),
+      ]);
       metrics = createMetrics({ registry: new Registry(), queueSeries: false });
       metrics.observe(worker);
     }

@@ -1,6 +1,6 @@
 import type { RedisClientLike } from "@tq/connection";
-import { createMetrics, type TqMetrics } from "@tq/metrics";
-import { AggregatorRegistry, Registry } from "prom-client";
+import type { TqMetrics } from "@tq/metrics";
+import type { AggregatorRegistry } from "prom-client";
 import type { ChildHandle } from "./pool-child-handle.js";
 
 /** How long a scrape waits for each child's histograms, in milliseconds; a child that is later is left out. */
@@ -20,20 +20,36 @@ export interface MetricsReply {
 export class PoolMetrics {
   readonly #metrics: TqMetrics;
   readonly #children: () => ChildHandle[];
+  readonly #aggregate: typeof AggregatorRegistry.aggregate;
 
-  constructor(options: {
+  private constructor(
+    metrics: TqMetrics,
+    children: () => ChildHandle[],
+    aggregate: typeof AggregatorRegistry.aggregate,
+  ) {
+    this.#metrics = metrics;
+    this.#children = children;
+    this.#aggregate = aggregate;
+  }
+
+  /** Loads `@tq/metrics` and prom-client (only a pool that serves `/metrics` does) and registers the series. */
+  static async create(options: {
     connection: RedisClientLike;
     prefix: string;
     queue: string;
     children: () => ChildHandle[];
-  }) {
-    this.#metrics = createMetrics({
+  }): Promise<PoolMetrics> {
+    const [{ createMetrics }, { AggregatorRegistry, Registry }] = await Promise.all([
+      import("@tq/metrics"),
+      import("prom-client"),
+    ]);
+    const metrics = createMetrics({
       registry: new Registry(),
       connection: options.connection,
       prefix: options.prefix,
       queues: [options.queue],
     });
-    this.#children = options.children;
+    return new PoolMetrics(metrics, options.children, (list) => AggregatorRegistry.aggregate(list));
   }
 
   async scrape(): Promise<MetricsReply> {
@@ -42,7 +58,7 @@ export class PoolMetrics {
       ...this.#children().map((child) => child.metrics(CHILD_METRICS_TIMEOUT_MS)),
     ]);
     const answered = children.filter((metrics) => metrics !== undefined);
-    const merged = AggregatorRegistry.aggregate([own, ...answered]);
+    const merged = this.#aggregate([own, ...answered]);
     return { contentType: merged.contentType, body: await merged.metrics() };
   }
 

@@ -169,7 +169,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       const { healthPort, healthHost, metricsPort, metricsHost } = this.#options;
       let scrape: (() => ReturnType<PoolMetrics["scrape"]>) | undefined;
       if (metricsPort !== undefined) {
-        const metrics = new PoolMetrics({
+        // a pool without /metrics never loads prom-client
+        const metrics = await PoolMetrics.create({
           connection: this.#redis.client,
           prefix: this.#options.worker.prefix,
           queue: this.queue,
