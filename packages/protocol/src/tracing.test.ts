@@ -57,16 +57,10 @@ describe("the lazy @opentelemetry/api loader", () => {
 });
 
 describe("with the API installed and no SDK registered", () => {
-  test("spans are no-ops and there is no trace context to store", () => {
+  test("no span is made and there is no trace context to store", () => {
     const tracer = tqTracer("@tq/client")!;
-    const publish = tracer.startPublish("emails", 1);
-    expect(publish.carrier).toBeUndefined();
-    publish.messageId("job-1", "t");
-    publish.end(new Error("boom"));
-    const process = tracer.startProcess({ queue: "emails", id: "job-1", attempt: 1, workerId: "w" });
-    expect(process.run(() => 42)).toBe(42);
-    process.end();
-    process.end(new Error("again"));
+    expect(tracer.startPublish("emails", 1)).toBeUndefined();
+    expect(tracer.startProcess({ queue: "emails", id: "job-1", attempt: 1, workerId: "w" })).toBeUndefined();
   });
 });
 

@@ -58,10 +58,13 @@ export interface ProcessSpanInput {
 
 /** Starts tq's spans. */
 export interface TqTracer {
-  /** A `send <queue>` span for one enqueue call of `count` jobs. */
-  startPublish(queue: string, count: number): PublishSpan;
-  /** A `process <queue>` span for one run. */
-  startProcess(input: ProcessSpanInput): ProcessSpan;
+  /**
+   * A `send <queue>` span for one enqueue call of `count` jobs; `undefined` while no SDK is registered (no span,
+   * nothing stored in the jobs).
+   */
+  startPublish(queue: string, count: number): PublishSpan | undefined;
+  /** A `process <queue>` span for one run; `undefined` while no SDK is registered. */
+  startProcess(input: ProcessSpanInput): ProcessSpan | undefined;
 }
 
 type Api = typeof OtelApi;
@@ -143,16 +146,42 @@ function endSpan(api: Api, span: OtelApi.Span, error: unknown): void {
   }
 }
 
+/**
+ * The API's no-op tracer provider: what the global provider delegates to until an SDK registers one. A fresh
+ * `ProxyTracerProvider` delegates to it, which is how it is found (the API does not export it).
+ */
+function noopProvider(api: Api): unknown {
+  try {
+    return new api.ProxyTracerProvider().getDelegate();
+  } catch {
+    return undefined;
+  }
+}
+
 class OtelTracer implements TqTracer {
   readonly #api: Api;
   readonly #tracer: OtelApi.Tracer;
+  readonly #noop: unknown;
 
   constructor(api: Api, tracer: OtelApi.Tracer) {
     this.#api = api;
     this.#tracer = tracer;
+    this.#noop = noopProvider(api);
   }
 
-  startPublish(queue: string, count: number): PublishSpan {
+  /**
+   * Whether an SDK is registered. Checked per call (an application may register its SDK after creating its queues)
+   * and cheap: with the API installed but no SDK, enqueues and runs pay one property read and a comparison, not a
+   * no-op span each.
+   */
+  #recording(): boolean {
+    if (this.#noop === undefined) return true;
+    const provider = this.#api.trace.getTracerProvider() as { getDelegate?: () => unknown };
+    return typeof provider.getDelegate !== "function" || provider.getDelegate() !== this.#noop;
+  }
+
+  startPublish(queue: string, count: number): PublishSpan | undefined {
+    if (!this.#recording()) return undefined;
     const api = this.#api;
     const attributes: OtelApi.Attributes = {
       "messaging.system": MESSAGING_SYSTEM,
@@ -182,7 +211,8 @@ class OtelTracer implements TqTracer {
     };
   }
 
-  startProcess(input: ProcessSpanInput): ProcessSpan {
+  startProcess(input: ProcessSpanInput): ProcessSpan | undefined {
+    if (!this.#recording()) return undefined;
     const api = this.#api;
     // a run's parent is the job's producer, never whatever context the worker loop happens to be in
     const parent = input.trace ? api.propagation.extract(api.ROOT_CONTEXT, input.trace) : api.ROOT_CONTEXT;

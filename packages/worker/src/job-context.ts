@@ -1,6 +1,6 @@
 import { toTqError, withFields } from "@tq/connection";
 import { quote, TqError } from "@tq/job-schema";
-import type { JobContext, WorkerJob } from "./handlers.js";
+import type { JobContext, Logger, WorkerJob } from "./handlers.js";
 import { bytesOver } from "./payload-size.js";
 import { type ProgressOutcome, recordProgress } from "./redis-calls.js";
 import type { Run } from "./run-executor.js";
@@ -9,12 +9,8 @@ import type { WorkerCore } from "./worker-core.js";
 /** The `ctx` a handler gets for `run`: the job's fields, its abort signal, a prefixed logger and `progress()`. */
 export function jobContext(core: WorkerCore, run: Run, job: WorkerJob): JobContext {
   const { maxProgressBytes } = core.options;
-  const logger = withFields(core.options.logger, {
-    queue: core.queue,
-    jobId: job.id,
-    task: job.task,
-    attempt: job.attempt,
-  });
+  // made on first use: most handlers never log, and a pino child per job is not free
+  let logger: Logger | undefined;
   return {
     jobId: job.id,
     queue: core.queue,
@@ -23,7 +19,15 @@ export function jobContext(core: WorkerCore, run: Run, job: WorkerJob): JobConte
     maxRetries: job.maxRetries,
     priority: job.priority,
     signal: run.controller.signal,
-    logger,
+    get logger(): Logger {
+      logger ??= withFields(core.options.logger, {
+        queue: core.queue,
+        jobId: job.id,
+        task: job.task,
+        attempt: job.attempt,
+      });
+      return logger;
+    },
     progress: async (value: unknown) => {
       const command = core.command;
       if (!command || run.settled) return;

@@ -240,7 +240,7 @@ describe("the trace context a propagator writes", () => {
 
   test("is what the job carries", () => {
     usePropagator(propagatorWriting({ traceparent: TRACEPARENT, tracestate: "a=1" }));
-    const publish = tqTracer("@tq/client")!.startPublish("emails", 2);
+    const publish = tqTracer("@tq/client")!.startPublish("emails", 2)!;
     publish.end();
     expect(publish.carrier).toEqual({ traceparent: TRACEPARENT, tracestate: "a=1" });
   });
@@ -249,7 +249,7 @@ describe("the trace context a propagator writes", () => {
     usePropagator(
       propagatorWriting({ traceparent: TRACEPARENT, baggage: "k=".padEnd(MAX_TRACE_CARRIER_CHARS, "v") }),
     );
-    const publish = tqTracer("@tq/client")!.startPublish("emails", 1);
+    const publish = tqTracer("@tq/client")!.startPublish("emails", 1)!;
     publish.end();
     expect(publish.carrier).toEqual({ traceparent: TRACEPARENT });
   });
