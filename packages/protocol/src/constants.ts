@@ -3,8 +3,21 @@
  * script uses into it as Lua locals (see `LUA_CONSTANTS`).
  */
 
-/** The event stream (`<base>events`) is capped near this many entries (`XADD … MAXLEN ~`). */
+/**
+ * The event stream (`<base>events`) holds at most about this many entries (`XADD … MAXLEN ~`): the cap when every
+ * entry carries one job's event (one-by-one enqueues, a worker at concurrency 1).
+ */
 export const MAX_EVENTS = 2000;
+
+/**
+ * The event stream keeps about this many job events (ids) across its entries, so its memory is bounded by events
+ * and not by how many ids a batch writes into one entry: each write trims the stream to
+ * `MAX_EVENT_IDS / <ids in the entry>` entries, never fewer than {@link MIN_EVENTS} nor more than {@link MAX_EVENTS}.
+ */
+export const MAX_EVENT_IDS = 5000;
+
+/** The fewest entries a trim of the event stream keeps, however many ids each entry holds. */
+export const MIN_EVENTS = 10;
 
 /** How many entries a job's `errors` history keeps (the newest); `errn` counts every failed run. */
 export const MAX_ERRORS_KEPT = 10;
@@ -45,6 +58,8 @@ export const PRUNE_WORKERS_LIMIT = 1000;
 /** Every constant the Lua scripts use, by the name they use it under. */
 export const LUA_CONSTANTS = {
   MAX_EVENTS,
+  MAX_EVENT_IDS,
+  MIN_EVENTS,
   MAX_ERRORS_KEPT,
   MAX_ERROR_BYTES,
   THROUGHPUT_WINDOW_MINUTES,

@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_RETENTION, ENQUEUE_ARGS_PER_JOB, LUA_CONSTANTS, MAX_EVENTS } from "./constants.js";
+import {
+  DEFAULT_RETENTION,
+  ENQUEUE_ARGS_PER_JOB,
+  LUA_CONSTANTS,
+  MAX_EVENT_IDS,
+  MAX_EVENTS,
+  MIN_EVENTS,
+} from "./constants.js";
 import * as generated from "./lua/scripts.generated.js";
 import { prepareJob } from "./prepare-job.js";
 
@@ -30,11 +37,14 @@ describe("constants shared by the Lua and the TypeScript", () => {
     }
   });
 
-  test("the event stream cap is the constant wherever the scripts write events", () => {
+  test("the event stream is trimmed only where events are flushed, by the shared cap", () => {
     for (const { file, text } of luaFiles) {
-      for (const [, cap] of text.matchAll(/'MAXLEN', '~', ([^,]+),/g)) expect(cap, file).toBe("MAX_EVENTS");
+      const caps = [...text.matchAll(/'MAXLEN', '~', ([^,]+),/g)].map((m) => m[1]);
+      expect(caps, file).toEqual(file.endsWith("includes/events.lua") ? ["cap"] : []);
     }
     expect(LUA_CONSTANTS.MAX_EVENTS).toBe(MAX_EVENTS);
+    expect(MIN_EVENTS).toBeLessThan(MAX_EVENTS);
+    expect(MAX_EVENT_IDS).toBeGreaterThanOrEqual(MAX_EVENTS);
   });
 
   test("retention defaults in the Lua are DEFAULT_RETENTION", () => {

@@ -8,6 +8,9 @@ import {
   prepareJob,
   queueKeys,
   type ScriptSender,
+  MAX_EVENT_IDS,
+  MAX_EVENTS,
+  MIN_EVENTS,
   THROUGHPUT_WINDOW_MINUTES,
   take,
 } from "../src/index.js";
@@ -109,6 +112,36 @@ describe("event entries and throughput counters", () => {
       "total:retrying",
     ]);
     expect(totals).toEqual(["4", "2", "1", "1"]);
+  });
+
+  test("the stream keeps about MAX_EVENT_IDS events, whether they come one per entry or 500 per entry", async () => {
+    const k = newQueue();
+    const idsIn = async () => {
+      const entries = (await client.xRange(k.events, "-", "+")) ?? [];
+      return entries.reduce((n, e) => n + (e.message.enqueued ?? "").split(" ").length, 0);
+    };
+    // one job per call: the entry cap applies (about MAX_EVENTS entries; MAXLEN ~ trims whole nodes)
+    for (let i = 0; i < MAX_EVENTS + 500; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          enqueue(sender, k, { jobs: [prepareJob("t", [], { jobId: `s${i + j}` }, 1024)] }),
+        ),
+      );
+    }
+    const single = Number(await client.xLen(k.events));
+    expect(single).toBeGreaterThanOrEqual(MAX_EVENTS);
+    expect(single).toBeLessThan(MAX_EVENTS + 200);
+    // 500 jobs per call: the stream is trimmed to MAX_EVENT_IDS / 500 entries, so it holds about MAX_EVENT_IDS ids
+    for (let i = 0; i < 40; i++) {
+      const jobs = Array.from({ length: 500 }, (_, j) => prepareJob("t", [], { jobId: `b${i}-${j}` }, 1024));
+      await enqueue(sender, k, { jobs });
+    }
+    const entries = Number(await client.xLen(k.events));
+    expect(entries).toBeGreaterThanOrEqual(Math.max(MIN_EVENTS, MAX_EVENT_IDS / 500));
+    const ids = await idsIn();
+    expect(ids).toBeGreaterThanOrEqual(MAX_EVENT_IDS);
+    // approximate trimming removes whole stream nodes, so a little more than the cap may stay
+    expect(ids).toBeLessThanOrEqual(2 * MAX_EVENT_IDS);
   });
 
   test("entries of the earlier layout (e, id) still decode", () => {

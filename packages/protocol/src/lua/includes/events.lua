@@ -1,7 +1,9 @@
 --@include constants.lua
 --@include now-ms.lua
 -- Events are collected while a script runs and written at its end by flushEvents(): at most one stream entry per
--- script call on K.events, capped near MAX_EVENTS entries. Fields of an entry (see docs/redis-layout.md, and
+-- script call on K.events. The stream keeps about MAX_EVENT_IDS job events: each write trims it (MAXLEN ~) to
+-- MAX_EVENT_IDS / <ids in the new entry> entries, kept between MIN_EVENTS and MAX_EVENTS, so a batch of 1,000 ids
+-- and a single id cost the stream alike per event. Fields of an entry (see docs/redis-layout.md, and
 -- `decodeEventEntry` in events.ts), in the order the script emitted them:
 --   <kind>     for each kind of event of the call (enqueued, started, completed, …): the job ids, space-separated
 --              (job ids never contain whitespace)
@@ -80,7 +82,10 @@ end
 
 local function flushEvents(now)
   if #EVENT_ORDER == 0 then return end
-  local args = { 'XADD', K.events, 'MAXLEN', '~', MAX_EVENTS, '*' }
+  local n = 0
+  for _, kind in ipairs(EVENT_ORDER) do n = n + EVENTS[kind].n end
+  local cap = math.max(MIN_EVENTS, math.min(MAX_EVENTS, math.floor(MAX_EVENT_IDS / n)))
+  local args = { 'XADD', K.events, 'MAXLEN', '~', cap, '*' }
   for _, kind in ipairs(EVENT_ORDER) do
     local ev = EVENTS[kind]
     args[#args + 1] = kind
