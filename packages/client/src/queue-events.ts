@@ -1,7 +1,6 @@
 import { type RedisConnection, reconnectDelayMs } from "@tq/connection";
 import { quote, TqError } from "@tq/job-schema";
 import {
-  compareStreamIds,
   decodeEventEntry,
   EVENTS_GAP,
   eventId,
@@ -10,6 +9,7 @@ import {
   type QueueEvent,
   type QueueKeys,
 } from "@tq/protocol";
+import { newestEntryId, readAfter } from "./stream-tail.js";
 
 /** Options for `queue.events()`. */
 export interface EventsOptions {
@@ -54,20 +54,13 @@ export interface EventSource {
   onClose(stop: () => void): () => void;
 }
 
-function firstId(reply: unknown): string | undefined {
-  const entry = Array.isArray(reply) ? (reply[0] as unknown[] | undefined) : undefined;
-  return entry ? String(entry[0]) : undefined;
-}
-
 function startCursor(source: EventSource, from: string | undefined): Promise<Cursor> {
   if (from === undefined) {
     // taken on the command connection, so a call made on the queue after events() is seen
-    return source.command().then(async (c) => {
-      const newest = firstId(
-        await c.send<unknown>(["XREVRANGE", source.keys.events, "+", "-", "COUNT", "1"], source.keys.events),
-      );
-      return { entryId: newest ?? "0-0", index: Number.POSITIVE_INFINITY };
-    });
+    return source.command().then(async (c) => ({
+      entryId: await newestEntryId(c, source.keys.events),
+      index: Number.POSITIVE_INFINITY,
+    }));
   }
   const cursor = from === "0" ? { entryId: "0-0", index: Number.POSITIVE_INFINITY } : parseEventId(from);
   if (!cursor) {
@@ -90,7 +83,7 @@ function startCursor(source: EventSource, from: string | undefined): Promise<Cur
 export function queueEvents(source: EventSource, options: EventsOptions = {}): AsyncGenerator<QueueEvent> {
   const start = startCursor(source, options.from);
   start.catch(() => {});
-  return run(source, start, options.signal, options.from !== undefined, options.detail === true);
+  return run(source, start, options.signal, options.detail === true);
 }
 
 /** The index of an event within its stream entry (the part of its id after the last colon). */
@@ -121,7 +114,6 @@ async function* run(
   source: EventSource,
   start: Promise<Cursor>,
   signal: AbortSignal | undefined,
-  resumed: boolean,
   detail: boolean,
 ): AsyncGenerator<QueueEvent> {
   const stream = source.keys.events;
@@ -147,29 +139,14 @@ async function* run(
   try {
     if (stopped) return;
     const cursor = await start;
-    // After a resume, a dropped connection or a batch the consumer took its time over, entries may have been
-    // trimmed unread: look at the oldest one before reading on.
-    let check = resumed;
     let failures = 0;
     while (!stopped) {
       try {
         connection ??= await source.open();
         if (stopped) return;
-        if (check) {
-          const oldest = firstId(
-            await connection.send<unknown>(["XRANGE", stream, "-", "+", "COUNT", "1"], stream),
-          );
-          check = false;
-          if (
-            oldest !== undefined &&
-            cursor.entryId !== "0-0" &&
-            compareStreamIds(oldest, cursor.entryId) > 0
-          ) {
-            const id = Number.isFinite(cursor.index) ? eventId(cursor.entryId, cursor.index) : cursor.entryId;
-            yield { id, type: EVENTS_GAP, jobId: "", at: Number(oldest.split("-")[0]) };
-            cursor.index = Number.POSITIVE_INFINITY;
-          }
-        }
+        // where a gap is reported: the last event yielded, or the entry read from
+        const at = Number.isFinite(cursor.index) ? eventId(cursor.entryId, cursor.index) : cursor.entryId;
+        let rest: QueueEvent[] = [];
         if (Number.isFinite(cursor.index)) {
           // resuming inside an entry: the rest of it first
           const reply = await connection.send<unknown>(
@@ -177,45 +154,27 @@ async function* run(
             stream,
           );
           const after = cursor.index;
-          const rest = decodeEventEntry(
-            parseXRead([[stream, reply]], stream)[0] ?? { id: "", fields: {} },
-          ).filter((event) => indexOf(event) > after);
-          if (detail) await addDetail(connection, source.keys, rest);
-          for (const event of rest) {
-            cursor.index = indexOf(event);
-            yield event;
-            if (stopped) return;
-          }
-          cursor.index = Number.POSITIVE_INFINITY;
-        }
-        const reply = await connection.send<unknown>(
-          [
-            "XREAD",
-            "COUNT",
-            String(READ_COUNT),
-            "BLOCK",
-            String(BLOCK_MS),
-            "STREAMS",
-            stream,
-            cursor.entryId,
-          ],
-          stream,
-        );
-        if (failures > 0) {
-          failures = 0;
-          check = true;
-          continue;
-        }
-        const entries = parseXRead(reply, stream).map((entry) => ({
-          id: entry.id,
-          events: decodeEventEntry(entry),
-        }));
-        if (detail)
-          await addDetail(
-            connection,
-            source.keys,
-            entries.flatMap((entry) => entry.events),
+          rest = decodeEventEntry(parseXRead([[stream, reply]], stream)[0] ?? { id: "", fields: {} }).filter(
+            (event) => indexOf(event) > after,
           );
+        }
+        const batch = await readAfter(connection, stream, cursor.entryId, READ_COUNT, BLOCK_MS);
+        failures = 0;
+        // Resumed from an old id, back from a dropped connection or slow over a batch: the capped stream may have
+        // moved past the cursor.
+        if (batch.trimmedPast && rest.length === 0) {
+          yield { id: at, type: EVENTS_GAP, jobId: "", at: Number(batch.oldestId?.split("-")[0]) };
+          if (stopped) return;
+        }
+        const entries = batch.entries.map((entry) => ({ id: entry.id, events: decodeEventEntry(entry) }));
+        if (detail)
+          await addDetail(connection, source.keys, [...rest, ...entries.flatMap((entry) => entry.events)]);
+        for (const event of rest) {
+          cursor.index = indexOf(event);
+          yield event;
+          if (stopped) return;
+        }
+        cursor.index = Number.POSITIVE_INFINITY;
         for (const entry of entries) {
           cursor.entryId = entry.id;
           cursor.index = -1;
@@ -226,7 +185,6 @@ async function* run(
           }
           cursor.index = Number.POSITIVE_INFINITY;
         }
-        if (entries.length > 0) check = true;
       } catch (error) {
         if (stopped) return;
         if (error instanceof TqError && error.code === "VALIDATION") throw error;

@@ -1,5 +1,6 @@
 import { type RedisConnection, reconnectDelayMs } from "@tq/connection";
-import { decodeEventEntry, parseXRead, type QueueKeys } from "@tq/protocol";
+import { decodeEventEntry, type QueueKeys } from "@tq/protocol";
+import { newestEntryId, readAfter } from "./stream-tail.js";
 
 /** Gets a job's event name, or "gap" when events may have been missed. */
 type Listener = (event: string) => void;
@@ -9,13 +10,6 @@ const BLOCK_MS = 2_000;
 
 /** Entries per XREAD. */
 const READ_COUNT = 500;
-
-/** Compares two stream ids ("ms-seq"). */
-function compareIds(a: string, b: string): number {
-  const [am = "0", as = "0"] = a.split("-");
-  const [bm = "0", bs = "0"] = b.split("-");
-  return Number(am) - Number(bm) || Number(as) - Number(bs);
-}
 
 /**
  * Follows a queue's event stream on one dedicated connection and tells waiters when their job finishes. The
@@ -82,16 +76,7 @@ export class ResultWaiter {
     let lastId: string;
     try {
       this.#connection ??= await this.#open();
-      const newest = await this.#connection.send<unknown[]>([
-        "XREVRANGE",
-        this.#keys.events,
-        "+",
-        "-",
-        "COUNT",
-        "1",
-      ]);
-      const entry = Array.isArray(newest) ? (newest[0] as unknown[] | undefined) : undefined;
-      lastId = entry ? String(entry[0]) : "0-0";
+      lastId = await newestEntryId(this.#connection, this.#keys.events);
       resolveBaseline(lastId);
     } catch (error) {
       rejectBaseline(error);
@@ -103,28 +88,12 @@ export class ResultWaiter {
     while (!this.#closed && this.#listeners.size > 0) {
       try {
         this.#connection ??= await this.#open();
-        const connection = this.#connection;
-        const reply = await connection.send<unknown>(
-          [
-            "XREAD",
-            "COUNT",
-            String(READ_COUNT),
-            "BLOCK",
-            String(BLOCK_MS),
-            "STREAMS",
-            this.#keys.events,
-            lastId,
-          ],
-          this.#keys.events,
-        );
-        if (failures > 0) {
-          // events may have been missed while the connection was down: every waiter re-checks its job
-          failures = 0;
-          this.#notifyGap();
-        }
-        const entries = parseXRead(reply, this.#keys.events);
-        const before = lastId;
-        for (const entry of entries) {
+        const batch = await readAfter(this.#connection, this.#keys.events, lastId, READ_COUNT, BLOCK_MS);
+        // Back from a dropped connection, or behind the capped stream: events may have been missed, and every
+        // waiter re-checks its job.
+        if (failures > 0 || batch.trimmedPast) this.#notifyGap();
+        failures = 0;
+        for (const entry of batch.entries) {
           lastId = entry.id;
           // one entry names the jobs of every kind of event of one script call
           for (const { type, jobId } of decodeEventEntry(entry)) {
@@ -132,9 +101,6 @@ export class ResultWaiter {
             if (set) for (const listener of [...set]) listener(type);
           }
         }
-        // A full batch means this reader is behind: if the stream was trimmed past where it read from, events were
-        // lost, and every waiter re-checks its job.
-        if (entries.length >= READ_COUNT && (await this.#trimmedPast(connection, before))) this.#notifyGap();
       } catch {
         if (this.#closed) return;
         failures++;
@@ -145,16 +111,6 @@ export class ResultWaiter {
 
   #notifyGap(): void {
     for (const set of [...this.#listeners.values()]) for (const listener of [...set]) listener("gap");
-  }
-
-  /** Whether the oldest entry still in the stream is newer than `lastId`: entries after it may have been trimmed unread. */
-  async #trimmedPast(connection: RedisConnection, lastId: string): Promise<boolean> {
-    const first = await connection.send<unknown[]>(
-      ["XRANGE", this.#keys.events, "-", "+", "COUNT", "1"],
-      this.#keys.events,
-    );
-    const entry = Array.isArray(first) ? (first[0] as unknown[] | undefined) : undefined;
-    return entry !== undefined && compareIds(String(entry[0]), lastId) > 0;
   }
 
   /** Stops the reader and drops its connection. */
