@@ -128,31 +128,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = shutdownTimeoutMs;
   const grace = duration("hard-timeout-grace-ms", values["hard-timeout-grace-ms"], 0);
   if (grace !== undefined) options.hardTimeoutGraceMs = grace;
-  const healthPort = integer("health-port", values["health-port"], 0);
-  if (healthPort !== undefined) {
-    if (healthPort > 65_535)
-      throw new UsageError(`--health-port must be at most 65535, got ${quote(values["health-port"])}`);
-    options.healthPort = healthPort;
-  }
-  if (values["health-host"] !== undefined) {
-    if (values["health-host"] === "") throw new UsageError("--health-host must not be empty");
-    if (healthPort === undefined) throw new UsageError("--health-host needs --health-port");
-    options.healthHost = values["health-host"];
-  }
-  const metricsPort = integer("metrics-port", values["metrics-port"], 0);
-  if (metricsPort !== undefined) {
-    if (metricsPort > 65_535)
-      throw new UsageError(`--metrics-port must be at most 65535, got ${quote(values["metrics-port"])}`);
-    options.metricsPort = metricsPort;
-  }
-  if (values["metrics-host"] !== undefined) {
-    if (values["metrics-host"] === "") throw new UsageError("--metrics-host must not be empty");
-    if (metricsPort === undefined) throw new UsageError("--metrics-host needs --metrics-port");
-    options.metricsHost = values["metrics-host"];
-  }
+  const health = listenFlags("health", values["health-port"], values["health-host"]);
+  if (health.port !== undefined) options.healthPort = health.port;
+  if (health.host !== undefined) options.healthHost = health.host;
+  const metrics = listenFlags("metrics", values["metrics-port"], values["metrics-host"]);
+  if (metrics.port !== undefined) options.metricsPort = metrics.port;
+  if (metrics.host !== undefined) options.metricsHost = metrics.host;
   if (
-    metricsPort !== undefined &&
-    metricsPort === healthPort &&
+    metrics.port !== undefined &&
+    metrics.port === health.port &&
     (options.metricsHost ?? "127.0.0.1") !== (options.healthHost ?? "127.0.0.1")
   ) {
     throw new UsageError(
@@ -167,6 +151,21 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     );
   }
   return { kind: "run", options, logFormat };
+}
+
+/** `--<name>-port` (0–65535) and `--<name>-host` (not empty, only with the port) of one of the bin's servers. */
+function listenFlags(
+  name: "health" | "metrics",
+  portText: string | undefined,
+  host: string | undefined,
+): { port?: number; host?: string } {
+  const port = integer(`${name}-port`, portText, 0);
+  if (port !== undefined && port > 65_535) {
+    throw new UsageError(`--${name}-port must be at most 65535, got ${quote(portText)}`);
+  }
+  if (host === "") throw new UsageError(`--${name}-host must not be empty`);
+  if (host !== undefined && port === undefined) throw new UsageError(`--${name}-host needs --${name}-port`);
+  return { port, host };
 }
 
 function parse(argv: readonly string[]) {
