@@ -15,6 +15,7 @@ export type {
   QueueEvent,
   QueueEventError,
   QueueEventType,
+  RateLimit,
   RetentionOptions,
   RetentionRule,
   WorkerInfo,
@@ -32,4 +33,4 @@ export type {
 export { Queue } from "./queue.js";
 export type { EventsOptions } from "./queue-events.js";
 export type { QueueLogger, QueueOptions } from "./queue-options.js";
-export type { QueueStats, QueueTotals } from "./queue-stats.js";
+export type { QueueLimits, QueueStats, QueueTotals } from "./queue-stats.js";

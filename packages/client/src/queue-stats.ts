@@ -1,6 +1,6 @@
 import type { RedisConnection } from "@tq/connection";
 import { PRIORITIES } from "@tq/job-schema";
-import { type QueueKeys, redisTimeMs, THROUGHPUT_WINDOW_MINUTES } from "@tq/protocol";
+import { type QueueKeys, type RateLimit, redisTimeMs, THROUGHPUT_WINDOW_MINUTES } from "@tq/protocol";
 import type { JobCounts } from "./queue.js";
 
 /** What `queue.stats()` returns: a queue's state in one look. */
@@ -23,6 +23,34 @@ export interface QueueStats {
   failedPerMinute: number[];
   /** How many jobs went through each step since the queue was created, counted in Redis by the scripts. */
   totals: QueueTotals;
+  /** The queue's flow-control settings, as `setRateLimit`, `setConcurrency` and `ctx.rateLimit` left them. */
+  limits: QueueLimits;
+}
+
+/** A queue's flow-control settings, enforced in Redis across every worker. */
+export interface QueueLimits {
+  /** At most `max` job starts in any interval of `durationMs`; null when unset. */
+  rateLimit: RateLimit | null;
+  /** At most this many jobs active at once; null when unset. */
+  concurrency: number | null;
+  /** While a handler's `ctx.rateLimit(ms)` holds claims: when the hold ends (Redis-clock epoch ms); else null. */
+  heldUntil: number | null;
+}
+
+/** The `meta` fields of {@link QueueLimits}. */
+const LIMIT_FIELDS = ["rlMax", "rlMs", "conc", "holdUntil"];
+
+/** {@link QueueLimits} from the meta fields `LIMIT_FIELDS` and the Redis clock. */
+export function decodeLimits(values: ReadonlyArray<string | null | undefined>, now: number): QueueLimits {
+  const [rlMax, rlMs, conc, holdUntil] = values.map((v) => (v == null ? Number.NaN : Number(v)));
+  return {
+    rateLimit:
+      Number.isInteger(rlMax) && Number.isInteger(rlMs)
+        ? { max: rlMax as number, durationMs: rlMs as number }
+        : null,
+    concurrency: Number.isInteger(conc) ? (conc as number) : null,
+    heldUntil: Number.isFinite(holdUntil) && (holdUntil as number) > now ? (holdUntil as number) : null,
+  };
 }
 
 /**
@@ -81,7 +109,7 @@ function perMinute(c: RedisConnection, k: QueueKeys, kind: string, minute: numbe
 export async function readStats(c: RedisConnection, k: QueueKeys): Promise<QueueStats> {
   const [counts, meta, time, ...tails] = await Promise.all([
     readCounts(c, k),
-    c.send<Array<string | null>>(["HMGET", k.meta, "paused", ...TOTAL_FIELDS], k.base),
+    c.send<Array<string | null>>(["HMGET", k.meta, "paused", ...TOTAL_FIELDS, ...LIMIT_FIELDS], k.base),
     c.send<string[]>(["TIME"], k.base),
     ...PRIORITIES.map((p) => c.send<string | null>(["LINDEX", k.pending[p], "-1"], k.base)),
   ]);
@@ -101,7 +129,7 @@ export async function readStats(c: RedisConnection, k: QueueKeys): Promise<Queue
     const since = Number(runAt ?? createdAt);
     if (Number.isFinite(since) && since > 0) oldestPendingAgeMs = Math.max(oldestPendingAgeMs, now - since);
   }
-  const [paused, enqueued, completed, failed, retried, stalled] = meta;
+  const [paused, enqueued, completed, failed, retried, stalled, ...limits] = meta;
   const total = (value: string | null | undefined) => Number(value ?? 0) || 0;
   return {
     counts,
@@ -117,5 +145,6 @@ export async function readStats(c: RedisConnection, k: QueueKeys): Promise<Queue
       retried: total(retried),
       stalled: total(stalled),
     },
+    limits: decodeLimits(limits, now),
   };
 }

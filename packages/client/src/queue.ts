@@ -1,5 +1,7 @@
 import { isTransient, RedisConnection, toTqError, warnIfEvictingPolicy } from "@tq/connection";
 import {
+  checkConcurrency,
+  checkRateLimit,
   checkTimerMs,
   isValidJobId,
   type JobOptions,
@@ -26,10 +28,12 @@ import {
   type QueueEvent,
   type QueueKeys,
   queueKeys,
+  type RateLimit,
   registerQueue,
   resume,
   retentionFields,
   retry,
+  setLimits,
   type TqTracer,
   type TraceCarrier,
   tqTracer,
@@ -655,6 +659,26 @@ export class Queue {
   /** Lets workers claim again after {@link pause}. */
   async resume(): Promise<void> {
     await this.#call("resume", (c) => resume(c, this.#keys));
+  }
+
+  /**
+   * Limits how fast jobs of this queue start: at most `max` starts in any interval of `durationMs` milliseconds (a
+   * sliding window on the Redis clock, so no interval of that length holds more, wherever it begins), across every
+   * worker and process. Jobs over the limit wait pending; idle workers sleep until the window opens. `null` removes
+   * the limit. Throws `VALIDATION` for a `max` or `durationMs` that is not an integer from 1 up.
+   */
+  async setRateLimit(limit: RateLimit | null): Promise<void> {
+    const rateLimit = checkRateLimit(limit);
+    await this.#call("setRateLimit", (c) => setLimits(c, this.#keys, { rateLimit }));
+  }
+
+  /**
+   * Limits how many jobs of this queue run at once across every worker and process (each worker's own
+   * `concurrency` still applies). `null` removes the limit. Throws `VALIDATION` for anything but an integer from 1 up.
+   */
+  async setConcurrency(limit: number | null): Promise<void> {
+    const concurrency = checkConcurrency(limit);
+    await this.#call("setConcurrency", (c) => setLimits(c, this.#keys, { concurrency }));
   }
 
   /** Whether the queue is paused. */

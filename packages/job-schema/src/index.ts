@@ -4,6 +4,16 @@ export type { JobEnvelope, JsonValue } from "./envelope.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, decodeError, exceedsBytes, JOB_SCHEMA_VERSION } from "./envelope.js";
 export type { TqErrorCode, TqErrorOptions } from "./errors.js";
 export { isTqError, isTqErrorCode, TQ_ERROR_CODES, TqError, UnrecoverableError } from "./errors.js";
+export type { RateLimitOptions } from "./limits.js";
+export {
+  checkConcurrency,
+  checkHoldMs,
+  checkRateLimit,
+  MAX_CONCURRENCY,
+  MAX_HOLD_MS,
+  MAX_RATE_LIMIT,
+  MAX_RATE_LIMIT_DURATION_MS,
+} from "./limits.js";
 export type { JobOptions, ResolvedJobOptions, StoredJobOptions } from "./options.js";
 export {
   DEFAULT_MAX_RETRIES,

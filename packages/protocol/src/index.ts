@@ -59,6 +59,8 @@ export { extend } from "./scripts/extend.js";
 export type { FireOutcome, FireTick } from "./scripts/fire.js";
 export { FIRE_OUTCOME, fire } from "./scripts/fire.js";
 export type { HeldRun } from "./scripts/key-lists.js";
+export type { LimitsInput, RateLimit } from "./scripts/limits.js";
+export { holdClaims, setLimits } from "./scripts/limits.js";
 export type { ProgressInput, ProgressReply } from "./scripts/progress.js";
 export { PROGRESS_REPLY, progress } from "./scripts/progress.js";
 export type { PurgeInput, PurgeResult } from "./scripts/purge.js";
@@ -74,8 +76,16 @@ export type { DueSchedules, ScheduleMove, UpsertScheduleInput } from "./scripts/
 export { advanceSchedules, dueSchedules, removeSchedule, upsertSchedule } from "./scripts/schedules.js";
 export type { SweepResult } from "./scripts/sweep.js";
 export { sweep } from "./scripts/sweep.js";
-export type { AckOp, AckOutcome, ClaimedJob, TakeAck, TakeInput, TakeResult } from "./scripts/take.js";
-export { ACK_OP, ACK_OUTCOME, parseTakeReply, take } from "./scripts/take.js";
+export type {
+  AckOp,
+  AckOutcome,
+  ClaimedJob,
+  TakeAck,
+  TakeInput,
+  TakeLimit,
+  TakeResult,
+} from "./scripts/take.js";
+export { ACK_OP, ACK_OUTCOME, parseTakeReply, TAKE_LIMIT, take } from "./scripts/take.js";
 export type { HeartbeatInput, WorkerPage } from "./scripts/workers.js";
 export { heartbeat, listWorkers, removeWorker } from "./scripts/workers.js";
 export type { StreamEntry } from "./stream-reply.js";

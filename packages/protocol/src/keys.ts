@@ -26,7 +26,16 @@ export interface QueueKeys {
    * `THROUGHPUT_WINDOW_MINUTES` minutes.
    */
   readonly throughput: string;
-  /** HASH of queue-level state: paused flag, fencing counter, retention settings. */
+  /**
+   * ZSET of the job starts inside the queue's rate-limit window (member = the claim's fencing token, score = the
+   * Redis-clock ms of the start): the `take` script drops the starts older than the window and claims only while
+   * fewer than the limit remain. Exists only while a rate limit is set; expires one window after the last start.
+   */
+  readonly starts: string;
+  /**
+   * HASH of queue-level state: paused flag, fencing counter, retention settings, totals, and the flow-control
+   * settings (`rlMax`/`rlMs` rate limit, `conc` global concurrency, `holdUntil` claims held by `ctx.rateLimit`).
+   */
   readonly meta: string;
   /**
    * HASH: schedule name -> the latest tick (epoch ms) fired into this queue. The `fire` script checks and sets it
@@ -140,6 +149,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): Queue
     marker: `${base}marker`,
     events: `${base}events`,
     throughput: `${base}throughput`,
+    starts: `${base}starts`,
     meta: `${base}meta`,
     fired: `${base}fired`,
     claims: (workerId) => `${base}claims:${workerId}`,

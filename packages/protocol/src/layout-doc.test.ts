@@ -52,6 +52,7 @@ describe("docs/redis-layout.md", () => {
     k.marker,
     k.events,
     k.throughput,
+    k.starts,
     k.workers,
     k.meta,
     k.fired,

@@ -20,6 +20,8 @@ const keysOf: Record<string, string[]> = {
   recover: protocol.recover.keys(k, { workerId: "worker-1", held: [] }),
   release: protocol.release.keys(k, { runs: [run] }),
   resume: protocol.resume.keys(k, undefined),
+  setLimits: protocol.setLimits.keys(k, { concurrency: 2 }),
+  holdClaims: protocol.holdClaims.keys(k, { ms: 10 }),
   retry: protocol.retry.keys(k, { all: 10 }),
   sweep: protocol.sweep.keys(k, { limit: 10 }),
   take: protocol.take.keys(k, { workerId: "worker-1", leaseMs: 1000, claim: 1, acks: [] }),

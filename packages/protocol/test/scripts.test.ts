@@ -110,7 +110,7 @@ describe("take", () => {
   test("with nothing scheduled or active, the next wake-up is NEXT_WAKE_NONE", async () => {
     const k = newQueue();
     const reply = await take(sender, k, { workerId: "w", leaseMs: 1000, claim: 5, acks: [] });
-    expect(reply).toEqual({ nextWakeMs: NEXT_WAKE_NONE, outcomes: "", claimed: [] });
+    expect(reply).toEqual({ nextWakeMs: NEXT_WAKE_NONE, limit: "", outcomes: "", claimed: [] });
   });
 });
 
@@ -251,6 +251,6 @@ describe("the runner", () => {
     const { runScript } = await import("../src/script.js");
     await expect(
       runScript(sender, broken, newQueue(), { workerId: "w", leaseMs: 1, claim: 0, acks: [] }),
-    ).rejects.toThrow(/takes 12 keys, got 1/);
+    ).rejects.toThrow(/takes 13 keys, got 1/);
   });
 });

@@ -247,6 +247,8 @@ export class AckBatcher {
     if (!ack.job) return;
     const job = ack.job;
     const events = core.events;
+    // a run handed back (ctx.rateLimit, then a throw) did not count: the job runs again, as the same attempt
+    if (outcome === ACK_OUTCOME.handedBack) return;
     if (outcome !== ACK_OUTCOME.leaseLost) {
       core.processed++;
       if (outcome !== ACK_OUTCOME.completed) core.failed++;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { reconnectDelayMs, toTqError } from "@tq/connection";
-import { NEXT_WAKE_NONE, type TakeResult } from "@tq/protocol";
+import { NEXT_WAKE_NONE, TAKE_LIMIT, type TakeResult } from "@tq/protocol";
 import type { Ack, AckBatcher } from "./ack-batcher.js";
 import type { MarkerWaiter } from "./marker-waiter.js";
 import { recoverClaims } from "./redis-calls.js";
@@ -11,7 +11,8 @@ import type { WorkerCore } from "./worker-core.js";
  * Claims and acknowledges in batches. Up to two `take` calls are in flight at once, so Redis works on the next
  * batch while this process runs the current one; a second call goes out only when at least half the slots are
  * free, so batches stay large. When a call returns fewer jobs than it asked for, the queue is drained: the loop
- * blocks on the marker until work arrives (acks of runs that finish meanwhile go out on their own).
+ * blocks on the marker until work arrives (acks of runs that finish meanwhile go out on their own). When the queue's
+ * rate limit or a `ctx.rateLimit` hold is what stopped the claim, it sleeps until the window opens instead.
  */
 export class FetchLoop {
   readonly #core: WorkerCore;
@@ -24,6 +25,11 @@ export class FetchLoop {
   /** The last take got fewer jobs than it asked for: the queue is drained, block when nothing is in flight. */
   #drained = false;
   #nextWakeMs: number = NEXT_WAKE_NONE;
+  /**
+   * The last take claimed nothing because the queue's rate limit window is full or a `ctx.rateLimit` hold is on:
+   * no claim can succeed before `#nextWakeMs`, so the loop sleeps until then instead of waking on every enqueue.
+   */
+  #limited = false;
   /** A claim call failed: jobs it may have claimed must be handed back before the next claim. */
   #recoverNeeded = false;
   #failures = 0;
@@ -76,7 +82,8 @@ export class FetchLoop {
       }
       if (this.#drained && this.#inFlight === 0 && acks.size === 0) {
         this.#drained = false;
-        await this.#waiter.wait(this.#nextWakeMs);
+        if (this.#limited) await this.#sleepUntilOpen(this.#nextWakeMs);
+        else await this.#waiter.wait(this.#nextWakeMs);
         continue;
       }
       const free = concurrency - this.#runs.running.size - this.#reserved;
@@ -111,6 +118,10 @@ export class FetchLoop {
           if (want > 0 && claimed < want) {
             this.#drained = true;
             this.#nextWakeMs = result.nextWakeMs;
+            this.#limited =
+              claimed === 0 &&
+              result.nextWakeMs > 0 &&
+              (result.limit === TAKE_LIMIT.rate || result.limit === TAKE_LIMIT.held);
           }
         } catch (error) {
           core.listenerFailed(error);
@@ -179,6 +190,20 @@ export class FetchLoop {
       }
       return false;
     }
+  }
+
+  /**
+   * Sleeps `ms` (at most `maxBlockMs`, so the loop still turns and the registry sees it alive), or until a slot is
+   * freed, an ack is waiting or the worker closes.
+   */
+  async #sleepUntilOpen(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const slept = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(ms, this.#core.options.maxBlockMs));
+    });
+    await Promise.race([slept, this.#slotFreed()]);
+    clearTimeout(timer);
+    this.#slotWaiter = undefined;
   }
 
   #slotFreed(): Promise<void> {

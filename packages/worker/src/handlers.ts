@@ -17,6 +17,13 @@ export interface JobContext {
   /** Records a progress value (any JSON) on the job, visible in `getJob().progress`. */
   progress(value: unknown): Promise<void>;
   /**
+   * Tells tq the downstream this handler calls is throttling: every worker of the queue stops claiming for `ms`
+   * milliseconds (Redis clock; a longer hold already on stays). If this run then throws, the job is handed back to
+   * the front of its queue without counting the attempt or failing, and runs again after the hold; if it returns,
+   * its result stands. Throws `VALIDATION` for `ms` outside 1 ms to one day.
+   */
+  rateLimit(ms: number): Promise<void>;
+  /**
    * The worker's logger with `queue`, `jobId`, `task` and `attempt` on every line: `logger.child(…)` when the logger
    * has `child` (pino), else a wrapper adding them. Takes `info("text")` and `info({ … }, "text")`.
    */

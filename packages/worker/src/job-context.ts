@@ -1,8 +1,8 @@
 import { toTqError, withFields } from "@tq/connection";
-import { quote, TqError } from "@tq/job-schema";
+import { checkHoldMs, quote, TqError } from "@tq/job-schema";
 import type { JobContext, Logger, WorkerJob } from "./handlers.js";
 import { bytesOver } from "./payload-size.js";
-import { type ProgressOutcome, recordProgress } from "./redis-calls.js";
+import { holdQueueClaims, type ProgressOutcome, recordProgress } from "./redis-calls.js";
 import type { Run } from "./run-executor.js";
 import type { WorkerCore } from "./worker-core.js";
 
@@ -27,6 +27,18 @@ export function jobContext(core: WorkerCore, run: Run, job: WorkerJob): JobConte
         attempt: job.attempt,
       });
       return logger;
+    },
+    rateLimit: async (ms: number) => {
+      const holdMs = checkHoldMs(ms);
+      // marked first: a throw right after this call hands the job back even if the hold could not be written
+      run.rateLimited = true;
+      const command = core.command;
+      if (!command) return;
+      try {
+        await holdQueueClaims(command, core.keys, holdMs);
+      } catch (error) {
+        throw toTqError(error, `job ${quote(job.id)}: holding the queue's claims (ctx.rateLimit) failed`);
+      }
     },
     progress: async (value: unknown) => {
       const command = core.command;

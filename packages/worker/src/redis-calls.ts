@@ -6,6 +6,7 @@ import {
   crashed,
   extend,
   type HeldRun,
+  holdClaims,
   PROGRESS_REPLY,
   progress,
   type QueueKeys,
@@ -71,6 +72,11 @@ export async function recordProgress(
     : reply === PROGRESS_REPLY.recorded
       ? "recorded"
       : "lease-lost";
+}
+
+/** Holds every claim of the queue for `ms` milliseconds (`ctx.rateLimit`). Returns when the hold ends (Redis clock). */
+export function holdQueueClaims(connection: RedisConnection, keys: QueueKeys, ms: number): Promise<number> {
+  return holdClaims(connection, keys, { ms });
 }
 
 /** A run that ended with its process: what to record for it. */

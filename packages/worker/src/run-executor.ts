@@ -35,6 +35,8 @@ export interface Run {
   controller: AbortController;
   settled: boolean;
   job: WorkerJob | undefined;
+  /** The handler called `ctx.rateLimit`: if it throws, the job is handed back uncounted instead of failing. */
+  rateLimited?: boolean;
   /** The run's `process <queue>` span, when `@opentelemetry/api` is installed; ended when the run settles. */
   span?: ProcessSpan;
 }
@@ -239,6 +241,11 @@ export class RunExecutor {
 
   #fail(run: Run, envelope: JobEnvelope, thrown: unknown): void {
     const error = toError(thrown);
+    if (run.rateLimited) {
+      // the downstream throttled this run: it goes back to the front of the queue, not counted, and not failed
+      this.#settle(run, ACK_OP.handBack, error, 0);
+      return;
+    }
     const attempt = run.job?.attempt ?? 1;
     let delayMs = -1;
     try {

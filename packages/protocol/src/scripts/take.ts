@@ -5,7 +5,12 @@ import { defineScript } from "../script.js";
 import { pendingLists } from "./key-lists.js";
 
 /** What a finished run asks of its job in a `take` call: complete it, or record a failed run. */
-export const ACK_OP = { complete: "c", fail: "f" } as const;
+export const ACK_OP = {
+  complete: "c",
+  fail: "f",
+  /** Hand the job back without counting the run: it goes to the front of its pending list (`ctx.rateLimit`). */
+  handBack: "b",
+} as const;
 
 /** One of {@link ACK_OP}'s values. */
 export type AckOp = (typeof ACK_OP)[keyof typeof ACK_OP];
@@ -21,12 +26,22 @@ export const ACK_OUTCOME = {
   tooLarge: "p",
   /** Dead-lettered because the job's key held another type (`DECODE`). */
   undecodable: "d",
+  /** Handed back to the front of its pending list, the run not counted as an attempt (op `handBack`). */
+  handedBack: "b",
   /** The lease was lost: the ack was ignored. */
   leaseLost: "l",
 } as const;
 
 /** One of {@link ACK_OUTCOME}'s values. */
 export type AckOutcome = (typeof ACK_OUTCOME)[keyof typeof ACK_OUTCOME];
+
+/** Why a `take` call claimed fewer jobs than it asked for: {@link TakeResult.limit}. */
+export const TAKE_LIMIT = { none: "", rate: "r", held: "h", concurrency: "c" } as const;
+
+/** One of {@link TAKE_LIMIT}'s values. */
+export type TakeLimit = (typeof TAKE_LIMIT)[keyof typeof TAKE_LIMIT];
+
+const LIMITS = new Set<string>(Object.values(TAKE_LIMIT));
 
 /** One finished run in a `take` call. */
 export interface TakeAck {
@@ -77,6 +92,12 @@ export interface TakeResult {
    */
   nextWakeMs: number;
   /**
+   * Why fewer jobs were claimed than asked for, when a flow-control limit held the call back (see {@link TAKE_LIMIT}):
+   * `""` none, `"r"` the rate limit's window is full, `"h"` claims are held by `ctx.rateLimit`, `"c"` the global
+   * concurrency is reached. For `"r"` and `"h"` with nothing claimed, `nextWakeMs` is when claims may start again.
+   */
+  limit: TakeLimit;
+  /**
    * One {@link ACK_OUTCOME} letter per ack. An ack that an earlier call applied (its reply was lost) reports that
    * call's outcome.
    */
@@ -92,7 +113,7 @@ const text = (value: unknown): string | null =>
 /** Parses the `take` script's reply. */
 export function parseTakeReply(reply: readonly unknown[]): TakeResult {
   const claimed: ClaimedJob[] = [];
-  for (let i = 2; i + WIDTH <= reply.length; i += WIDTH) {
+  for (let i = 3; i + WIDTH <= reply.length; i += WIDTH) {
     claimed.push({
       id: String(reply[i]),
       token: String(reply[i + 1]),
@@ -101,12 +122,19 @@ export function parseTakeReply(reply: readonly unknown[]): TakeResult {
       record: reply.slice(i + 4, i + WIDTH).map(text),
     });
   }
-  return { nextWakeMs: Number(reply[0]), outcomes: String(reply[1] ?? ""), claimed };
+  const limit = String(reply[1] ?? "");
+  return {
+    nextWakeMs: Number(reply[0]),
+    limit: (LIMITS.has(limit) ? limit : "") as TakeLimit,
+    outcomes: String(reply[2] ?? ""),
+    claimed,
+  };
 }
 
 /**
- * `take-12.lua`: a worker's one round trip. Applies its acks (fenced by token), promotes due jobs, reclaims expired
- * leases, then claims up to `claim` jobs with fresh leases and tokens.
+ * `take-13.lua`: a worker's one round trip. Applies its acks (fenced by token), promotes due jobs, reclaims expired
+ * leases, then claims up to `claim` jobs with fresh leases and tokens, within the queue's rate limit, global
+ * concurrency and `ctx.rateLimit` hold.
  */
 export const take = defineScript<QueueKeys, TakeInput, TakeResult>(lua, {
   keys: (k, { workerId }) => [
@@ -120,6 +148,7 @@ export const take = defineScript<QueueKeys, TakeInput, TakeResult>(lua, {
     k.events,
     k.claims(workerId),
     k.throughput,
+    k.starts,
   ],
   args({ workerId, leaseMs, claim, acks, maxResultBytes = 0 }) {
     const args = [String(leaseMs), String(claim), String(acks.length), workerId, String(maxResultBytes)];

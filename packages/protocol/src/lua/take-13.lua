@@ -4,19 +4,28 @@
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 completed  7 failed
         8 marker  9 meta  10 events  11 claims:<workerId> (the ids this worker claimed)
-        12 throughput (per-minute completed/failed counts)
+        12 throughput (per-minute completed/failed counts)  13 starts (the rate-limit window's starts)
   ARGV: 1 leaseMs  2 claim count  3 ack count  4 worker id
         5 max result bytes (a larger completion is refused: the job fails with PAYLOAD_TOO_LARGE)
-        then per ack: id, token, op ("c" completed | "f" failed run), payload (result or error JSON),
+        then per ack: id, token, op ("c" completed | "f" failed run | "b" hand back uncounted: the handler was
+        throttled, see ctx.rateLimit), payload (result or error JSON),
         retry delay ms (op "f" only; -1 = do not retry)
   Returns: { nextWakeMs (-1 = nothing timed; -2 = not computed because every slot was filled),
+             limit (why fewer jobs were claimed than asked for although jobs are pending: "" none, "r" the rate
+             limit's window is full, "h" claims are held (ctx.rateLimit), "c" the global concurrency is reached;
+             for "r" and "h", nextWakeMs is when claiming may start again),
              ack outcomes (one char per ack: c completed, r retry scheduled, f dead-lettered, p dead-lettered because
-             the payload was over its limit, d dead-lettered because the job's key is not a job record, l lease
-             lost: ignored),
+             the payload was over its limit, d dead-lettered because the job's key is not a job record, b handed
+             back, l lease lost: ignored),
              then for each claimed job: id, token, attempt, waited ms (since it became runnable), v, task, args, opts,
              createdAt, pri, maxr }
   Events: one entry per call holding its completed, retrying, failed, stalled and started ids (with `wid`), the
   call's counts added to meta's `total:<kind>` and the minute's completed and failed counts (includes/events.lua).
+
+  Flow control (meta fields, each absent when unset): `conc` caps the jobs active at once across every worker
+  (ZCARD of active after this call's acks and reclaims); `rlMax` starts in any `rlMs` window (a sliding log in
+  K.starts, so no window of rlMs holds more than rlMax starts, whatever its boundaries); `holdUntil` holds every
+  claim until that Redis-clock time. A queue that sets none of them costs one HMGET, as the paused check did.
 
   Invariants: an ack applies only while the job is active under the same fencing token, so a worker whose lease
   was lost cannot complete, fail or retry the job. An applied ack is recorded on the job (`ack` = token:outcome), so
@@ -29,13 +38,14 @@
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
             completed = KEYS[6], failed = KEYS[7], marker = KEYS[8], meta = KEYS[9], events = KEYS[10],
-            claims = KEYS[11], throughput = KEYS[12] }
+            claims = KEYS[11], throughput = KEYS[12], starts = KEYS[13] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include constants.lua
 --@include now-ms.lua
 --@include job-key.lua
 --@include job-fields.lua
 --@include fail-run.lua
+--@include hand-back.lua
 --@include dead-letter.lua
 --@include wake-flags.lua
 --@include wake-workers.lua
@@ -91,6 +101,10 @@ for i = 0, nAcks - 1 do
           '-byte limit (maxResultBytes); it was not stored: return a reference to large data instead' })
       failRun(id, jk, 1, 0, f[5], err, -1, now, nil, f[7], workerId)
       outcome = 'p'
+    elseif op == 'b' then
+      handBack(id, jk, f[5])
+      WAKE.ready = true
+      outcome = 'b'
     elseif op == 'c' then
       -- no `ack` record needed: state completed under this token says it (and completed jobs stay small)
       redis.call('HSET', jk, 'state', 'completed', 'finishedAt', now, 'result', payload)
@@ -116,14 +130,54 @@ pushAll('ZREM', K.active, done)
 pushAll('ZADD', K.completed, completedZ)
 if #completedZ > 0 or WAKE.failed then applyRetention(now, #completedZ > 0, WAKE.failed) end
 
+-- Finished runs free room under a global concurrency limit: an idle worker may claim now. A call that claims
+-- takes that room itself.
+if #done > 0 and want == 0 and redis.call('HEXISTS', K.meta, 'conc') == 1 and anyPending() then WAKE.ready = true end
+
 -- 2. time-based moves
 if promoteDue(now, 1000) > 0 then WAKE.ready = true end
 if reclaimExpired(now, 100) > 0 then WAKE.ready = true end
 
--- 3. claim
-local out = { NEXT_WAKE_NOT_COMPUTED, table.concat(outcomes) }
+-- 3. claim, within the queue's flow-control limits
+local out = { NEXT_WAKE_NOT_COMPUTED, '', table.concat(outcomes) }
 local claimed = 0
-if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
+local asked = want
+local limitWake = nil
+local m = want > 0 and redis.call('HMGET', K.meta, 'paused', 'rlMax', 'rlMs', 'conc', 'holdUntil') or {}
+local rateLimited = tonumber(m[2]) ~= nil and tonumber(m[3]) ~= nil
+local startsZ = {}
+if m[1] == '1' then
+  want = 0
+elseif want > 0 then
+  local hold = tonumber(m[5])
+  if hold and hold > now then
+    want = 0
+    out[2] = 'h'
+    limitWake = hold - now
+  end
+  local conc = tonumber(m[4])
+  if conc and want > 0 then
+    local room = math.max(0, conc - redis.call('ZCARD', K.active))
+    if room < want then
+      want = room
+      out[2] = 'c'
+    end
+  end
+  if rateLimited and want > 0 then
+    local rlMax, rlMs = tonumber(m[2]), tonumber(m[3])
+    redis.call('ZREMRANGEBYSCORE', K.starts, '-inf', now - rlMs)
+    local room = math.max(0, rlMax - redis.call('ZCARD', K.starts))
+    if room < want then
+      want = room
+      out[2] = 'r'
+      if room == 0 then
+        local oldest = redis.call('ZRANGE', K.starts, 0, 0, 'WITHSCORES')
+        limitWake = math.max(1, tonumber(oldest[2]) + rlMs - now)
+      end
+    end
+  end
+end
+if want > 0 then
   local activeZ = {}
   local token = nil
   local lists = { K.high, K.normal, K.low }
@@ -159,6 +213,10 @@ if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
           out[n + 9] = f[7]
           out[n + 10] = f[8]
           out[n + 11] = f[9]
+          if rateLimited then
+            startsZ[#startsZ + 1] = now
+            startsZ[#startsZ + 1] = token
+          end
           emit('started', id)
           claimed = claimed + 1
         elseif not f[1] then
@@ -178,11 +236,21 @@ if want > 0 and redis.call('HGET', K.meta, 'paused') ~= '1' then
     callChunked('SADD', K.claims, ids)
     -- The set only matters until the claims' leases would run out; a worker that is gone leaves nothing behind.
     redis.call('PEXPIRE', K.claims, math.max(2 * leaseMs, 60000))
+    if rateLimited then
+      -- each start is in the window for rlMs; the log goes with the last of them
+      callChunked('ZADD', K.starts, startsZ)
+      redis.call('PEXPIRE', K.starts, tonumber(m[3]))
+    end
   end
-  if claimed == want and anyPending() then WAKE.ready = true end
+  -- more work for another worker: only when this call was not held back by a limit (another worker would be too)
+  if claimed == want and out[2] == '' and anyPending() then WAKE.ready = true end
 end
 if WAKE.ready then wakeWorkers() end
 flushEvents(now)
 -- The worker blocks only when it got fewer jobs than it asked for: only then does it need the next timed event.
-if claimed < want or want == 0 then out[1] = nextWake(now) end
+if claimed < asked or asked == 0 then
+  local wake = nextWake(now)
+  if limitWake and (wake < 0 or limitWake < wake) then wake = limitWake end
+  out[1] = wake
+end
 return out
