@@ -234,6 +234,27 @@ describe("jobs pagination", () => {
   });
 });
 
+describe("flow control", () => {
+  test("stats shows the queue's rate limit and global concurrency, human and --json", async () => {
+    const prefix = uniquePrefix();
+    const name = uniqueQueue("limits");
+    const queue = new Queue(name, { connection: url, prefix, logger: quiet });
+    await queue.enqueue("t", []);
+    const run = tqOn(url, prefix);
+    expect((await run("stats", name)).stdout).toMatch(/^limits\s+none$/m);
+    await queue.setRateLimit({ max: 100, durationMs: 1_000 });
+    await queue.setConcurrency(20);
+    expect((await run("stats", name)).stdout).toMatch(/^limits\s+100 starts \/ 1\.0s, 20 active$/m);
+    const view = json<{ limits: unknown }>(await run("stats", name, "--json"));
+    expect(view.limits).toEqual({
+      rateLimit: { max: 100, durationMs: 1_000 },
+      concurrency: 20,
+      heldUntil: null,
+    });
+    await queue.close();
+  });
+});
+
 describe("schedules", () => {
   test("lists the schedules, human and --json", async () => {
     const prefix = uniquePrefix();

@@ -55,8 +55,27 @@ export interface EnqueuedJob {
   id: string;
   queue: string;
   task: string;
-  /** False when a job with this `jobId` existed already: nothing was created. */
+  /** False when a job with this `jobId` existed already, or this one was a duplicate: nothing was created. */
   created: boolean;
+  /**
+   * True when the job's `dedupe` key was inside the window of another job: `id` is that job's, and nothing was
+   * created (a debounced twin took this job's args and run time).
+   */
+  duplicate: boolean;
+}
+
+/** The {@link EnqueuedJob} of a prepared job from the enqueue script's outcome. */
+function enqueued(queue: string, job: PreparedJob, outcome: EnqueueOutcome | undefined): EnqueuedJob {
+  if (typeof outcome === "object") {
+    return { id: outcome.duplicateOf, queue, task: job.task, created: false, duplicate: true };
+  }
+  return {
+    id: job.id,
+    queue,
+    task: job.task,
+    created: outcome === ENQUEUE_OUTCOME.created,
+    duplicate: false,
+  };
 }
 
 /** One job for {@link Queue.enqueueMany}. */
@@ -91,7 +110,7 @@ export interface ListOptions {
 
 interface Batch {
   jobs: PreparedJob[];
-  settle: Array<{ resolve: (created: boolean) => void; reject: (error: unknown) => void }>;
+  settle: Array<{ resolve: (outcome: EnqueueOutcome) => void; reject: (error: unknown) => void }>;
   /** Characters of args in the batch, to close it at {@link ENQUEUE_MANY_MAX_BYTES}. */
   chars: number;
 }
@@ -223,9 +242,9 @@ export class Queue {
       await this.#validateArgs(task, args);
       const job = this.#prepare(task, args, opts, span?.carrier);
       span?.messageId(job.id, job.task);
-      const created = await this.#submit(job);
+      const outcome = await this.#submit(job);
       span?.end();
-      return { id: job.id, queue: this.name, task: job.task, created };
+      return enqueued(this.name, job, outcome);
     } catch (error) {
       span?.end(error);
       throw error;
@@ -307,12 +326,7 @@ export class Queue {
           "enqueued: enqueue them later, when workers have caught up, or raise maxPending",
       );
     }
-    return prepared.map((job, i) => ({
-      id: job.id,
-      queue: this.name,
-      task: job.task,
-      created: created[i] === ENQUEUE_OUTCOME.created,
-    }));
+    return prepared.map((job, i) => enqueued(this.name, job, created[i]));
   }
 
   /**
@@ -373,8 +387,8 @@ export class Queue {
   }
 
   /** Single enqueues made in the same tick share one script call (one round trip, one script run). */
-  #submit(job: PreparedJob): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
+  #submit(job: PreparedJob): Promise<EnqueueOutcome> {
+    return new Promise<EnqueueOutcome>((resolve, reject) => {
       if (!this.#batch) {
         const batch: Batch = { jobs: [], settle: [], chars: 0 };
         this.#batch = batch;
@@ -398,7 +412,7 @@ export class Queue {
       for (const [i, s] of batch.settle.entries()) {
         const outcome = created[i];
         if (outcome === ENQUEUE_OUTCOME.queueFull) s.reject(this.#queueFull(batch.jobs[i] as PreparedJob));
-        else s.resolve(outcome === ENQUEUE_OUTCOME.created);
+        else s.resolve(outcome ?? ENQUEUE_OUTCOME.exists);
       }
     } catch (error) {
       for (const s of batch.settle) s.reject(error);

@@ -85,6 +85,7 @@ describe("queue.stats()", () => {
       completedPerMinute: Array(THROUGHPUT_WINDOW_MINUTES).fill(0),
       failedPerMinute: Array(THROUGHPUT_WINDOW_MINUTES).fill(0),
       totals: { enqueued: 0, completed: 0, failed: 0, retried: 0, stalled: 0 },
+      limits: { rateLimit: null, concurrency: null, heldUntil: null },
     });
   });
 });

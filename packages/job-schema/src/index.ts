@@ -14,11 +14,12 @@ export {
   MAX_RATE_LIMIT,
   MAX_RATE_LIMIT_DURATION_MS,
 } from "./limits.js";
-export type { JobOptions, ResolvedJobOptions, StoredJobOptions } from "./options.js";
+export type { DedupeOptions, JobOptions, ResolvedJobOptions, StoredJobOptions } from "./options.js";
 export {
   DEFAULT_MAX_RETRIES,
   isValidJobId,
   isValidTaskName,
+  MAX_DEDUPE_MS,
   resolveJobOptions,
   storedJobOptions,
 } from "./options.js";

@@ -23,6 +23,25 @@ export interface JobOptions {
    * creates nothing. 1–200 characters, no braces. @defaultValue a random UUID
    */
   jobId?: string;
+  /**
+   * Turns a burst of like jobs into one, by key, across every producer: `"throttle"` (the default) keeps the first
+   * job of each window of `ttlMs` and answers later ones with it (`duplicate: true`); `"debounce"` runs the job
+   * `ttlMs` after the last enqueue of the burst, with the latest args (each duplicate replaces the waiting job's
+   * args and pushes its run time back, never past `maxDelayMs` after the first).
+   */
+  dedupe?: DedupeOptions;
+}
+
+/** {@link JobOptions.dedupe}. */
+export interface DedupeOptions {
+  /** What makes jobs alike, e.g. `reindex-user-42`: 1–200 characters without whitespace, braces or control characters. */
+  key: string;
+  /** The window, in milliseconds (Redis clock): from the first enqueue (throttle) or the latest (debounce). */
+  ttlMs: number;
+  /** @defaultValue "throttle" */
+  mode?: "throttle" | "debounce";
+  /** Debounce only: the job runs at most this many milliseconds after the burst's first enqueue. */
+  maxDelayMs?: number;
 }
 
 /** The options a job carries in its envelope, every default filled in. */
@@ -42,6 +61,56 @@ export interface ResolvedJobOptions extends StoredJobOptions {
   /** Absolute epoch milliseconds of the first run, when `runAt` was given. */
   runAt?: number;
   jobId?: string;
+  dedupe?: Required<Omit<DedupeOptions, "maxDelayMs">> & { maxDelayMs: number };
+}
+
+/** The longest dedupe window and debounce delay: 30 days. */
+export const MAX_DEDUPE_MS = 30 * 86_400_000;
+
+function resolveDedupe(value: unknown, opts: JobOptions): ResolvedJobOptions["dedupe"] {
+  if (typeof value !== "object" || value === null) {
+    throw new TqError("VALIDATION", "dedupe must be { key, ttlMs, mode?, maxDelayMs? }");
+  }
+  const { key, ttlMs, mode = "throttle", maxDelayMs } = value as Record<string, unknown>;
+  if (!isValidJobId(key)) {
+    throw new TqError(
+      "VALIDATION",
+      `dedupe.key must be 1-200 characters without whitespace, braces or control characters, got ${typeof key === "string" ? quote(key) : typeof key}`,
+    );
+  }
+  const ms = (v: unknown, name: string) => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_DEDUPE_MS) {
+      throw new TqError(
+        "VALIDATION",
+        `${name} must be an integer number of milliseconds from 1 to ${MAX_DEDUPE_MS} (30 days), got ${v === undefined ? "none" : String(v)}`,
+      );
+    }
+    return v;
+  };
+  if (mode !== "throttle" && mode !== "debounce") {
+    throw new TqError(
+      "VALIDATION",
+      `dedupe.mode must be "throttle" or "debounce", got ${quote(String(mode))}`,
+    );
+  }
+  const resolved = { key, ttlMs: ms(ttlMs, "dedupe.ttlMs"), mode, maxDelayMs: 0 } as NonNullable<
+    ResolvedJobOptions["dedupe"]
+  >;
+  if (maxDelayMs !== undefined) {
+    if (mode !== "debounce")
+      throw new TqError("VALIDATION", 'dedupe.maxDelayMs applies to mode "debounce" only');
+    resolved.maxDelayMs = ms(maxDelayMs, "dedupe.maxDelayMs");
+    if (resolved.maxDelayMs < resolved.ttlMs) {
+      throw new TqError("VALIDATION", "dedupe.maxDelayMs must be at least dedupe.ttlMs");
+    }
+  }
+  if (mode === "debounce" && (opts.delayMs !== undefined || opts.runAt !== undefined)) {
+    throw new TqError(
+      "VALIDATION",
+      "a debounced job runs ttlMs after its last enqueue: give no delayMs or runAt",
+    );
+  }
+  return resolved;
 }
 
 /** The default number of retries after the first run. */
@@ -115,6 +184,7 @@ export function resolveJobOptions(opts: JobOptions = {}): ResolvedJobOptions {
     }
     resolved.jobId = opts.jobId;
   }
+  if (opts.dedupe !== undefined) resolved.dedupe = resolveDedupe(opts.dedupe, opts);
   return resolved;
 }
 

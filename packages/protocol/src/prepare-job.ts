@@ -5,6 +5,7 @@ import {
   JOB_SCHEMA_VERSION,
   type JobOptions,
   quote,
+  type ResolvedJobOptions,
   resolveJobOptions,
   storedJobOptions,
   type Task,
@@ -21,7 +22,7 @@ export interface PreparedJob {
   task: string;
   /**
    * The enqueue script's ARGV for this job ({@link ENQUEUE_ARGS_PER_JOB} values): id, v, task, args, opts,
-   * createdAt, pri, maxr, delayMs, runAtMs.
+   * createdAt, pri, maxr, delayMs, runAtMs, dedupe (see {@link dedupeArg}).
    */
   argv: string[];
 }
@@ -87,6 +88,16 @@ export function prepareJob(
       record.maxr,
       String(resolved.delayMs),
       String(resolved.runAt ?? 0),
+      dedupeArg(resolved.dedupe),
     ],
   };
+}
+
+/**
+ * The enqueue script's dedupe value of a job: `""` for none, else `"<t|d> <ttlMs> <maxDelayMs> <key>"` (t throttle,
+ * d debounce; maxDelayMs 0 for none). Keys never contain whitespace, so the key is the rest of the value.
+ */
+export function dedupeArg(dedupe: ResolvedJobOptions["dedupe"]): string {
+  if (!dedupe) return "";
+  return `${dedupe.mode === "debounce" ? "d" : "t"} ${dedupe.ttlMs} ${dedupe.maxDelayMs} ${dedupe.key}`;
 }

@@ -132,14 +132,18 @@ export async function remove(
   return removeSchedule(connection, keys, input);
 }
 
-/** `enqueue-7`, for one job. True when it was created, false when a job with its id exists. */
+/**
+ * `enqueue-7`, for one job: whether it was created (false when a job with its id exists), and the id of the job it
+ * is a duplicate of (its `dedupe` window).
+ */
 export async function enqueue(
   connection: RedisConnection,
   keys: QueueKeys,
   input: { job: PreparedJob },
-): Promise<boolean> {
+): Promise<{ created: boolean; duplicateOf?: string }> {
   const [outcome] = await enqueueScript(connection, keys, { jobs: [input.job] });
-  return outcome === ENQUEUE_OUTCOME.created;
+  if (typeof outcome === "object") return { created: false, duplicateOf: outcome.duplicateOf };
+  return { created: outcome === ENQUEUE_OUTCOME.created };
 }
 
 /** What one sweep of a queue did. */

@@ -133,12 +133,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     opts?: DelayedJobOptions,
   ): Promise<EnqueuedJob> {
     const job = await prepareDelayedJob(queue, task, delayMs, args, opts, this.#options.maxPayloadBytes);
-    const created = await this.#call(`schedule() into queue "${queue}"`, async (c) => {
+    const { created, duplicateOf } = await this.#call(`schedule() into queue "${queue}"`, async (c) => {
       await this.#register(c, queue);
       return enqueue(c, queueKeys(queue, this.prefix), { job });
     });
     if (created && this.#sweeps.noteNewWork(queue)) this.#wakeUp();
-    return { id: job.id, queue, task: job.task, created };
+    return {
+      id: duplicateOf ?? job.id,
+      queue,
+      task: job.task,
+      created,
+      duplicate: duplicateOf !== undefined,
+    };
   }
 
   // ---- schedules ----------------------------------------------------------------------------------------------

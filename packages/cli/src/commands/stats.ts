@@ -40,7 +40,19 @@ function human(view: StatsView): string {
     ["workers", String(view.workers)],
     ["completed/min", recent(view.completedPerMinute)],
     ["failed/min", recent(view.failedPerMinute)],
+    ["limits", limits(view)],
   ]);
+}
+
+/** The queue's flow-control settings in one line: `none`, or e.g. `100 starts / 1 s, 20 active, held 2.5 s`. */
+function limits(view: StatsView): string {
+  const { rateLimit, concurrency, heldUntil } = view.limits;
+  const parts: string[] = [];
+  if (rateLimit) parts.push(`${rateLimit.max} starts / ${duration(rateLimit.durationMs)}`);
+  if (concurrency !== null) parts.push(`${concurrency} active`);
+  if (heldUntil !== null)
+    parts.push(`claims held by ctx.rateLimit until ${new Date(heldUntil).toISOString()}`);
+  return parts.length > 0 ? parts.join(", ") : "none";
 }
 
 /**

@@ -45,7 +45,8 @@ end
 if #slots > 0 then
   args[1] = tostring(args[1])
   local created = enqueueJobs(args)
-  for j, slot in ipairs(slots) do out[slot] = created[j] end
+  -- a tick whose job was a duplicate (its schedule's dedupe option) fired nothing new: 0, as for a tick fired before
+  for j, slot in ipairs(slots) do out[slot] = type(created[j]) == 'string' and 0 or created[j] end
   flushEvents()
 end
 return out

@@ -13,8 +13,11 @@ export const ENQUEUE_OUTCOME = {
   queueFull: -1,
 } as const;
 
-/** One of {@link ENQUEUE_OUTCOME}'s values. */
-export type EnqueueOutcome = (typeof ENQUEUE_OUTCOME)[keyof typeof ENQUEUE_OUTCOME];
+/**
+ * One of {@link ENQUEUE_OUTCOME}'s values, or, for a job with `dedupe` inside the window of another, that job's id:
+ * nothing was stored (a debounced job's waiting twin took its args and run time).
+ */
+export type EnqueueOutcome = (typeof ENQUEUE_OUTCOME)[keyof typeof ENQUEUE_OUTCOME] | { duplicateOf: string };
 
 /** A call of the enqueue script. */
 export interface EnqueueInput {
@@ -39,5 +42,8 @@ export const enqueue = defineScript<QueueKeys, EnqueueInput, EnqueueOutcome[]>(l
     }
     return args;
   },
-  parseReply: (raw) => (raw as unknown[]).map(Number) as EnqueueOutcome[],
+  parseReply: (raw) =>
+    (raw as unknown[]).map((value) =>
+      typeof value === "string" ? { duplicateOf: value } : (Number(value) as EnqueueOutcome),
+    ),
 });

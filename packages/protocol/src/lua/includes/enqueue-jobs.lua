@@ -13,6 +13,7 @@
 --
 -- argv: 1 job count n, then per job ENQUEUE_ARGS_PER_JOB values: id, v, task, args, opts, createdAt, priority,
 --       maxRetries, delayMs (relative to the Redis clock; 0 = none), runAtMs (absolute epoch ms; 0 = none),
+--       dedupe ("" = none, else "<t|d> <ttlMs> <maxDelayMs> <key>"),
 --       then, all optional:
 --       2+n*ENQUEUE_ARGS_PER_JOB  maxPending: the most jobs waiting to run (pending + scheduled) the queue may hold;
 --                                 0 or absent = no limit
@@ -20,8 +21,15 @@
 --                                 maxPending; otherwise each job is admitted in order while there is room
 --       4+n*ENQUEUE_ARGS_PER_JOB  "1": this call re-sends one whose reply was lost; an existing job whose envelope
 --                                 equals the one sent was stored by the earlier send and is reported as created
--- Returns a list of one integer per job: 1 created, 0 an existing job has that id, -1 refused because the queue is
--- full (maxPending); with "all", either no -1 or every job -1 (and nothing stored).
+-- Returns a list of one value per job: 1 created, 0 an existing job has that id, -1 refused because the queue is
+-- full (maxPending), or the id of the job this one is a duplicate of; with "all", either no -1 or every job -1 (and
+-- nothing stored).
+--
+-- Dedupe (BASE .. 'dedupe:' .. key holds the id of the window's job, expiring with the window): "t" throttle: while
+-- the key lives, a job with that key is a duplicate of the one it names and nothing is stored. "d" debounce: the job
+-- waits ttlMs (scheduled); while it still waits, a job with that key replaces its args and options and pushes its
+-- run time to ttlMs from now (never past maxDelayMs after the first enqueue, `ddFirst`), and the window starts
+-- again; once it has started, a job with that key starts a new window.
 local function enqueueJobs(argv)
   local n = tonumber(argv[1])
   local tail = 2 + n * ENQUEUE_ARGS_PER_JOB
@@ -63,11 +71,42 @@ local function enqueueJobs(argv)
   local earliest = nil
   local ready = { high = {}, normal = {}, low = {} }
   local anyReady = false
+  -- The dedupe of one job: returns the id it is a duplicate of (debounce: after moving that job), or nil to store it;
+  -- `dk`, the mode and the numbers for the store.
+  local function dedupe(o, id)
+    local spec = argv[o + 10]
+    if not spec or spec == '' then return nil end
+    local mode, ttl, maxDelay, key = string.match(spec, '^(%a) (%d+) (%d+) (.+)$')
+    if not mode then return nil end
+    local dk = BASE .. 'dedupe:' .. key
+    local dd = { key = dk, mode = mode, ttl = tonumber(ttl), maxDelay = tonumber(maxDelay) }
+    local holder = redis.call('GET', dk)
+    if holder and holder ~= id then
+      if mode == 't' then return holder, dd end
+      local f = tryJobFields(jobKey(holder), 'state', 'ddFirst')
+      if f and f[1] == 'scheduled' then
+        now = now or nowMs()
+        local runAt = now + dd.ttl
+        local first = tonumber(f[2]) or now
+        if dd.maxDelay > 0 and runAt > first + dd.maxDelay then runAt = first + dd.maxDelay end
+        redis.call('HSET', jobKey(holder), 'args', argv[o + 3], 'opts', argv[o + 4], 'pri', argv[o + 6],
+          'maxr', argv[o + 7], 'runAt', runAt)
+        redis.call('ZADD', K.scheduled, runAt, holder)
+        redis.call('SET', dk, holder, 'PX', dd.ttl)
+        return holder, dd
+      end
+    end
+    return nil, dd
+  end
+
   for i = 0, n - 1 do
     local o = 2 + i * ENQUEUE_ARGS_PER_JOB
     local id = argv[o]
     local jk = jobKey(id)
-    if redis.call('EXISTS', jk) == 1 then
+    local duplicateOf, dd = dedupe(o, id)
+    if duplicateOf then
+      out[#out + 1] = duplicateOf
+    elseif redis.call('EXISTS', jk) == 1 then
       if resend and sentBefore(jk, o) then out[#out + 1] = 1 else out[#out + 1] = 0 end
     elseif room and room <= 0 then
       out[#out + 1] = -1
@@ -75,6 +114,8 @@ local function enqueueJobs(argv)
       if room then room = room - 1 end
       local pri = argv[o + 6]
       local delay, at = tonumber(argv[o + 8]), tonumber(argv[o + 9])
+      -- a debounced job waits its window
+      if dd and dd.mode == 'd' then delay = dd.ttl end
       local runAt = 0
       if at > 0 or delay > 0 then
         now = now or nowMs()
@@ -91,6 +132,10 @@ local function enqueueJobs(argv)
         local list = ready[pri] or ready.normal
         list[#list + 1] = id
         anyReady = true
+      end
+      if dd then
+        redis.call('SET', dd.key, id, 'PX', dd.ttl)
+        if dd.mode == 'd' then redis.call('HSET', jk, 'ddFirst', now) end
       end
       emit('enqueued', id)
       out[#out + 1] = 1
