@@ -36,7 +36,8 @@ export class LeaseRenewer {
     const runs = [...this.#running.values()];
     let lost: string[];
     try {
-      lost = await extendLeases(command, core.keys, { leaseMs: core.options.leaseMs, runs });
+      const reply = await extendLeases(command, core.keys, { leaseMs: core.options.leaseMs, runs });
+      lost = [...reply.cancelled, ...reply.lost];
     } catch (error) {
       core.reportError(toTqError(error, `${core.label}: renewing leases failed (retrying)`));
       return;
