@@ -100,6 +100,41 @@ test("a producer and a worker on the recipe's users complete a job end to end", 
   expect(errors[0]?.message).toContain("tq:queues");
 });
 
+test("on the recipe's users, cancelling a running job aborts its handler within a second", async () => {
+  const { queue } = producer("emails");
+  const started: string[] = [];
+  const aborted = new Map<string, { at: number; code: unknown }>();
+  const errors: Error[] = [];
+  const w = new Worker(
+    "emails",
+    {
+      long: async (_args: unknown, ctx: { jobId: string; signal: AbortSignal }) => {
+        started.push(ctx.jobId);
+        await new Promise<void>((resolve) => {
+          ctx.signal.addEventListener("abort", () => {
+            aborted.set(ctx.jobId, { at: Date.now(), code: (ctx.signal.reason as TqError).code });
+            resolve();
+          });
+        });
+      },
+    },
+    { connection: urlAs("worker") },
+  );
+  w.on("error", (e) => errors.push(e));
+  cleanup.push(() => w.close({ timeoutMs: 0 }));
+  await w.start();
+  const job = await queue.enqueue("long", []);
+  await waitFor(() => started.includes(job.id));
+  const cancelledAt = Date.now();
+  expect(await queue.cancel(job.id)).toBe(true);
+  const seen = await waitFor(() => aborted.get(job.id));
+  expect(seen.code).toBe("CANCELLED");
+  expect(seen.at - cancelledAt).toBeLessThan(1_000);
+  expect(await queue.getJob(job.id)).toMatchObject({ status: "failed", error: { code: "CANCELLED" } });
+  // only the best-effort tq:queues registration was refused
+  expect(errors.map((e) => e.message).filter((m) => !m.includes("tq:queues"))).toEqual([]);
+});
+
 test("the producer gets NOPERM when it touches another queue", async () => {
   const { queue } = producer("billing");
   expectNoPerm(await rejection(() => queue.enqueue("add", [1, 1])));

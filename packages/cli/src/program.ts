@@ -131,7 +131,9 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
   common(
     program
       .command("cancel")
-      .description("remove a job that has not started (scheduled or pending)")
+      .description(
+        "cancel a job: one not started (scheduled or pending) is removed; a running one ends failed (CANCELLED, no retry) and its handler's signal aborts",
+      )
       .argument("<queue>", "the queue", queueArgument)
       .argument("<id>", "the job id", jobIdArgument),
   ).action((queue: string, id: string, flags: CommonFlags) => cancelCommand(queue, id, flags, io));

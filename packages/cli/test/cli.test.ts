@@ -176,9 +176,13 @@ describe("with a live worker", () => {
     expect(await client.hGet(queueKeys(name, prefix).meta, "paused")).toBe("1");
     await run("enqueue", name, "ok", "[1]", "--job-id", "waiting");
     expect((await run("cancel", name, "waiting")).stdout).toBe(`cancelled job waiting in queue ${name}\n`);
-    const cancelActive = await run("cancel", name, "slow-1");
-    expect(cancelActive.code).toBe(1);
-    expect(cancelActive.stderr).toContain("is active");
+    const cancelActive = await run("cancel", name, "slow-1", "--json");
+    expect(cancelActive.code).toBe(0);
+    expect(json(cancelActive)).toEqual({ queue: name, id: "slow-1", cancelled: true, running: true });
+    expect(await client.hGet(queueKeys(name, prefix).job("slow-1"), "state")).toBe("failed");
+    const cancelDone = await run("cancel", name, "ok-1");
+    expect(cancelDone).toMatchObject({ code: 1, stdout: "" });
+    expect(cancelDone.stderr).toContain("is completed");
     expect((await run("resume", name)).stdout).toBe(`resumed queue ${name}\n`);
     expect(await client.hGet(queueKeys(name, prefix).meta, "paused")).toBeNull();
 
@@ -189,7 +193,7 @@ describe("with a live worker", () => {
     });
     expect(await client.exists(queueKeys(name, prefix).job("ok-1"))).toBe(0);
     expect((await run("purge", name, "--status", "failed")).stdout).toBe(
-      `removed 1 failed job(s) from queue ${name}\n`,
+      `removed 2 failed job(s) from queue ${name}\n`,
     );
     expect(await client.zCard(queueKeys(name, prefix).failed)).toBe(0);
   });

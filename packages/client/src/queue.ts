@@ -649,20 +649,27 @@ export class Queue {
   }
 
   /**
-   * Removes a job that has not started (scheduled or pending). Returns false when there is no such job; throws
-   * `INVALID_STATE` for a job that is active or finished.
+   * Cancels a job. One that has not started (scheduled or pending) is removed (a `cancelled` event). A running one
+   * ends `failed` at once, atomically, with a `TqError`-shaped error coded `CANCELLED` and no retry (a `failed`
+   * event), and its worker is told: the run's `ctx.signal` aborts within about a second (at its next lease renewal
+   * if the message was missed), and whatever the handler returns later is discarded. JavaScript cannot stop a
+   * running function: a handler that ignores its signal runs on, but cannot change the job any more. Returns true
+   * when the job was cancelled, false when there is no such job (or `id` is not a valid job id); throws
+   * `INVALID_STATE` for a finished job.
    */
   async cancel(id: string): Promise<boolean> {
     if (!isValidJobId(id)) return false;
-    const { removed, state } = await this.#call(`cancel(${quote(id)})`, (c) => cancel(c, this.#keys, { id }));
+    const { removed, failed, state } = await this.#call(`cancel(${quote(id)})`, (c) =>
+      cancel(c, this.#keys, { id }),
+    );
     if (state !== undefined) {
       throw new TqError(
         "INVALID_STATE",
         `job ${quote(id)} in queue ${quote(this.name)} is ${KNOWN_STATES.has(state) ? state : quote(state)}; ` +
-          "only scheduled or pending jobs can be cancelled",
+          "only scheduled, pending or active jobs can be cancelled",
       );
     }
-    return removed;
+    return removed || failed;
   }
 
   /** Stops workers from claiming jobs of this queue (running jobs finish). Enqueueing still works. */

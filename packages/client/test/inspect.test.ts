@@ -116,19 +116,32 @@ describe("cancel", () => {
     expect((await take(queue, 10)).claimed.map((c) => c.id)).toEqual([b.id]);
   });
 
-  test("refuses an active or finished job with INVALID_STATE and leaves it alone", async () => {
+  test("fails an active job with CANCELLED and no retry; its late ack is refused", async () => {
     const queue = newQueue();
-    const active = await queue.enqueue("t", []);
-    await take(queue, 1);
-    await expect(queue.cancel(active.id)).rejects.toMatchObject({
-      code: "INVALID_STATE",
-      message: expect.stringContaining("is active"),
+    const active = await queue.enqueue("t", [], { maxRetries: 5 });
+    const [claim] = (await take(queue, 1)).claimed;
+    expect(await queue.cancel(active.id)).toBe(true);
+    const info = await queue.getJob(active.id);
+    expect(info).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      error: { name: "TqError", code: "CANCELLED", message: "cancelled while running (attempt 1)" },
     });
-    expect(await queue.getJob(active.id)).toMatchObject({ status: "active" });
+    expect(info?.errors).toHaveLength(1);
+    expect(await queue.counts()).toMatchObject({ active: 0, failed: 1, pending: 0, scheduled: 0 });
+    const late = await take(queue, 0, [{ id: active.id, token: claim?.token ?? "", op: "c", payload: "1" }]);
+    expect(late.outcomes).toBe("l");
+    expect(await queue.getJob(active.id)).toEqual(info);
+  });
 
+  test("refuses a finished job with INVALID_STATE and leaves it alone", async () => {
+    const queue = newQueue();
     const done = await queue.enqueue("t", []);
     await claimAndFinish(queue, [done.id], () => ({ op: "c", payload: "1" }));
-    await expect(queue.cancel(done.id)).rejects.toMatchObject({ code: "INVALID_STATE" });
+    await expect(queue.cancel(done.id)).rejects.toMatchObject({
+      code: "INVALID_STATE",
+      message: expect.stringContaining("is completed"),
+    });
     expect(await queue.getJob(done.id)).toMatchObject({ status: "completed" });
 
     const failed = await queue.enqueue("t", []);

@@ -13,10 +13,12 @@
  * - `CLOSED`: the object was closed; create a new one.
  * - `REDIS`: Redis refused a write (for example `maxmemory` reached); nothing was applied.
  * - `HANDLER`: a handler threw or rejected.
- * - `INVALID_STATE`: the operation does not apply to the job in its current state (for example cancelling an
- *   active job).
+ * - `INVALID_STATE`: the operation does not apply to the job in its current state (for example cancelling a
+ *   finished job).
  * - `QUEUE_FULL`: the queue holds `maxPending` jobs waiting to run; nothing was enqueued.
  * - `NOPERM`: Redis refused a command under its ACL: the connection's user may not touch that key or command.
+ * - `CANCELLED`: the job was cancelled (`queue.cancel`) while it ran: the run's `ctx.signal` aborts with it and the
+ *   job ends failed, without retries.
  */
 export const TQ_ERROR_CODES = [
   "CONNECTION",
@@ -34,6 +36,7 @@ export const TQ_ERROR_CODES = [
   "INVALID_STATE",
   "QUEUE_FULL",
   "NOPERM",
+  "CANCELLED",
 ] as const;
 
 /** One of {@link TQ_ERROR_CODES}: what kind of failure a {@link TqError} is (see the list for each code). */

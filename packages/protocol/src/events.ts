@@ -20,8 +20,8 @@ export const QUEUE_EVENT_TYPES = [
  * - `progress`: a handler reported progress (`progress`);
  * - `retrying`: a run failed and the job will run again (`error`, `attempt` of the failed run);
  * - `completed`: the job completed;
- * - `failed`: the job ended in the dead letter (`error`);
- * - `cancelled`: the job was cancelled before it started;
+ * - `failed`: the job ended in the dead letter (`error`), also a running job `queue.cancel()` ended (code `CANCELLED`);
+ * - `cancelled`: the job was cancelled before it started (and removed);
  * - `stalled`: a run lost its lease or died with its pool child, and the job will run again (`error`);
  * - `removed`: a finished job was removed by `purge`.
  *

@@ -21,6 +21,12 @@ export interface QueueKeys {
   /** STREAM of lifecycle events, capped: at most one entry per script call (see `decodeEventEntry`). */
   readonly events: string;
   /**
+   * Pub/Sub channel (not a key: nothing is stored) on which the `cancel` script announces a running job it failed,
+   * as `<id> <token>`, so that the worker running it aborts the run at once. It carries the queue's hash tag, so a
+   * sharded channel (SPUBLISH) would live in the queue's slot.
+   */
+  readonly cancelChannel: string;
+  /**
    * HASH of per-minute counts of completed and failed jobs: field `c:<minute>` / `f:<minute>` (minute = epoch ms /
    * 60,000, Redis clock) -> count. Written by the scripts that finish jobs; holds at most the last
    * `THROUGHPUT_WINDOW_MINUTES` minutes.
@@ -148,6 +154,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): Queue
     failed: `${base}failed`,
     marker: `${base}marker`,
     events: `${base}events`,
+    cancelChannel: `${base}cancel`,
     throughput: `${base}throughput`,
     starts: `${base}starts`,
     meta: `${base}meta`,

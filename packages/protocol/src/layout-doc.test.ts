@@ -51,6 +51,7 @@ describe("docs/redis-layout.md", () => {
     k.failed,
     k.marker,
     k.events,
+    k.cancelChannel,
     k.throughput,
     k.starts,
     k.workers,

@@ -1,4 +1,4 @@
-import { uniquePrefix, uniqueQueue } from "@tq/testing";
+import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import {
@@ -8,11 +8,13 @@ import {
   dueSchedules,
   ENQUEUE_OUTCOME,
   enqueue,
+  extend,
   FIRE_OUTCOME,
   fire,
   NEXT_WAKE_NONE,
   NEXT_WAKE_NOT_COMPUTED,
   PROGRESS_REPLY,
+  parseCancelMessage,
   prepareJob,
   progress,
   purge,
@@ -132,13 +134,88 @@ describe("progress and cancel", () => {
     expect(await client.hGet(k.job("a"), "progress")).toBe("42");
   });
 
-  test("cancel removes a waiting job, reports the state of a started one, and false for none", async () => {
+  test("cancel removes a waiting job, reports the state of a finished one, and false for none", async () => {
     const k = newQueue();
     await enqueue(sender, k, { jobs: [job("a"), job("b")] });
-    await take(sender, k, { workerId: "w", leaseMs: 30_000, claim: 1, acks: [] });
-    expect(await cancel(sender, k, { id: "b" })).toEqual({ removed: true });
-    expect(await cancel(sender, k, { id: "a" })).toEqual({ removed: false, state: "active" });
-    expect(await cancel(sender, k, { id: "none" })).toEqual({ removed: false });
+    const { claimed } = await take(sender, k, { workerId: "w", leaseMs: 30_000, claim: 1, acks: [] });
+    const token = claimed[0]?.token ?? "";
+    expect(await cancel(sender, k, { id: "b" })).toEqual({ removed: true, failed: false });
+    await take(sender, k, {
+      workerId: "w",
+      leaseMs: 30_000,
+      claim: 0,
+      acks: [{ id: "a", token, op: "c", payload: "1", delayMs: 0 }],
+    });
+    expect(await cancel(sender, k, { id: "a" })).toEqual({
+      removed: false,
+      failed: false,
+      state: "completed",
+    });
+    expect(await cancel(sender, k, { id: "none" })).toEqual({ removed: false, failed: false });
+  });
+
+  test("cancel fails a running job at once, without retry, tells its worker, and refuses the run's late ack", async () => {
+    const k = newQueue();
+    await enqueue(sender, k, { jobs: [job("a", { maxRetries: 5 })] });
+    const { claimed } = await take(sender, k, { workerId: "w1", leaseMs: 30_000, claim: 1, acks: [] });
+    const token = claimed[0]?.token ?? "";
+    const subscriber = client.duplicate();
+    subscriber.on("error", () => {});
+    await subscriber.connect();
+    const messages: string[] = [];
+    await subscriber.subscribe(k.cancelChannel, (message) => void messages.push(message));
+    try {
+      expect(await cancel(sender, k, { id: "a" })).toEqual({ removed: false, failed: true });
+      const record = await client.hGetAll(k.job("a"));
+      expect(record).toMatchObject({ state: "failed", tok: token, errn: "1" });
+      const error = JSON.parse(record.error ?? "{}");
+      expect(error).toEqual({
+        name: "TqError",
+        code: "CANCELLED",
+        attempt: 1,
+        message: "cancelled while running (attempt 1)",
+      });
+      expect(JSON.parse(record.errors ?? "[]")).toEqual([error]);
+      expect(Number(record.finishedAt)).toBeGreaterThan(0);
+      expect(await client.zScore(k.active, "a")).toBeNull();
+      expect(await client.zScore(k.failed, "a")).toBe(Number(record.finishedAt));
+      expect(await client.hGet(k.meta, "total:failed")).toBe("1");
+      const counts = await client.hGetAll(k.throughput);
+      expect(Object.entries(counts).filter(([field]) => field.startsWith("f:"))).toEqual([
+        [`f:${Math.floor(Number(record.finishedAt) / 60_000)}`, "1"],
+      ]);
+      const entry = (await client.xRange(k.events, "-", "+"))?.at(-1)?.message ?? {};
+      expect(entry.failed).toBe("a");
+      expect(JSON.parse(String(entry["failed.d"]))).toEqual([
+        { task: "t", att: 1, wid: "w1", err: { name: "TqError", code: "CANCELLED", message: error.message } },
+      ]);
+      await waitFor(() => messages.length > 0);
+      expect(messages).toEqual([`a ${token}`]);
+      expect(parseCancelMessage(messages[0] as string)).toEqual({ id: "a", token });
+
+      // the run's lease is gone, reported as cancelled; its late ack is refused as a lost lease; nothing changed
+      expect(await extend(sender, k, { leaseMs: 30_000, runs: [{ id: "a", token }] })).toEqual({
+        lost: [],
+        cancelled: ["a"],
+      });
+      const late = await take(sender, k, {
+        workerId: "w1",
+        leaseMs: 30_000,
+        claim: 1,
+        acks: [{ id: "a", token, op: "c", payload: '"late"', delayMs: 0 }],
+      });
+      expect(late.outcomes).toBe(ACK_OUTCOME.leaseLost);
+      expect(late.claimed).toEqual([]);
+      expect(await client.hGetAll(k.job("a"))).toEqual(record);
+      // a failed job stays as it is
+      expect(await cancel(sender, k, { id: "a" })).toEqual({
+        removed: false,
+        failed: false,
+        state: "failed",
+      });
+    } finally {
+      await subscriber.close();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import type { RedisConnection } from "@tq/connection";
 import {
   CRASHED_OUTCOME,
   crashed,
+  type ExtendResult,
   extend,
   type HeldRun,
   holdClaims,
@@ -43,12 +44,15 @@ export function take(connection: RedisConnection, keys: QueueKeys, input: TakeCa
   return takeScript(connection, keys, input);
 }
 
-/** Renews the leases of `runs` by `leaseMs`. Returns the ids of the runs whose lease was lost. */
+/**
+ * Renews the leases of `runs` by `leaseMs`. Returns the ids of the runs whose lease was lost, and of those whose job
+ * was cancelled while they ran.
+ */
 export function extendLeases(
   connection: RedisConnection,
   keys: QueueKeys,
   input: { leaseMs: number; runs: readonly HeldRun[] },
-): Promise<string[]> {
+): Promise<ExtendResult> {
   return extend(connection, keys, input);
 }
 

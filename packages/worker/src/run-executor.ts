@@ -108,6 +108,45 @@ export class RunExecutor {
     this.#wake();
   }
 
+  /**
+   * The run `id` under `token`, while its outcome is undecided here; undefined for a run this worker does not hold
+   * (another worker's, or one that already settled).
+   */
+  current(id: string, token: string): Run | undefined {
+    const run = this.running.get(id);
+    return run && !run.settled && run.token === token ? run : undefined;
+  }
+
+  /**
+   * The job was cancelled while this run held it (`queue.cancel`): Redis has already failed it with `CANCELLED`.
+   * The run is aborted (its `ctx.signal`, with a `CANCELLED` error) and forgotten at once, freeing its slot; no ack
+   * is sent, and whatever the handler does later is discarded. Emits `failed` once.
+   */
+  cancelled(run: Run): void {
+    if (run.settled) return;
+    run.settled = true;
+    this.running.delete(run.id);
+    const core = this.#core;
+    const error = new TqError(
+      "CANCELLED",
+      `job ${quote(run.id)} in queue ${quote(core.queue)} was cancelled while running (attempt ${run.attempt}); its outcome is failed and this run's result will be discarded`,
+      { retryable: false },
+    );
+    run.controller.abort(error);
+    run.span?.end(error);
+    core.ended(run.id, run.token);
+    core.processed++;
+    core.failed++;
+    this.#wake();
+    if (run.job) {
+      try {
+        core.events.emit("failed", run.job, error);
+      } catch (thrown) {
+        core.listenerFailed(thrown);
+      }
+    }
+  }
+
   /** Aborts and forgets every run still in progress (the worker is shutting down). Returns them, to hand back. */
   abandonAll(): Run[] {
     const unfinished = [...this.running.values()];

@@ -4,6 +4,7 @@ import { RedisConnection, toTqError, warnIfEvictingPolicy } from "@tq/connection
 import { isTask, quote, type Task, TqError } from "@tq/job-schema";
 import { registerQueue, retentionFields } from "@tq/protocol";
 import { AckBatcher } from "./ack-batcher.js";
+import { CancelSubscriber } from "./cancel-subscriber.js";
 import { FetchLoop } from "./fetch-loop.js";
 import type { Handler, Handlers, TaskHandler, WorkerJob } from "./handlers.js";
 import { LeaseRenewer } from "./lease-renewer.js";
@@ -47,7 +48,10 @@ export interface WorkerEvents {
   settled: [id: string, token: string];
   /** A job completed with `result`. */
   completed: [job: WorkerJob, result: unknown];
-  /** A job ended in `failed` (the dead letter). */
+  /**
+   * A job ended in `failed` (the dead letter). Also for a job cancelled while it ran here (`queue.cancel`): `error`
+   * is then a `TqError` with code `CANCELLED`, and the run's `ctx.signal` has aborted with it.
+   */
   failed: [job: WorkerJob, error: Error];
   /** A run failed and the job will run again after `delayMs`. */
   retrying: [job: WorkerJob, error: Error, delayMs: number];
@@ -86,6 +90,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #loop: FetchLoop;
   readonly #leases: LeaseRenewer;
   readonly #registry: WorkerRegistry;
+  readonly #cancels: CancelSubscriber;
   #closing: Promise<void> | undefined;
 
   constructor(queue: string, handlers: Handlers = {}, options: WorkerOptions = {}) {
@@ -100,7 +105,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#acks = new AckBatcher(core, () => core.state === "running" && !this.#waiter.blocked, wake);
     this.#runs = new RunExecutor(core, this.#acks, wake);
     this.#loop = new FetchLoop(core, this.#acks, this.#runs, this.#waiter);
-    this.#leases = new LeaseRenewer(core, this.#runs.running, (run) => this.#runs.leaseLost(run));
+    this.#leases = new LeaseRenewer(
+      core,
+      this.#runs.running,
+      (run) => this.#runs.leaseLost(run),
+      (run) => this.#runs.cancelled(run),
+    );
+    this.#cancels = new CancelSubscriber(
+      core,
+      (id, token) => {
+        const run = this.#runs.current(id, token);
+        if (run) this.#runs.cancelled(run);
+      },
+      () => this.#leases.renewNow(),
+    );
     this.#registry = new WorkerRegistry(core, () => this.#runs.running.size);
     for (const [name, fn] of Object.entries(handlers)) {
       if (typeof fn !== "function")
@@ -173,8 +191,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       await Promise.all(setup);
       await this.#waiter.open();
+      await this.#cancels.open();
     } catch (error) {
       core.state = "closed";
+      await this.#cancels.close();
       await core.command?.close();
       this.#waiter.close();
       throw toTqError(error, `${core.label}: cannot start`);
@@ -228,6 +248,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     this.#waiter.close();
+    await this.#cancels.close();
     await this.#loop.stopped();
     await draining;
     await this.#registry.stop();

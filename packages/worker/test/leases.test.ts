@@ -137,7 +137,7 @@ describe("lease fencing", () => {
     expect(await queue.getJob(job.id)).toMatchObject({ status: "active", attempts: 2 });
     expect(
       await extend(connection, k, { leaseMs: 30_000, runs: [{ id: job.id, token: staleToken }] }),
-    ).toEqual([job.id]);
+    ).toEqual({ lost: [job.id], cancelled: [] });
     expect(await progress(connection, k, { id: job.id, token: staleToken, value: "99", maxBytes: 0 })).toBe(
       0,
     );
@@ -157,9 +157,15 @@ describe("lease fencing", () => {
     const { claimed } = await take(connection, k, { workerId: "w1", leaseMs: 10_000, claim: 1, acks: [] });
     const { id, token } = claimed[0]!;
     // renewed, with a lease of only 200 ms from now
-    expect(await extend(connection, k, { leaseMs: 200, runs: [{ id, token }] })).toEqual([]);
+    expect(await extend(connection, k, { leaseMs: 200, runs: [{ id, token }] })).toEqual({
+      lost: [],
+      cancelled: [],
+    });
     await sleep(300);
-    expect(await extend(connection, k, { leaseMs: 30_000, runs: [{ id, token }] })).toEqual([id]);
+    expect(await extend(connection, k, { leaseMs: 30_000, runs: [{ id, token }] })).toEqual({
+      lost: [id],
+      cancelled: [],
+    });
   });
 
   test("leases are renewed while a handler runs longer than leaseMs", async () => {

@@ -42,33 +42,37 @@ export async function retryCommand(
   );
 }
 
-/** `tq cancel <queue> <id>`: removes a job that has not started. */
+/**
+ * `tq cancel <queue> <id>`: removes a job that has not started, or fails a running one with `CANCELLED` (its worker
+ * aborts the run).
+ */
 export async function cancelCommand(
   queueName: string,
   id: string,
   flags: CommonFlags,
   io: CliIo,
 ): Promise<void> {
-  await withSession(flags, io, async (session) => {
+  const running = await withSession(flags, io, async (session) => {
     const queue = await session.existingQueue(queueName);
-    let removed: boolean;
+    let cancelled: boolean;
     try {
-      removed = await queue.cancel(id);
+      cancelled = await queue.cancel(id);
     } catch (error) {
       if (isTqError(error) && error.code === "INVALID_STATE") throw failure(error.message);
       throw error;
     }
-    if (!removed) {
+    if (!cancelled) {
       throw failure(
         `queue ${quote(queueName)} has no job ${quote(id)} (never enqueued, or removed by retention)`,
       );
     }
+    // a removed job has no record left; a running one is kept, failed with CANCELLED
+    return (await queue.getJob(id))?.error?.code === "CANCELLED";
   });
-  print(
-    io,
-    flags,
-    { queue: queueName, id, cancelled: true },
-    () => `cancelled job ${id} in queue ${queueName}\n`,
+  print(io, flags, { queue: queueName, id, cancelled: true, running }, () =>
+    running
+      ? `cancelled job ${id} in queue ${queueName}: it was running; it is now failed (CANCELLED, no retry) and its worker was told to stop it\n`
+      : `cancelled job ${id} in queue ${queueName}\n`,
   );
 }
 
