@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import "@tq/testing";
+import { waitFor } from "@tq/testing";
 import { expect, inject, test } from "vitest";
 
 const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -23,8 +23,9 @@ function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: st
 }
 
 test("the demo runs producer, worker pool and scheduler, and every job reaches its expected state", async () => {
-  const { code, out } = await runDemo({ REDIS_URL: inject("redisUrl") });
+  const { code, out } = await runDemo({ REDIS_URL: inject("redisUrl"), TQ_DEMO_DASHBOARD_PORT: "0" });
   expect(out, out).toContain("Demo finished: every job reached its expected state.");
+  expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
   expect(code, out).toBe(0);
   const enqueued = [...out.matchAll(/Enqueued job: (\S+) \((\S+)\)/g)].map((m) => m[2]);
   expect(enqueued).toEqual(["send_email", "resize_image", "generate_report", "send_email", "resize_image"]);
@@ -43,3 +44,33 @@ test("with no Redis and no redis-server it says how to install one, in one line"
   expect(out.trim().split("\n")).toHaveLength(1);
   expect(out).toContain("apt-get install -y redis-server");
 });
+
+test("--keep leaves the dashboard up after the jobs are done, until Ctrl-C", async () => {
+  const child = spawn(process.execPath, [main, "--keep"], {
+    env: { ...process.env, REDIS_URL: inject("redisUrl"), TQ_DEMO_DASHBOARD_PORT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    await waitFor(() => out.includes("Dashboard still up at"), {
+      timeoutMs: 90_000,
+      what: "the kept dashboard",
+    });
+    const url = /Dashboard still up at (\S+):/.exec(out)?.[1] ?? "";
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('data-queue="tasks"');
+    child.kill("SIGINT");
+    expect(await exited, out).toBe(0);
+    await expect(fetch(url)).rejects.toThrow();
+  } finally {
+    child.kill("SIGKILL");
+  }
+}, 120_000);
