@@ -47,7 +47,10 @@ describe.skipIf(missing !== undefined)("in a real browser (headless chromium)", 
     queue = new Queue(name, { connection: url, prefix, logger: quiet });
     served = await serve({ connection: url, prefix, auth: "none" });
     readOnly = await serve({ connection: url, prefix, auth: "none", readOnly: true });
-    browser = await chromium.launch({ executablePath: (browserPath as { path: string }).path, args: ["--no-sandbox"] });
+    browser = await chromium.launch({
+      executablePath: (browserPath as { path: string }).path,
+      args: ["--no-sandbox"],
+    });
   });
   afterAll(async () => {
     release();
@@ -64,7 +67,8 @@ describe.skipIf(missing !== undefined)("in a real browser (headless chromium)", 
     const page = await open("/");
     const card = page.locator(`[data-queue="${name}"]`);
     await expect.poll(() => card.locator('[data-field="pending"]').textContent()).toBe("3");
-    await page.waitForFunction(() => document.documentElement.getAttribute("data-live") === "open");
+    // the page's event stream is open (dashboard.js marks it; a string, evaluated in the page)
+    await page.waitForFunction("document.documentElement.getAttribute('data-live') === 'open'");
     const navigations: string[] = [];
     page.on("framenavigated", (frame) => navigations.push(frame.url()));
 
@@ -84,11 +88,17 @@ describe.skipIf(missing !== undefined)("in a real browser (headless chromium)", 
     );
     worker.on("error", () => {});
     await worker.start();
-    await expect.poll(() => card.locator('[data-field="active"]').textContent(), { timeout: 30_000 }).toBe("3");
-    await expect.poll(() => card.locator('[data-field="workers"]').textContent(), { timeout: 30_000 }).toBe("1");
+    await expect
+      .poll(() => card.locator('[data-field="active"]').textContent(), { timeout: 30_000 })
+      .toBe("3");
+    await expect
+      .poll(() => card.locator('[data-field="workers"]').textContent(), { timeout: 30_000 })
+      .toBe("1");
     release();
     holding = Promise.resolve();
-    await expect.poll(() => card.locator('[data-field="completed"]').textContent(), { timeout: 30_000 }).toBe("3");
+    await expect
+      .poll(() => card.locator('[data-field="completed"]').textContent(), { timeout: 30_000 })
+      .toBe("3");
     expect(await card.locator('[data-field="pending"]').textContent()).toBe("0");
     expect(navigations).toEqual([]);
     // the charts were drawn by uPlot from the served script
@@ -103,13 +113,17 @@ describe.skipIf(missing !== undefined)("in a real browser (headless chromium)", 
     const page = await open(`/queues/${name}?state=failed`);
     await page.locator(`tr[data-job="${job.id}"] a`).first().click();
     await page.waitForURL(/\/job\?id=/);
-    expect(await page.locator(".run-error summary").first().textContent()).toContain("flaky failure number 7");
+    expect(await page.locator(".run-error summary").first().textContent()).toContain(
+      "flaky failure number 7",
+    );
     expect(await page.locator(".run-error pre").first().textContent()).toContain("at ");
     failNext = false;
     await page.locator('button[data-action="Retry"]').click();
     await page.waitForURL(/done=retried/);
     expect(await page.locator(".notice").textContent()).toContain("pending again");
-    await waitFor(async () => (await queue.getJob(job.id))?.status === "completed", { what: "job completed" });
+    await waitFor(async () => (await queue.getJob(job.id))?.status === "completed", {
+      what: "job completed",
+    });
     await page.reload();
     expect(await page.locator('dd[data-field="status"]').textContent()).toBe("completed");
     expect(await page.locator("pre.result").textContent()).toContain('"recovered": 7');
@@ -132,7 +146,7 @@ describe.skipIf(missing !== undefined)("in a real browser (headless chromium)", 
   test("search a job by id", async () => {
     const page = await open(`/queues/${name}`);
     await page.locator('input[name="id"]').fill("live-1");
-    await page.locator('form.search button').click();
+    await page.locator("form.search button").click();
     await page.waitForURL(/\/job\?id=live-1/);
     expect(await page.locator("h1").textContent()).toBe("Job live-1");
     await page.goto(`${served.origin}/queues/${name}`);
@@ -166,7 +180,9 @@ describe.skipIf(missing !== undefined)("in a real browser (headless chromium)", 
     expect(await page.locator("pre.args").textContent()).toContain(JSON.stringify(payload));
     expect(await page.locator("main img").count()).toBe(0);
     expect(await page.locator("main script").count()).toBe(0);
-    await waitFor(async () => (await queue.getJob(job.id))?.status === "failed", { what: "unknown task failed" });
+    await waitFor(async () => (await queue.getJob(job.id))?.status === "failed", {
+      what: "unknown task failed",
+    });
     const list = await open(`/queues/${name}?state=failed`);
     await list.waitForLoadState("load");
     expect(await list.locator('tr[data-job="xss-1"]').count()).toBe(1);
