@@ -65,7 +65,12 @@
 
   function update(msg) {
     const cards = document.querySelectorAll(`[data-queue="${CSS.escape(msg.queue)}"]`);
+    // A snapshot read before the one the page (or an earlier message) showed is old news: a stats read that was in
+    // flight when an action ran must not undo what the page shows after it.
+    const newest = Math.max(0, ...Array.from(cards, (card) => Number(card.getAttribute("data-at")) || 0));
+    if (typeof msg.at === "number" && msg.at < newest) return;
     for (const card of cards) {
+      card.setAttribute("data-at", String(msg.at));
       for (const state of STATES) {
         for (const el of card.querySelectorAll(`[data-field="${state}"]`)) {
           el.textContent = msg.counts[state].toLocaleString("en-US");

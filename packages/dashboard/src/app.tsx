@@ -366,20 +366,25 @@ export function buildApp(deps: AppDeps): Hono<Env> {
   // ---- actions ----------------------------------------------------------------------------------------------
 
   const queuePath = (queue: Queue) => `${base}/queues/${encodeURIComponent(queue.name)}`;
+  // after an action: its queue's watchers see the change at once, also one no event announces (pause, resume)
+  const changed = (queue: Queue) => hub.touch(queue.name);
 
   routes.post("/queues/:queue/pause", async (c) => {
     const queue = await queueOf(c);
     await queue.pause();
+    changed(queue);
     return c.redirect(`${queuePath(queue)}?done=paused`, 303);
   });
   routes.post("/queues/:queue/resume", async (c) => {
     const queue = await queueOf(c);
     await queue.resume();
+    changed(queue);
     return c.redirect(`${queuePath(queue)}?done=resumed`, 303);
   });
   routes.post("/queues/:queue/retry-all", async (c) => {
     const queue = await queueOf(c);
     const n = await queue.retryAllFailed();
+    changed(queue);
     return c.redirect(`${queuePath(queue)}?state=failed&done=retried-all&n=${n}`, 303);
   });
   routes.post("/queues/:queue/purge", async (c) => {
@@ -389,6 +394,7 @@ export function buildApp(deps: AppDeps): Hono<Env> {
       throw new TqError("VALIDATION", `purge takes state completed or failed, got ${quote(state)}`);
     }
     const n = await data.purge(queue, state);
+    changed(queue);
     return c.redirect(`${queuePath(queue)}?state=${state}&done=purged&n=${n}`, 303);
   });
   routes.post("/queues/:queue/job/retry", async (c) => {
@@ -402,6 +408,7 @@ export function buildApp(deps: AppDeps): Hono<Env> {
         `job ${quote(id)} is ${job.status}; only failed jobs can be retried`,
       );
     }
+    changed(queue);
     return c.redirect(`${jobHref(base, queue.name, id)}&done=retried`, 303);
   });
   routes.post("/queues/:queue/job/cancel", async (c) => {
@@ -410,6 +417,7 @@ export function buildApp(deps: AppDeps): Hono<Env> {
     if (!(await queue.cancel(id))) {
       throw new TqError("NOT_FOUND", `queue ${quote(queue.name)} has no job ${quote(id)}`);
     }
+    changed(queue);
     return c.redirect(`${queuePath(queue)}?done=cancelled`, 303);
   });
 

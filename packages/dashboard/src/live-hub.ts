@@ -51,7 +51,10 @@ class QueueFeed {
     }, wait);
   }
 
-  /** Gives a new listener the latest snapshot, or reads one. */
+  /**
+   * Gives a new listener the latest snapshot, or reads one. The page it came from was rendered from a read of its
+   * own; an older snapshot it gets here is ignored by the page (each carries the Redis-clock time it was read at).
+   */
   greet(listener: SnapshotListener): void {
     if (this.#last && Date.now() - this.#lastReadAt < MIN_REFRESH_MS) listener(this.#last);
     else this.stale();
@@ -121,6 +124,14 @@ export class LiveHub {
         }
       }
     };
+  }
+
+  /**
+   * Reads the queue's snapshot again for its watchers: after an action of this dashboard that changes what they see
+   * without an event (pause, resume).
+   */
+  touch(queue: string): void {
+    this.#feeds.get(queue)?.stale();
   }
 
   /** Stops every reader. */

@@ -74,7 +74,7 @@ export function OverviewPage(props: { ctx: PageContext; queues: QueueSnapshot[] 
         <p class="empty">No queues under this prefix yet: a queue appears once something enqueues to it.</p>
       ) : null}
       {props.queues.map((snapshot) => (
-        <section class="queue-card" data-queue={snapshot.queue}>
+        <section class="queue-card" data-queue={snapshot.queue} data-at={String(snapshot.at)}>
           <h2>
             <a href={`${ctx.base}/queues/${encodeURIComponent(snapshot.queue)}`}>{snapshot.queue}</a>
           </h2>

@@ -68,7 +68,7 @@ export function QueuePage(props: {
   return (
     <Layout ctx={ctx} title={`Queue ${name}`} live={`${ctx.base}/live?queue=${encodeURIComponent(name)}`}>
       <Notice text={props.notice} />
-      <section class="queue-card" data-queue={name}>
+      <section class="queue-card" data-queue={name} data-at={String(snapshot.at)}>
         <QueueFigures snapshot={snapshot} base={ctx.base} />
         <div class="actions">
           {snapshot.stats.paused ? (
