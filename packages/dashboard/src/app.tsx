@@ -3,6 +3,7 @@ import type { JobStatus, Queue } from "@tq/client";
 import { isTqError, isValidJobId, quote, TqError } from "@tq/job-schema";
 import { isValidQueueName, JOB_STATES } from "@tq/protocol";
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import { readAsset } from "./assets.js";
@@ -156,8 +157,6 @@ export function buildApp(deps: AppDeps): Hono<Env> {
         );
       }
     }
-    const length = Number(c.req.header("content-length") ?? 0);
-    if (length > MAX_BODY_BYTES) return message(c, 413, "The request body is too large.");
     // the CSRF nonce: a random cookie of this browser; forms post its signature
     let token = getCookie(c, CSRF_COOKIE);
     if (!token || !/^[A-Za-z0-9_-]{24}$/.test(token)) {
@@ -168,6 +167,12 @@ export function buildApp(deps: AppDeps): Hono<Env> {
     c.set("bearer", false);
     await next();
   });
+
+  // Bodies are read only up to the limit, announced (Content-Length) or not (chunked).
+  app.use(
+    "*",
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => message(c, 413, "The request body is too large.") }),
+  );
 
   // Assets and the login form need no login.
   routes.get("/assets/:name", async (c) => {

@@ -226,6 +226,33 @@ describe("pages, actions and input checks (auth none, on loopback)", () => {
     await queue.resume();
   });
 
+  test("a body over 16 KiB is refused with 413, announced by Content-Length or sent chunked", async () => {
+    const browser = served.browser();
+    const csrf = await browser.csrf(`/queues/${name}`);
+    const big = { _csrf: csrf, pad: "x".repeat(20_000) };
+    expect((await browser.post(`/queues/${name}/pause`, big)).status).toBe(413);
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${served.origin}/queues/${name}/pause`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "transfer-encoding": "chunked",
+          origin: served.origin,
+          cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+        },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      for (let i = 0; i < 20; i++) req.write(`pad${i}=${"y".repeat(1_000)}&`);
+      req.end(`_csrf=${encodeURIComponent(csrf)}`);
+    });
+    expect(chunked).toBe(413);
+    expect(await queue.isPaused()).toBe(false);
+  });
+
   test("the event stream sends a queue's new counts when a job completes", async () => {
     const stream = await openStream(served.origin, `/live?queue=${name}`);
     try {
