@@ -1,10 +1,14 @@
 // The whole system in one command: starts the worker pool and the scheduler, runs the producer, shows every job's
-// life (enqueued, retried, completed, failed, with ids and timings) and stops everything cleanly.
+// life (enqueued, retried, completed, failed, with ids and timings) and stops everything cleanly. The dashboard is
+// served meanwhile; with --keep (or TQ_DEMO_KEEP=1) it stays up after the jobs are done, until Ctrl-C.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type JobInfo, Queue } from "@tq/client";
+import { createDashboard, type Dashboard } from "@tq/dashboard";
 import { DEMO_QUEUE } from "@tq/example-contracts";
 import { createClient } from "redis";
 import { type PrivateRedis, redisAnswers, startPrivateRedis } from "./redis.js";
@@ -12,6 +16,8 @@ import { type PrivateRedis, redisAnswers, startPrivateRedis } from "./redis.js";
 const DEADLINE_MS = Number(process.env.TQ_DEMO_TIMEOUT_MS ?? 60_000);
 const DELAY_MS = 2_000;
 const EVERY_MS = 1_000;
+const KEEP = process.argv.includes("--keep") || process.env.TQ_DEMO_KEEP === "1";
+const DASHBOARD_PORT = Number(process.env.TQ_DEMO_DASHBOARD_PORT ?? 7070);
 const tty = process.stdout.isTTY === true;
 const t0 = Date.now();
 
@@ -78,6 +84,26 @@ function waitForLine(matcher: RegExp, lines: string[], timeoutMs: number): Promi
   });
 }
 
+/** The dashboard on 127.0.0.1 (no login: this machine only), on `port` or, when that is taken, any free port. */
+async function serveDashboard(
+  url: string,
+  prefix: string,
+): Promise<{ dashboard: Dashboard; server: Server; url: string }> {
+  const dashboard = createDashboard({ connection: url, prefix, auth: "none" });
+  const server = createServer(dashboard);
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  await listen(DASHBOARD_PORT).catch(() => listen(0));
+  const { port } = server.address() as AddressInfo;
+  return { dashboard, server, url: `http://127.0.0.1:${port}/` };
+}
+
 const ms = (a?: number, b?: number) =>
   a !== undefined && b !== undefined ? `${Math.max(0, b - a)} ms` : "-";
 
@@ -118,6 +144,10 @@ async function main(): Promise<number> {
   events.on("error", () => {});
   await events.connect();
   const apps: App[] = [];
+  const web = await serveDashboard(url, prefix);
+  print(
+    `Dashboard: ${web.url}${KEEP ? " (stays up after the demo until Ctrl-C)" : " (run with --keep to leave it up)"}`,
+  );
   const jobs = new Map<string, { label: string; info?: JobInfo }>();
   let exitCode = 1;
   try {
@@ -227,10 +257,20 @@ async function main(): Promise<number> {
         : "Demo FAILED: some jobs did not end as expected.",
     );
     exitCode = ok ? 0 : 1;
+    if (KEEP) {
+      print(`Dashboard still up at ${web.url}: Ctrl-C stops it`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+    }
   } catch (error) {
     print(`Demo FAILED: ${(error as Error).message}`);
   } finally {
     for (const app of apps) await stopApp(app);
+    await web.dashboard.close();
+    web.server.closeAllConnections();
+    await new Promise<void>((resolve) => web.server.close(() => resolve()));
     // Remove what the demo wrote (only its own prefix), then disconnect.
     try {
       for await (const keys of events.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) {

@@ -1,30 +1,37 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import "@tq/testing";
+import { waitFor } from "@tq/testing";
 import { expect, inject, test } from "vitest";
 
 const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
-function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      out += d;
-    });
-    child.on("exit", (code) => resolve({ code, out }));
+/** Starts the built demo with `env` and `args`, collecting its output. */
+function startDemo(env: NodeJS.ProcessEnv, args: string[] = []) {
+  const child = spawn(process.execPath, [main, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const output = { text: "" };
+  child.stdout.on("data", (d) => {
+    output.text += d;
+  });
+  child.stderr.on("data", (d) => {
+    output.text += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+async function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  const demo = startDemo(env);
+  const code = await demo.exited;
+  return { code, out: demo.output.text };
 }
 
 test("the demo runs producer, worker pool and scheduler, and every job reaches its expected state", async () => {
-  const { code, out } = await runDemo({ REDIS_URL: inject("redisUrl") });
+  const { code, out } = await runDemo({ REDIS_URL: inject("redisUrl"), TQ_DEMO_DASHBOARD_PORT: "0" });
   expect(out, out).toContain("Demo finished: every job reached its expected state.");
+  expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
   expect(code, out).toBe(0);
   const enqueued = [...out.matchAll(/Enqueued job: (\S+) \((\S+)\)/g)].map((m) => m[2]);
   expect(enqueued).toEqual(["send_email", "resize_image", "generate_report", "send_email", "resize_image"]);
@@ -43,3 +50,25 @@ test("with no Redis and no redis-server it says how to install one, in one line"
   expect(out.trim().split("\n")).toHaveLength(1);
   expect(out).toContain("apt-get install -y redis-server");
 });
+
+test("--keep leaves the dashboard up after the jobs are done, until Ctrl-C", async () => {
+  const { child, output, exited } = startDemo(
+    { REDIS_URL: inject("redisUrl"), TQ_DEMO_DASHBOARD_PORT: "0" },
+    ["--keep"],
+  );
+  try {
+    await waitFor(() => output.text.includes("Dashboard still up at"), {
+      timeoutMs: 90_000,
+      what: "the kept dashboard",
+    });
+    const url = /Dashboard still up at (\S+):/.exec(output.text)?.[1] ?? "";
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('data-queue="tasks"');
+    child.kill("SIGINT");
+    expect(await exited, output.text).toBe(0);
+    await expect(fetch(url)).rejects.toThrow();
+  } finally {
+    child.kill("SIGKILL");
+  }
+}, 120_000);

@@ -12,6 +12,7 @@ import {
   taskArgument,
 } from "./arguments.js";
 import { type CommonFlags, common } from "./command-kit.js";
+import { DASHBOARD_PORT, type DashboardFlags, dashboardCommand } from "./commands/dashboard.js";
 import { type DoctorFlags, doctorCommand, OVERDUE_GRACE_MS } from "./commands/doctor.js";
 import { type EnqueueFlags, enqueueCommand } from "./commands/enqueue.js";
 import { jobCommand } from "./commands/job.js";
@@ -29,7 +30,7 @@ export const MAX_PAGE = 1000;
 
 const FOOTER = `
 Environment: REDIS_URL (the Redis URL, the place for a password), TQ_PREFIX (the key prefix),
-TQ_LOG_FORMAT (text or json: error lines as one JSON object each, level 50, time, msg).
+TQ_DASHBOARD_TOKEN (the dashboard's login token), TQ_LOG_FORMAT (text or json: error lines as one JSON object each, level 50, time, msg).
 Exit codes: 0 ok, 1 failure (Redis unreachable, no such queue or job, a doctor check failed), 2 bad usage.`;
 
 /**
@@ -190,6 +191,25 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
   ).action(async (flags: DoctorFlags) => {
     result.exitCode = await doctorCommand(flags, io);
   });
+
+  common(
+    program
+      .command("dashboard")
+      .description("serve the web dashboard (queues, jobs, workers, schedules, live) until Ctrl-C")
+      .option(
+        "--port <n>",
+        `the port to listen on (0: any free port)`,
+        integerOption(0, 65_535),
+        DASHBOARD_PORT,
+      )
+      .option("--host <host>", "the address to listen on; a non-loopback one needs a token", "127.0.0.1")
+      .option("--read-only", "show no action and refuse every change")
+      .option(
+        "--token <token>",
+        "require this token to log in (default: $TQ_DASHBOARD_TOKEN; prefer the variable: flags show in ps)",
+      ),
+    { json: false },
+  ).action((flags: DashboardFlags) => dashboardCommand(flags, io));
 
   for (const command of program.commands) command.addHelpText("after", FOOTER);
   return program;

@@ -4,11 +4,11 @@ import { CliError, EXIT } from "./cli-error.js";
 import { type CliIo, processIo } from "./io.js";
 import { buildProgram } from "./program.js";
 
-/** The value of `--redis-url` in argv (`--redis-url x` or `--redis-url=x`), to redact it from every line. */
-function urlFlag(argv: readonly string[]): string | undefined {
+/** The value of a flag in argv (`--flag x` or `--flag=x`): `--redis-url` and `--token`, to redact them. */
+function flagValue(argv: readonly string[], flag: string): string | undefined {
   for (const [i, arg] of argv.entries()) {
-    if (arg === "--redis-url") return argv[i + 1];
-    if (arg.startsWith("--redis-url=")) return arg.slice("--redis-url=".length);
+    if (arg === flag) return argv[i + 1];
+    if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
   }
   return undefined;
 }
@@ -32,7 +32,10 @@ function logFormatOf(argv: readonly string[], env: NodeJS.ProcessEnv): string | 
  * ```
  */
 export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const secrets = [...urlSecrets(urlFlag(argv)), ...urlSecrets(io.env.REDIS_URL)];
+  const tokens = [flagValue(argv, "--token"), io.env.TQ_DASHBOARD_TOKEN].filter(
+    (token): token is string => typeof token === "string" && token !== "",
+  );
+  const secrets = [...urlSecrets(flagValue(argv, "--redis-url")), ...urlSecrets(io.env.REDIS_URL), ...tokens];
   // `--log-format json` (or TQ_LOG_FORMAT=json): each error line is one JSON object (level 50, time, msg)
   const json = parseLogFormat(logFormatOf(argv, io.env)) === "json";
   const errorLog = createLogger("cli", {

@@ -1,7 +1,14 @@
 import { Queue } from "@tq/client";
 import { RedisConnection, redactUrl, toTqError } from "@tq/connection";
 import { isTqError, quote } from "@tq/job-schema";
-import { DEFAULT_PREFIX, isValidPrefix, queueKeys, queuesKey, redisTimeMs } from "@tq/protocol";
+import {
+  DEFAULT_PREFIX,
+  isValidPrefix,
+  listQueueNames,
+  queueExists,
+  queuesKey,
+  redisTimeMs,
+} from "@tq/protocol";
 import { failure, usageError } from "./cli-error.js";
 import type { CliIo } from "./io.js";
 
@@ -110,16 +117,8 @@ export class Session {
   }
 
   /** The known queue names (`<prefix>:queues`), sorted, read with SSCAN in pages. */
-  async queueNames(): Promise<string[]> {
-    const key = queuesKey(this.prefix);
-    const names = new Set<string>();
-    let cursor = "0";
-    do {
-      const [next, page] = await this.send<[string, string[]]>(["SSCAN", key, cursor, "COUNT", "500"], key);
-      cursor = String(next);
-      for (const name of page) names.add(String(name));
-    } while (cursor !== "0");
-    return [...names].sort();
+  queueNames(): Promise<string[]> {
+    return listQueueNames(this.connection, this.prefix);
   }
 
   /**
@@ -128,25 +127,7 @@ export class Session {
    * written under it.
    */
   async existingQueue(name: string): Promise<Queue> {
-    const k = queueKeys(name, this.prefix);
-    const [member, keys] = await Promise.all([
-      this.send<number>(["SISMEMBER", queuesKey(this.prefix), name], queuesKey(this.prefix)),
-      this.send<number>(
-        [
-          "EXISTS",
-          k.meta,
-          k.pending.high,
-          k.pending.normal,
-          k.pending.low,
-          k.scheduled,
-          k.active,
-          k.completed,
-          k.failed,
-        ],
-        k.base,
-      ),
-    ]);
-    if (Number(member) === 0 && Number(keys) === 0) {
+    if (!(await queueExists(this.connection, this.prefix, name))) {
       throw failure(
         `no queue ${quote(name)} under prefix ${quote(this.prefix)} (not in ${queuesKey(this.prefix)}, no keys); ` +
           `"tq queues" lists the known ones`,

@@ -29,6 +29,7 @@ import {
   type QueueKeys,
   queueKeys,
   type RateLimit,
+  redisTimeMs,
   registerQueue,
   resume,
   retentionFields,
@@ -638,11 +639,17 @@ export class Queue {
     return moved === 1;
   }
 
-  /** Puts every failed job back to pending. Returns how many. */
+  /**
+   * Puts every failed job back to pending: those in the dead letter when the call begins (a job that fails again
+   * while it runs is not replayed twice), 1,000 per script call. Returns how many.
+   */
   async retryAllFailed(): Promise<number> {
+    const before = await this.#call("retryAllFailed", async (c) =>
+      redisTimeMs(await c.send<string[]>(["TIME"], this.#keys.base)),
+    );
     let total = 0;
     for (;;) {
-      const moved = await this.#call("retryAllFailed", (c) => retry(c, this.#keys, { all: 1000 }));
+      const moved = await this.#call("retryAllFailed", (c) => retry(c, this.#keys, { all: 1000, before }));
       total += moved;
       if (moved === 0) return total;
     }

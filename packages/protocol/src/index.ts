@@ -24,6 +24,8 @@ export {
 } from "./events.js";
 export type { JobError, JobInfo, JobStatus } from "./job-info.js";
 export { JOB_FIELDS, JOB_STATES, parseJobInfo } from "./job-info.js";
+export type { TimelineEntry, TimelineJob } from "./job-timeline.js";
+export { jobTimeline, readJobEvents, readRunAt } from "./job-timeline.js";
 export type { QueueKeys, ScheduleKeys } from "./keys.js";
 export {
   checkPrefix,
@@ -36,6 +38,7 @@ export {
   scheduleKeys,
   schedulesKey,
 } from "./keys.js";
+export { listQueueNames, queueExists } from "./known-queues.js";
 export type { LuaSource } from "./lua-source.js";
 export type { PreparedJob } from "./prepare-job.js";
 export { prepareJob, taskName, validateArgs } from "./prepare-job.js";

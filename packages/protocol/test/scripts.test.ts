@@ -21,6 +21,7 @@ import {
   queueKeys,
   removeSchedule,
   resume,
+  retry,
   type ScriptSender,
   scheduleKeys,
   sweep,
@@ -43,6 +44,36 @@ afterAll(async () => {
 const newQueue = () => queueKeys(uniqueQueue("proto"), uniquePrefix());
 const job = (id: string, opts: Parameters<typeof prepareJob>[2] = {}) =>
   prepareJob("t", [id], { jobId: id, ...opts }, 1024);
+
+/** Claims `id` and fails its run with no retry: it ends in the dead letter at the Redis time of the call. */
+async function failNow(k: ReturnType<typeof newQueue>, id: string): Promise<void> {
+  const [claim] = (await take(sender, k, { workerId: "w", leaseMs: 30_000, claim: 1, acks: [] })).claimed;
+  expect(claim?.id).toBe(id);
+  await take(sender, k, {
+    workerId: "w",
+    leaseMs: 30_000,
+    claim: 0,
+    acks: [{ id, token: claim?.token ?? "", op: "f", payload: '{"message":"x"}' }],
+  });
+}
+
+describe("retry", () => {
+  test("all: only what had failed by `before`, so jobs failing again meanwhile are not replayed twice", async () => {
+    const k = newQueue();
+    await enqueue(sender, k, { jobs: [job("old", { maxRetries: 0 })] });
+    await failNow(k, "old");
+    const [seconds, micros] = (await client.sendCommand(["TIME"])) as [string, string];
+    const before = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await enqueue(sender, k, { jobs: [job("new", { maxRetries: 0 })] });
+    await failNow(k, "new");
+    expect(await retry(sender, k, { all: 1000, before })).toBe(1);
+    expect(await client.zRange(k.failed, 0, -1)).toEqual(["new"]);
+    // without a bound: everything failed by the call's own time
+    expect(await retry(sender, k, { all: 1000 })).toBe(1);
+    expect(await client.zCard(k.failed)).toBe(0);
+  });
+});
 
 describe("enqueue", () => {
   test("answers created, exists or queue full per job", async () => {

@@ -3,7 +3,11 @@
   errors are kept).
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 failed  5 marker  6 events  7 meta (totals)
-  ARGV: 1 mode ("ids" | "all")  2 limit (mode "all": at most this many, oldest first), then ids (mode "ids")
+  ARGV: 1 mode ("ids" | "all")  2 limit (mode "all": at most this many, oldest first)
+        3 mode "all": only jobs that failed at or before this Redis-clock ms ("" = now), so that a caller replaying
+          the whole dead letter in several calls stops at what was there when it began: a job that fails again
+          meanwhile is not replayed twice, and jobs that keep failing cannot keep the caller going;
+        mode "ids": then the ids
   Returns: how many jobs went back to pending.
 
   A failed id whose job key holds another type (not written by tq) cannot be replayed: it leaves the dead letter and
@@ -21,7 +25,8 @@ local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 
 local ids
 if ARGV[1] == 'all' then
-  ids = redis.call('ZRANGE', K.failed, 0, tonumber(ARGV[2]) - 1)
+  local before = ARGV[3] ~= nil and ARGV[3] ~= '' and ARGV[3] or nowMs()
+  ids = redis.call('ZRANGEBYSCORE', K.failed, '-inf', before, 'LIMIT', 0, tonumber(ARGV[2]))
 else
   ids = {}
   for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
