@@ -67,7 +67,8 @@ const NOTICES: Record<string, (n: string) => string> = {
   retried: () => "The job is pending again.",
   "retried-all": (n) => `${n} failed job(s) are pending again.`,
   purged: (n) => `Deleted ${n} job(s).`,
-  cancelled: () => "The job was cancelled.",
+  cancelled: () =>
+    "The job was cancelled: removed if it had not started; if it was running, it is failed (CANCELLED) and its worker was told to stop it.",
 };
 
 /** An error that becomes a 4xx page: tq's codes mapped to HTTP statuses. */

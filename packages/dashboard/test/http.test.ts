@@ -38,6 +38,11 @@ describe("pages, actions and input checks (auth none, on loopback)", () => {
         boom: async () => {
           throw new Error("boom on purpose");
         },
+        /** Runs until its signal aborts (a cancel). */
+        wait: async (_args: unknown, ctx) =>
+          new Promise((_resolve, reject) => {
+            ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true });
+          }),
       },
       { connection: url, prefix, concurrency: 2, logger: quiet },
     );
@@ -196,6 +201,35 @@ describe("pages, actions and input checks (auth none, on loopback)", () => {
     expect((await queue.counts()).failed).toBe(0);
     expect((await post("/purge", { state: "completed" })).status).toBe(303);
     expect((await queue.counts()).completed).toBe(0);
+  });
+
+  test("flow control: the queue page shows the limits; Cancel on a running job fails it CANCELLED", async () => {
+    const browser = served.browser();
+    expect((await browser.get(`/queues/${name}`)).body).toContain("Flow control: none");
+    await queue.setRateLimit({ max: 100, durationMs: 1_000 });
+    await queue.setConcurrency(20);
+    expect((await browser.get(`/queues/${name}`)).body).toContain(
+      "Flow control: at most 100 starts per 1000 ms; at most 20 active at once",
+    );
+    await queue.setRateLimit(null);
+    await queue.setConcurrency(null);
+
+    const running = await queue.enqueue("wait", [], { maxRetries: 3 });
+    await waitFor(async () => (await queue.getJob(running.id))?.status === "active", {
+      what: "the job running",
+    });
+    const page = await browser.get(`/queues/${name}?state=active`);
+    expect(page.body).toContain(`data-job="${running.id}"`);
+    expect(page.body).toMatch(/data-action="Cancel"/);
+    const csrf = await browser.csrf(`/queues/${name}`);
+    const cancelled = await browser.post(`/queues/${name}/job/cancel`, { _csrf: csrf, id: running.id });
+    expect(cancelled.status).toBe(303);
+    const job = await waitFor(async () => {
+      const j = await queue.getJob(running.id);
+      return j?.status === "failed" ? j : null;
+    });
+    expect(job.error?.code).toBe("CANCELLED");
+    expect(job.attempts).toBe(1);
   });
 
   test("same-origin check and CSRF token: a forged post changes nothing", async () => {

@@ -35,7 +35,7 @@ export function JobPage(props: { ctx: PageContext; detail: JobDetail; notice?: s
         {job.status === "failed" ? (
           <Action ctx={ctx} action={`${q}/job/retry`} label="Retry" fields={{ id: job.id }} />
         ) : null}
-        {job.status === "scheduled" || job.status === "pending" ? (
+        {job.status === "scheduled" || job.status === "pending" || job.status === "active" ? (
           <Action ctx={ctx} action={`${q}/job/cancel`} label="Cancel" fields={{ id: job.id }} danger />
         ) : null}
       </div>

@@ -1,4 +1,4 @@
-import type { JobInfo, JobStatus } from "@tq/client";
+import type { JobInfo, JobStatus, QueueStats } from "@tq/client";
 import { JOB_STATES } from "@tq/protocol";
 import { type JobPage, PAGE_SIZE, type QueueSnapshot } from "../dashboard-data.js";
 import { at, count, short } from "./format.js";
@@ -55,6 +55,18 @@ function Pager(props: { href: (page: number) => string; page: JobPage }) {
 }
 
 /** A queue: its figures, a tab per state with one page of jobs, search by id and the queue's actions. */
+/** A queue's flow-control settings in words, as `tq stats` prints them. */
+export function describeLimits(limits: QueueStats["limits"]): string {
+  const parts: string[] = [];
+  if (limits.rateLimit)
+    parts.push(`at most ${limits.rateLimit.max} starts per ${limits.rateLimit.durationMs} ms`);
+  if (limits.concurrency !== null) parts.push(`at most ${limits.concurrency} active at once`);
+  if (limits.heldUntil !== null) {
+    parts.push(`claims held by ctx.rateLimit until ${new Date(limits.heldUntil).toISOString()}`);
+  }
+  return parts.length > 0 ? parts.join("; ") : "none";
+}
+
 export function QueuePage(props: {
   ctx: PageContext;
   snapshot: QueueSnapshot;
@@ -70,6 +82,9 @@ export function QueuePage(props: {
       <Notice text={props.notice} />
       <section class="queue-card" data-queue={name} data-at={String(snapshot.at)}>
         <QueueFigures snapshot={snapshot} base={ctx.base} />
+        <p class="limits" data-field="limits">
+          {`Flow control: ${describeLimits(snapshot.stats.limits)}`}
+        </p>
         <div class="actions">
           {snapshot.stats.paused ? (
             <Action ctx={ctx} action={`${q}/resume`} label="Resume" />
@@ -137,7 +152,7 @@ export function QueuePage(props: {
                     {status === "failed" ? (
                       <Action ctx={ctx} action={`${q}/job/retry`} label="Retry" fields={{ id: job.id }} />
                     ) : null}
-                    {status === "scheduled" || status === "pending" ? (
+                    {status === "scheduled" || status === "pending" || status === "active" ? (
                       <Action
                         ctx={ctx}
                         action={`${q}/job/cancel`}
