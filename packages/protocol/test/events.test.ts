@@ -4,13 +4,13 @@ import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import {
   decodeEventEntry,
   enqueue,
+  MAX_EVENT_IDS,
+  MAX_EVENTS,
+  MIN_EVENTS,
   parseXRead,
   prepareJob,
   queueKeys,
   type ScriptSender,
-  MAX_EVENT_IDS,
-  MAX_EVENTS,
-  MIN_EVENTS,
   THROUGHPUT_WINDOW_MINUTES,
   take,
 } from "../src/index.js";
