@@ -58,6 +58,8 @@ export interface ProcessSpanInput {
 
 /** Starts tq's spans. */
 export interface TqTracer {
+  /** Whether an SDK is registered now, so that spans record: callers skip building a span's input otherwise. */
+  readonly active: boolean;
   /**
    * A `send <queue>` span for one enqueue call of `count` jobs; `undefined` while no SDK is registered (no span,
    * nothing stored in the jobs).
@@ -174,6 +176,10 @@ class OtelTracer implements TqTracer {
    * and cheap: with the API installed but no SDK, enqueues and runs pay one property read and a comparison, not a
    * no-op span each.
    */
+  get active(): boolean {
+    return this.#recording();
+  }
+
   #recording(): boolean {
     if (this.#noop === undefined) return true;
     const provider = this.#api.trace.getTracerProvider() as { getDelegate?: () => unknown };

@@ -180,14 +180,17 @@ export class RunExecutor {
       this.#settle(run, ACK_OP.fail, toError(error), -1);
       return;
     }
-    run.span = this.#tracer?.startProcess({
-      queue: core.queue,
-      id: claim.id,
-      task: envelope.task,
-      attempt: claim.attempt,
-      workerId: core.options.workerId,
-      trace: envelope.trace,
-    });
+    // checked first: without an SDK no span input is built for each run
+    if (this.#tracer?.active) {
+      run.span = this.#tracer.startProcess({
+        queue: core.queue,
+        id: claim.id,
+        task: envelope.task,
+        attempt: claim.attempt,
+        workerId: core.options.workerId,
+        trace: envelope.trace,
+      });
+    }
     const job: WorkerJob = {
       id: claim.id,
       queue: core.queue,
