@@ -1,6 +1,6 @@
 import { type JobInfo, Queue } from "@tq/client";
 import { isTqError } from "@tq/job-schema";
-import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import { mostAtOnce, mostStartsInAnyWindow, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { Worker } from "@tq/worker";
 import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
@@ -21,35 +21,6 @@ async function finished(producer: Queue, ids: readonly string[], timeoutMs = 60_
     },
     { timeoutMs, what: `${ids.length} jobs completed` },
   );
-}
-
-/** The most starts (Redis-clock `startedAt`) inside any window of `durationMs`: every window that begins at a start. */
-function mostStartsInAnyWindow(starts: number[], durationMs: number): number {
-  const sorted = [...starts].sort((a, b) => a - b);
-  let most = 0;
-  let j = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    while ((sorted[j] as number) <= (sorted[i] as number) - durationMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
-
-/** The most jobs whose active spans (claim to ack, Redis clock) overlap at any moment. */
-function mostAtOnce(spans: Array<[number, number]>): number {
-  const points = spans.flatMap(([start, end]) => [
-    [start, 1],
-    [end, -1],
-  ]);
-  // an end at the same millisecond as a start frees its slot first: the ack came before the claim
-  points.sort((a, b) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number));
-  let now = 0;
-  let most = 0;
-  for (const [, delta] of points) {
-    now += delta as number;
-    most = Math.max(most, now);
-  }
-  return most;
 }
 
 describe("rate limit", () => {
