@@ -1,4 +1,4 @@
-import { closeScenarios, startScenario } from "@tq/harness";
+import { closeScenarios, crashAndRestartRedis, startScenario } from "@tq/harness";
 import { mostAtOnce, mostStartsInAnyWindow, sleep, waitFor } from "@tq/testing";
 import { afterEach, expect, test } from "vitest";
 
@@ -60,18 +60,7 @@ test("a rate limit holds through a Redis crash and restart from its AOF: no wind
     Array.from({ length: 60 }, () => ({ task: "work", args: { ms: 5 } })),
   );
   await waitFor(async () => (await s.completedCount()) >= 15, { what: "some jobs done", timeoutMs: 60_000 });
-  const seen = workers.map((w) => w.events.length);
-  s.redis.kill("SIGKILL");
-  await s.redis.exited();
-  await Promise.all(
-    workers.map((w, i) =>
-      w.waitForEvent((e) => e.event === "error", {
-        from: seen[i],
-        what: "the worker to notice Redis is gone",
-      }),
-    ),
-  );
-  await s.redis.restart();
+  await crashAndRestartRedis(s, workers);
   await waitFor(async () => (await s.completedCount()) === jobs.length, {
     what: "every job to complete",
     timeoutMs: 90_000,

@@ -1,26 +1,10 @@
-import { closeScenarios, type Scenario, startScenario, unexplainedExecutions } from "@tq/harness";
-import { type NodeProcess, sleep, waitFor } from "@tq/testing";
+import { closeScenarios, crashAndRestartRedis, startScenario, unexplainedExecutions } from "@tq/harness";
+import { sleep, waitFor } from "@tq/testing";
 import { afterEach, expect, test } from "vitest";
 
 afterEach(closeScenarios);
 
 const durable = { redis: { appendonly: true, appendfsync: "always" } } as const;
-
-/** Kills Redis with SIGKILL, waits until every worker has noticed, and starts it again from its AOF. */
-async function crashAndRestartRedis(s: Scenario, workers: readonly NodeProcess[]): Promise<void> {
-  const seen = workers.map((w) => w.events.length);
-  s.redis.kill("SIGKILL");
-  await s.redis.exited();
-  await Promise.all(
-    workers.map((w, i) =>
-      w.waitForEvent((e) => e.event === "error", {
-        from: seen[i],
-        what: "the worker to notice Redis is gone",
-      }),
-    ),
-  );
-  await s.redis.restart();
-}
 
 test("Redis killed and restarted from its AOF under load: workers resume by themselves, every acknowledged job completes", async () => {
   const s = await startScenario(durable);

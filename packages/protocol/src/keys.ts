@@ -39,6 +39,11 @@ export interface QueueKeys {
    */
   readonly starts: string;
   /**
+   * STRING per dedupe window (`<base>dedupe:<key>`): the id of the window's job, expiring with the window. Built by
+   * the enqueue script from BASE, like job keys.
+   */
+  dedupe(key: string): string;
+  /**
    * HASH of queue-level state: paused flag, fencing counter, retention settings, totals, and the flow-control
    * settings (`rlMax`/`rlMs` rate limit, `conc` global concurrency, `holdUntil` claims held by `ctx.rateLimit`).
    */
@@ -157,6 +162,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): Queue
     cancelChannel: `${base}cancel`,
     throughput: `${base}throughput`,
     starts: `${base}starts`,
+    dedupe: (key) => `${base}dedupe:${key}`,
     meta: `${base}meta`,
     fired: `${base}fired`,
     claims: (workerId) => `${base}claims:${workerId}`,

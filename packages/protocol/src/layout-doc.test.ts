@@ -34,7 +34,8 @@ function asDocumented(key: string): string {
     .replace(/^p:/, "<prefix>:")
     .replace(/job:id$/, "job:<id>")
     .replace(/claims:w$/, "claims:<workerId>")
-    .replace(/worker:w$/, "worker:<workerId>");
+    .replace(/worker:w$/, "worker:<workerId>")
+    .replace(/dedupe:k$/, "dedupe:<key>");
 }
 
 describe("docs/redis-layout.md", () => {
@@ -54,6 +55,7 @@ describe("docs/redis-layout.md", () => {
     k.cancelChannel,
     k.throughput,
     k.starts,
+    k.dedupe("k"),
     k.workers,
     k.meta,
     k.fired,

@@ -21,6 +21,7 @@ export type { AdminClient, PoolHandle, ScenarioOptions, ScenarioPoolOptions, Tim
 export {
   clockShiftModule,
   closeScenarios,
+  crashAndRestartRedis,
   handlersModule,
   Scenario,
   startScenario,

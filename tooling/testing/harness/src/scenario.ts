@@ -377,3 +377,19 @@ export async function closeScenarios(): Promise<void> {
   const failed = (await Promise.allSettled(closing)).find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
 }
+
+/** Kills Redis with SIGKILL, waits until every worker has noticed, and starts it again from its AOF. */
+export async function crashAndRestartRedis(s: Scenario, workers: readonly NodeProcess[]): Promise<void> {
+  const seen = workers.map((w) => w.events.length);
+  s.redis.kill("SIGKILL");
+  await s.redis.exited();
+  await Promise.all(
+    workers.map((w, i) =>
+      w.waitForEvent((e) => e.event === "error", {
+        from: seen[i],
+        what: "the worker to notice Redis is gone",
+      }),
+    ),
+  );
+  await s.redis.restart();
+}
