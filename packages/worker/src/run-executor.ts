@@ -20,25 +20,54 @@ import {
 } from "@tq/protocol";
 import type { Ack, AckBatcher } from "./ack-batcher.js";
 import type { Handler, WorkerJob } from "./handlers.js";
-import { jobContext } from "./job-context.js";
+import { RunContext } from "./job-context.js";
 import { bytesOver } from "./payload-size.js";
 import { describeThrown, isUnrecoverable, serializeError, toError } from "./serialize-error.js";
 import { WORKER_VERSION } from "./version.js";
 import type { WorkerCore } from "./worker-core.js";
 
 /** A claimed job this process runs, until its outcome is decided. */
-export interface Run {
-  id: string;
-  token: string;
+/**
+ * A run in progress. Its AbortController is made only when something asks for the signal or aborts the run: most
+ * handlers never look at `ctx.signal`, and a controller with its signal is the largest allocation of a run.
+ */
+export class Run {
+  readonly id: string;
+  readonly token: string;
   /** The run's number (1-based), known even when the record cannot be decoded. */
-  attempt: number;
-  controller: AbortController;
-  settled: boolean;
-  job: WorkerJob | undefined;
+  readonly attempt: number;
+  settled = false;
+  job: WorkerJob | undefined = undefined;
   /** The handler called `ctx.rateLimit`: if it throws, the job is handed back uncounted instead of failing. */
-  rateLimited?: boolean;
+  rateLimited = false;
   /** The run's `process <queue>` span, when `@opentelemetry/api` is installed; ended when the run settles. */
-  span?: ProcessSpan;
+  span: ProcessSpan | undefined = undefined;
+  #controller: AbortController | undefined;
+  #abortReason: unknown;
+  #aborted = false;
+
+  constructor(claim: ClaimedJob) {
+    this.id = claim.id;
+    this.token = claim.token;
+    this.attempt = claim.attempt;
+  }
+
+  /** Aborted when the run times out, its lease is lost, it is cancelled or the worker shuts down. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Aborts the run's signal with `reason` (the first abort wins, as with AbortController). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
 }
 
 interface Registered {
@@ -78,14 +107,7 @@ export class RunExecutor {
   }
 
   start(claim: ClaimedJob): void {
-    const run: Run = {
-      id: claim.id,
-      token: claim.token,
-      attempt: claim.attempt,
-      controller: new AbortController(),
-      settled: false,
-      job: undefined,
-    };
+    const run = new Run(claim);
     this.running.set(claim.id, run);
     // Every run settles: whatever escapes (a hostile thrown value, a listener that throws) fails the run.
     this.#execute(run, claim).catch((error: unknown) => {
@@ -101,7 +123,7 @@ export class RunExecutor {
       "LEASE_LOST",
       `lease on job ${quote(run.id)} in queue ${quote(this.#core.queue)} was lost (it expired, another worker took the job, or its record was overwritten); this run is aborted`,
     );
-    run.controller.abort(error);
+    run.abort(error);
     run.span?.end(error);
     this.#core.ended(run.id, run.token);
     this.#core.reportError(error);
@@ -132,7 +154,7 @@ export class RunExecutor {
       `job ${quote(run.id)} in queue ${quote(core.queue)} was cancelled while running (attempt ${run.attempt}); its outcome is failed and this run's result will be discarded`,
       { retryable: false },
     );
-    run.controller.abort(error);
+    run.abort(error);
     run.span?.end(error);
     core.ended(run.id, run.token);
     core.processed++;
@@ -158,7 +180,7 @@ export class RunExecutor {
         "CLOSED",
         `${this.#core.label} shut down before job ${quote(run.id)} finished`,
       );
-      run.controller.abort(error);
+      run.abort(error);
       run.span?.end(error);
     }
     return unfinished;
@@ -203,7 +225,6 @@ export class RunExecutor {
       waitedMs: claim.waitedMs,
     };
     run.job = job;
-    const what = `task ${quote(job.task)} (job ${quote(job.id)})`;
     const registered = this.#handlers.get(envelope.task);
     if (!registered) {
       const known = this.tasks.length > 0 ? this.tasks.map((t) => quote(t)).join(", ") : "none";
@@ -231,9 +252,9 @@ export class RunExecutor {
         timer = setTimeout(() => {
           const error = new TqError(
             "TIMEOUT",
-            `${what} ran past its timeoutMs of ${timeoutMs} ms on attempt ${job.attempt}`,
+            `${runLabel(job)} ran past its timeoutMs of ${timeoutMs} ms on attempt ${job.attempt}`,
           );
-          run.controller.abort(error);
+          run.abort(error);
           this.#fail(run, envelope, error);
         }, timeoutMs);
       }
@@ -246,13 +267,13 @@ export class RunExecutor {
       core.events.emit("active", job);
       let args = envelope.args;
       if (registered.task?.args) {
-        args = await validateWithSchema(registered.task.args, args, "args", what);
+        args = await validateWithSchema(registered.task.args, args, "args", runLabel(job));
       }
-      const ctx = jobContext(core, run, job);
+      const ctx = new RunContext(core, run, job);
       // the handler runs in the run's span: spans it starts are children of it
       let result = await (run.span ? run.span.run(() => registered.fn(args, ctx)) : registered.fn(args, ctx));
       if (registered.task?.result) {
-        result = await validateWithSchema(registered.task.result, result, "result", what);
+        result = await validateWithSchema(registered.task.result, result, "result", runLabel(job));
       }
       let payload: string;
       try {
@@ -261,7 +282,7 @@ export class RunExecutor {
       } catch (cause) {
         throw new TqError(
           "VALIDATION",
-          `${what} returned a value that is not JSON: ${describeThrown(toError(cause).message)}`,
+          `${runLabel(job)} returned a value that is not JSON: ${describeThrown(toError(cause).message)}`,
           { cause, retryable: false },
         );
       }
@@ -269,7 +290,7 @@ export class RunExecutor {
       if (size !== false) {
         throw new TqError(
           "PAYLOAD_TOO_LARGE",
-          `${what} returned a result of ${size} bytes encoded, over the ${maxResultBytes}-byte cap (maxResultBytes); store large data elsewhere and return a reference`,
+          `${runLabel(job)} returned a result of ${size} bytes encoded, over the ${maxResultBytes}-byte cap (maxResultBytes); store large data elsewhere and return a reference`,
           { retryable: false },
         );
       }
@@ -329,4 +350,9 @@ export class RunExecutor {
       this.#core.listenerFailed(thrown);
     }
   }
+}
+
+/** How error messages name a run's job: `task "x" (job "id")`. Built only when a message needs it. */
+function runLabel(job: WorkerJob): string {
+  return `task ${quote(job.task)} (job ${quote(job.id)})`;
 }

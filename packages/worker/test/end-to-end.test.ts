@@ -56,10 +56,12 @@ describe("the original tutorial", () => {
 describe("handler context and events", () => {
   test("ctx carries the job's id, task, attempt, priority and an unaborted signal", async () => {
     const queue = h.queue();
-    let seen: Omit<JobContext, "logger" | "progress"> | undefined;
+    let seen: Omit<JobContext, "logger" | "progress" | "rateLimit"> | undefined;
     const worker = h.worker(queue.name, {
-      t: async (_args, ctx) => {
-        seen = { ...ctx };
+      // destructured, as handlers often take it
+      t: async (_args, { jobId, queue, task, attempt, maxRetries, priority, signal, progress }) => {
+        seen = { jobId, queue, task, attempt, maxRetries, priority, signal };
+        await progress({ step: 1 });
         return null;
       },
     });
@@ -75,6 +77,21 @@ describe("handler context and events", () => {
       priority: "low",
     });
     expect(seen!.signal.aborted).toBe(false);
+    expect((await queue.getJob(job.id))?.progress).toEqual({ step: 1 });
+  });
+
+  test("a signal first read after its run timed out is already aborted, with the TIMEOUT error", async () => {
+    const queue = h.queue();
+    const late = deferred<{ aborted: boolean; code: unknown }>();
+    const worker = h.worker(queue.name, {
+      t: async (_args, ctx) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        late.resolve({ aborted: ctx.signal.aborted, code: (ctx.signal.reason as { code?: unknown })?.code });
+      },
+    });
+    await worker.start();
+    await queue.enqueue("t", [], { timeoutMs: 20, maxRetries: 0 });
+    expect(await late.promise).toEqual({ aborted: true, code: "TIMEOUT" });
   });
 
   test("emits active, completed, retrying and failed with the job", async () => {
