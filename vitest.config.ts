@@ -11,6 +11,7 @@ export default defineConfig({
       "tooling/testing/harness/vitest.config.ts",
       "e2e/vitest.config.ts",
       "faults/vitest.config.ts",
+      "bench/vitest.config.ts",
     ],
   },
 });

@@ -1,8 +1,8 @@
 import { columnSpread } from "./report.js";
 import type { Results } from "./runner.js";
-import { LIBRARIES, LIBRARY_NAMES } from "./scenarios.js";
+import { LIBRARY_NAMES } from "./scenarios.js";
 
-const COLORS = { tq: "#2563eb", bullmq: "#dc2626", "bee-queue": "#d97706" } as const;
+const COLORS = { tq: "#2563eb", baseline: "#93c5fd", bullmq: "#dc2626", "bee-queue": "#d97706" } as const;
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -19,7 +19,8 @@ export function renderChart(results: Results, subtitle: string): string {
   const panelGap = 16;
   const top = 66;
   const scenarios = results.scenarios.filter((s) => s.chart);
-  const panelHeight = LIBRARIES.length * (barHeight + barGap);
+  const libraries = results.libraries;
+  const panelHeight = libraries.length * (barHeight + barGap);
   const height = top + scenarios.length * (panelHeight + panelGap) + 10;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
@@ -28,12 +29,13 @@ export function renderChart(results: Results, subtitle: string): string {
     `<text x="12" y="40" fill="#4b5563">${escapeXml(subtitle)}</text>`,
   ];
   let lx = 12;
-  for (const library of LIBRARIES) {
+  for (const library of libraries) {
+    const name = LIBRARY_NAMES[library];
     parts.push(
       `<rect x="${lx}" y="50" width="12" height="10" fill="${COLORS[library]}"/>`,
-      `<text x="${lx + 16}" y="59" fill="#111827">${LIBRARY_NAMES[library]}</text>`,
+      `<text x="${lx + 16}" y="59" fill="#111827">${name}</text>`,
     );
-    lx += 100;
+    lx += Math.max(100, 28 + name.length * 7);
   }
   scenarios.forEach((scenario, index) => {
     const y0 = top + index * (panelHeight + panelGap);
@@ -46,10 +48,10 @@ export function renderChart(results: Results, subtitle: string): string {
       parts.push(`<text x="${labelWidth + 8}" y="${y0 + panelHeight / 2 + 2}" fill="#6b7280">not run</text>`);
       return;
     }
-    const spreads = LIBRARIES.map((l) => columnSpread(results, scenario.id, l, "value"));
+    const spreads = libraries.map((l) => columnSpread(results, scenario.id, l, "value"));
     const scale = Math.max(1, ...spreads.map((s) => s?.max ?? 0));
     spreads.forEach((s, i) => {
-      const library = LIBRARIES[i] ?? "tq";
+      const library = libraries[i] ?? "tq";
       const y = y0 + i * (barHeight + barGap);
       if (!s) {
         parts.push(`<text x="${labelWidth + 8}" y="${y + barHeight - 3}" fill="#6b7280">no result</text>`);

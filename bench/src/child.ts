@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import type { ChildMessage, ParentMessage, RoleConfig } from "./protocol.js";
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The tq checkout this benchmark belongs to. */
+export const REPO_DIR = join(BENCH_DIR, "..");
 
 type Waiter = { type: ChildMessage["type"]; resolve: (m: ChildMessage) => void; reject: (e: Error) => void };
 

@@ -3,7 +3,19 @@ import { createRequire } from "node:module";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { BENCH_DIR } from "./child.js";
+import type { Library } from "./protocol.js";
 import type { TqSnapshot } from "./tq-snapshot.js";
+
+/** Where one measured tq build came from. */
+export interface TqBuildInfo {
+  library: Library;
+  /** The commit (short hash), or `unknown`. */
+  commit: string;
+  /** The checkout it was copied from. */
+  repo: string;
+  /** The commit, uncommitted changes and build time, for the report. */
+  source: string;
+}
 
 /** Where and with what the benchmark ran. */
 export interface MachineInfo {
@@ -13,8 +25,8 @@ export interface MachineInfo {
   node: string;
   redis: string;
   versions: Record<string, string>;
-  /** Where the measured tq build came from. */
-  tqSource: string;
+  /** Where each measured tq build came from (the one under test first, then the baseline). */
+  tqBuilds: TqBuildInfo[];
   /** 1-minute load average when the run started. */
   loadStart: number;
 }
@@ -30,7 +42,7 @@ function packageVersion(name: string): string {
   }
 }
 
-export function machineInfo(redisVersion: string, tq: TqSnapshot): MachineInfo {
+export function machineInfo(redisVersion: string, builds: ReadonlyMap<Library, TqSnapshot>): MachineInfo {
   return {
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model.trim() ?? "unknown",
@@ -45,7 +57,12 @@ export function machineInfo(redisVersion: string, tq: TqSnapshot): MachineInfo {
       "bee-queue": packageVersion("bee-queue"),
       redis: packageVersion("redis"),
     },
-    tqSource: `${tq.source}, built ${tq.builtAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    tqBuilds: [...builds].map(([library, tq]) => ({
+      library,
+      commit: tq.commit,
+      repo: tq.repo,
+      source: `${tq.source}, built ${tq.builtAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    })),
     loadStart: loadavg()[0] ?? 0,
   };
 }

@@ -1,22 +1,24 @@
 /**
- * Benchmarks tq against BullMQ and Bee-Queue on a private redis-server, side by side in one run, and writes the
- * results to docs/benchmarks.md (between the bench markers) and docs/benchmarks.svg.
+ * Benchmarks tq against BullMQ and Bee-Queue (and, with `--baseline`, against another tq build) on a private
+ * redis-server, side by side in one run, and writes the results to docs/benchmarks.md (between the bench markers)
+ * and docs/benchmarks.svg, or prints them.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startRedis } from "@tq/testing";
 import { renderChart } from "./chart.js";
-import { BENCH_DIR } from "./child.js";
-import { parseArgs, reproduceCommand } from "./cli.js";
+import { REPO_DIR } from "./child.js";
+import { parseArgs, reproduceCommand, UsageError } from "./cli.js";
 import { writeRegion } from "./docs-file.js";
 import { loadNow, machineInfo } from "./machine.js";
+import type { Library } from "./protocol.js";
 import { RedisAdmin } from "./redis-admin.js";
 import { renderReport } from "./report.js";
 import { runAll } from "./runner.js";
-import { scenarios, sizes } from "./scenarios.js";
-import { snapshotTq } from "./tq-snapshot.js";
+import { LIBRARY_NAMES, scenarios, sizes } from "./scenarios.js";
+import { snapshotTq, type TqSnapshot, tqCheckoutProblem } from "./tq-snapshot.js";
 
-const DOCS_DIR = join(BENCH_DIR, "..", "docs");
+const DOCS_DIR = join(REPO_DIR, "docs");
 const CHART_FILE = "benchmarks.svg";
 
 async function main(): Promise<void> {
@@ -25,27 +27,41 @@ async function main(): Promise<void> {
   let selected = scenarios(size);
   if (options.only.length > 0) {
     const unknown = options.only.filter((id) => !selected.some((s) => s.id === id));
-    if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(", ")}`);
+    if (unknown.length > 0) throw new UsageError(`unknown scenario(s): ${unknown.join(", ")}`);
     selected = selected.filter((s) => options.only.includes(s.id));
   }
+  const problem = options.baseline && tqCheckoutProblem(options.baseline);
+  if (problem) throw new UsageError(`--baseline: ${problem}`);
 
-  const snapshot = await snapshotTq();
-  process.env.TQ_BENCH_TQ_ROOT = snapshot.root;
-  console.log(
-    `tq build from ${snapshot.source}, built ${snapshot.builtAt.toISOString()}, copied to ${snapshot.root}`,
-  );
+  const snapshots = new Map<Library, TqSnapshot>();
+  const removeSnapshots = () => {
+    for (const snapshot of snapshots.values()) snapshot.remove();
+  };
+  try {
+    if (options.libraries.includes("tq")) snapshots.set("tq", await snapshotTq());
+    if (options.baseline) snapshots.set("baseline", await snapshotTq(options.baseline));
+  } catch (error) {
+    removeSnapshots();
+    throw error;
+  }
+  for (const [library, snapshot] of snapshots) {
+    console.log(
+      `${LIBRARY_NAMES[library]} build from ${snapshot.source} in ${snapshot.repo}, built ` +
+        `${snapshot.builtAt.toISOString()}, copied to ${snapshot.root}`,
+    );
+  }
   const server = await startRedis({ appendonly: false });
   // Anything that falls back to REDIS_URL talks to the private server, never to the shared one.
   process.env.REDIS_URL = server.url;
   const stop = async () => {
     await server.stop();
-    snapshot.remove();
+    removeSnapshots();
   };
   process.once("SIGINT", () => void stop().finally(() => process.exit(130)));
   let admin: RedisAdmin | undefined;
   try {
     admin = await RedisAdmin.open(server.url);
-    const machine = machineInfo(await admin.version(), snapshot);
+    const machine = machineInfo(await admin.version(), snapshots);
     console.log(
       `private redis-server ${machine.redis} on ${server.url}; ${machine.cpus} vCPUs, load ${machine.loadStart.toFixed(2)}`,
     );
@@ -54,6 +70,8 @@ async function main(): Promise<void> {
       admin,
       rounds: options.runs,
       timeoutMs: options.timeoutS * 1000,
+      libraries: options.libraries,
+      tqRoots: new Map([...snapshots].map(([library, snapshot]) => [library, snapshot.root])),
       log: (line) => console.log(line),
     });
     const date = new Date();
@@ -66,15 +84,17 @@ async function main(): Promise<void> {
       sizes: size,
       quick: options.quick,
       profile: options.profile,
-      chartFile: CHART_FILE,
+      ...(options.write ? { chartFile: CHART_FILE } : {}),
     });
+    // A run against a baseline is read on the terminal (for a note), whether or not it also writes docs/.
+    if (!options.write || options.baseline) console.log(`\n${report}`);
     if (options.write) {
       const subtitle = `${machine.cpus} vCPUs, Node ${machine.node}, Redis ${machine.redis}, ${results.rounds} round(s)${options.quick ? ", --quick" : ""}, ${date.toISOString().slice(0, 10)}`;
       writeFileSync(join(DOCS_DIR, CHART_FILE), renderChart(results, subtitle));
       writeRegion(join(DOCS_DIR, "benchmarks.md"), report);
       console.log(`\nwrote docs/benchmarks.md (bench section) and docs/${CHART_FILE}`);
-    } else {
-      console.log(`\n${report}`);
+    } else if (options.baseline) {
+      console.log("\nleft docs/ alone (a run with --baseline writes them only with --write)");
     }
     const failed = results.records.filter((r) => r.error).length;
     if (failed > 0) console.log(`${failed} run(s) failed; see the report`);
@@ -86,5 +106,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  process.exit(error instanceof UsageError ? 2 : 1);
 });

@@ -3,8 +3,11 @@
  * A role process gets its {@link RoleConfig} as JSON in argv[2], connects, and says `ready`.
  */
 
-/** Which queue library a role process drives. */
-export type Library = "tq" | "bullmq" | "bee-queue";
+/**
+ * Which queue library a role process drives. `baseline` is tq too, built from another checkout (`--baseline`): the
+ * same role scripts, another copy of the packages.
+ */
+export type Library = "tq" | "baseline" | "bullmq" | "bee-queue";
 
 /** The payload of every benchmark job: its index and, for the latency scenario, when it was enqueued (epoch ms). */
 export interface JobData {

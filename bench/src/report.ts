@@ -2,8 +2,8 @@ import type { MachineInfo } from "./machine.js";
 import type { Library } from "./protocol.js";
 import type { RedisProfile } from "./redis-admin.js";
 import type { Results } from "./runner.js";
-import { type Column, LIBRARIES, LIBRARY_NAMES, type Scenario, type Sizes } from "./scenarios.js";
-import { type Spread, spread } from "./stats.js";
+import { type Column, LIBRARY_NAMES, type Scenario, type Sizes } from "./scenarios.js";
+import { pairedRatios, type Spread, spread } from "./stats.js";
 
 /** Report options beside the results. */
 export interface ReportInput {
@@ -15,7 +15,8 @@ export interface ReportInput {
   sizes: Sizes;
   quick: boolean;
   profile: boolean;
-  chartFile: string;
+  /** The chart written beside the report, linked under the summary; none when the report is only printed. */
+  chartFile?: string;
 }
 
 function num(value: number, digits: number): string {
@@ -33,6 +34,30 @@ function ratio(a: Spread | undefined, b: Spread | undefined): string {
   return `${(a.median / b.median).toFixed(2)}×`;
 }
 
+const times = (value: number) => `${value.toFixed(2)}×`;
+
+/** A spread of ratios: the median, with min–max in brackets over more than one round. */
+function ratioCell(s: Spread | undefined): string {
+  if (!s) return "—";
+  if (s.n === 1) return times(s.median);
+  return `${times(s.median)} (${s.min.toFixed(2)}–${times(s.max)})`;
+}
+
+/** One column of one scenario for one library: the value of each round that measured it. */
+function roundValues(
+  results: Results,
+  scenario: string,
+  library: Library,
+  key: string | "value",
+): Map<number, number> {
+  const values = new Map<number, number>();
+  for (const r of results.records) {
+    if (r.scenario !== scenario || r.library !== library || !r.measurement) continue;
+    values.set(r.round, (key === "value" ? r.measurement.value : r.measurement.extra[key]) ?? Number.NaN);
+  }
+  return values;
+}
+
 /** The spread over rounds of one column of one scenario for one library. */
 export function columnSpread(
   results: Results,
@@ -40,10 +65,54 @@ export function columnSpread(
   library: Library,
   key: string | "value",
 ): Spread | undefined {
-  const values = results.records
-    .filter((r) => r.scenario === scenario && r.library === library && r.measurement)
-    .map((r) => (key === "value" ? r.measurement?.value : r.measurement?.extra[key]) ?? Number.NaN);
-  return spread(values);
+  return spread([...roundValues(results, scenario, library, key).values()]);
+}
+
+/**
+ * tq's headline value divided by the baseline's, round by round (only rounds in which both ran), in round order.
+ */
+function pairedBaselineRatios(results: Results, scenario: string): number[] {
+  return pairedRatios(
+    roundValues(results, scenario, "tq", "value"),
+    roundValues(results, scenario, "baseline", "value"),
+  );
+}
+
+/** A column of ratios in the summary: tq against one other library. */
+interface RatioColumn {
+  label: string;
+  /** Only in the summary table; the scenario sections spell it out. */
+  paired: boolean;
+  cell(results: Results, scenario: string): string;
+}
+
+/**
+ * The ratio columns for the libraries that ran: tq's median over each other library's, and for the baseline also
+ * the median of the per-round ratios. None when tq did not run.
+ */
+function ratioColumns(libraries: readonly Library[]): RatioColumn[] {
+  if (!libraries.includes("tq")) return [];
+  const columns: RatioColumn[] = [];
+  for (const other of libraries) {
+    if (other === "tq") continue;
+    const name = other === "baseline" ? "baseline" : LIBRARY_NAMES[other];
+    columns.push({
+      label: `tq/${name}`,
+      paired: false,
+      cell: (results, scenario) =>
+        ratio(
+          columnSpread(results, scenario, "tq", "value"),
+          columnSpread(results, scenario, other, "value"),
+        ),
+    });
+    if (other === "baseline")
+      columns.push({
+        label: "tq/baseline paired",
+        paired: true,
+        cell: (results, scenario) => ratioCell(spread(pairedBaselineRatios(results, scenario))),
+      });
+  }
+  return columns;
 }
 
 function failures(results: Results, scenario: string): string[] {
@@ -58,19 +127,28 @@ function scenarioTable(results: Results, scenario: Scenario): string[] {
     `| library | ${columns.map((c) => c.label).join(" | ")} |`,
     `|---|${columns.map(() => "---:").join("|")}|`,
   ];
-  for (const library of LIBRARIES) {
+  for (const library of results.libraries) {
     const cells = columns.map((c) =>
       cell(columnSpread(results, scenario.id, library, c === scenario.primary ? "value" : c.key), c.digits),
     );
     lines.push(`| ${LIBRARY_NAMES[library]} | ${cells.join(" | ")} |`);
   }
-  const tq = columnSpread(results, scenario.id, "tq", "value");
-  lines.push(
-    "",
-    `Ratios of medians (${scenario.primary.label}, ${scenario.higherIsBetter ? "higher" : "lower"} is better): ` +
-      `tq/BullMQ ${ratio(tq, columnSpread(results, scenario.id, "bullmq", "value"))}, ` +
-      `tq/Bee-Queue ${ratio(tq, columnSpread(results, scenario.id, "bee-queue", "value"))}.`,
-  );
+  const ratios = ratioColumns(results.libraries).filter((c) => !c.paired);
+  const better = `${scenario.primary.label}, ${scenario.higherIsBetter ? "higher" : "lower"} is better`;
+  if (ratios.length > 0)
+    lines.push(
+      "",
+      `Ratios of medians (${better}): ${ratios.map((c) => `${c.label} ${c.cell(results, scenario.id)}`).join(", ")}.`,
+    );
+  if (results.libraries.includes("tq") && results.libraries.includes("baseline")) {
+    const paired = pairedBaselineRatios(results, scenario.id);
+    lines.push(
+      "",
+      `Paired ratio tq/baseline (${better}), the median over rounds of tq's value divided by the baseline's in the ` +
+        `same round: ${ratioCell(spread(paired))}` +
+        (paired.length > 1 ? `; round by round ${paired.map(times).join(", ")}.` : "."),
+    );
+  }
   const retried = results.records
     .filter((r) => r.scenario === scenario.id && r.retried)
     .map((r) => `${LIBRARY_NAMES[r.library]}, round ${r.round + 1}: ${r.retried}`);
@@ -112,17 +190,18 @@ function profileTable(results: Results, scenario: Scenario): string[] {
     }
   }
   const ordered = [...rows.entries()].sort((a, b) => b[1] - a[1]).map(([command]) => command);
-  const header = LIBRARIES.map((l) => `${LIBRARY_NAMES[l]} calls | ${LIBRARY_NAMES[l]} µs`).join(" | ");
-  const lines = [`| command | ${header} |`, `|---|${LIBRARIES.map(() => "---:|---:").join("|")}|`];
+  const libraries = results.libraries;
+  const header = libraries.map((l) => `${LIBRARY_NAMES[l]} calls | ${LIBRARY_NAMES[l]} µs`).join(" | ");
+  const lines = [`| command | ${header} |`, `|---|${libraries.map(() => "---:|---:").join("|")}|`];
   for (const command of ordered) {
-    const cells = LIBRARIES.map((l) => {
+    const cells = libraries.map((l) => {
       const entry = perLibrary.get(l)?.get(command);
       if (!entry) return "· | ·";
       return `${num(spread(entry.calls)?.median ?? 0, 2)} | ${num(spread(entry.usec)?.median ?? 0, 2)}`;
     });
     lines.push(`| ${command.toUpperCase()} | ${cells.join(" | ")} |`);
   }
-  const totals = LIBRARIES.map((l) => {
+  const totals = libraries.map((l) => {
     const median = spread(cpu.get(l) ?? [])?.median;
     return ` | ${median === undefined ? "—" : num(median, 1)}`;
   });
@@ -130,18 +209,25 @@ function profileTable(results: Results, scenario: Scenario): string[] {
   return lines;
 }
 
-function settingsNotes(sizes: Sizes): string[] {
+function settingsNotes(sizes: Sizes, libraries: readonly Library[]): string[] {
+  const notes: Record<Library, string> = {
+    tq:
+      "- **tq**: `new Queue(name, { connection: url })`, `new Worker(name, { noop }, { connection: url, concurrency })`. " +
+      "Default retention (newest 1,000 completed, 10,000 failed), lease 30 s.",
+    baseline: "- **tq (baseline)**: the same role scripts and settings as tq, loading the baseline's build.",
+    bullmq:
+      "- **BullMQ**: one ioredis connection per `Queue` and per `Worker` (`new Redis(url)`); the worker's has " +
+      "`maxRetriesPerRequest: null`, which BullMQ requires for workers. Default job options " +
+      "(removeOnComplete/removeOnFail keep every job), lock 30 s, stalled check every 30 s.",
+    "bee-queue":
+      "- **Bee-Queue**: `new BeeQueue(name, { redis: { host, port } })` for producers and workers alike, so the " +
+      "producer's queue also has the defaults `isWorker`, `getEvents` and `storeJobs` on (it subscribes to job " +
+      "events and keeps its created jobs in memory); removeOnSuccess/removeOnFailure false.",
+  };
   return [
     "Each library runs with its defaults; what the harness sets:",
     "",
-    "- **tq**: `new Queue(name, { connection: url })`, `new Worker(name, { noop }, { connection: url, concurrency })`. " +
-      "Default retention (newest 1,000 completed, 10,000 failed), lease 30 s.",
-    "- **BullMQ**: one ioredis connection per `Queue` and per `Worker` (`new Redis(url)`); the worker's has " +
-      "`maxRetriesPerRequest: null`, which BullMQ requires for workers. Default job options " +
-      "(removeOnComplete/removeOnFail keep every job), lock 30 s, stalled check every 30 s.",
-    "- **Bee-Queue**: `new BeeQueue(name, { redis: { host, port } })` for producers and workers alike, so the " +
-      "producer's queue also has the defaults `isWorker`, `getEvents` and `storeJobs` on (it subscribes to job " +
-      "events and keeps its created jobs in memory); removeOnSuccess/removeOnFailure false.",
+    ...libraries.map((l) => notes[l]),
     `- Job payload \`{ i, t }\` (two numbers) for every library; the handler is an empty async function.`,
     `- Bulk enqueues go ${sizes.bulkBatch.toLocaleString("en-US")} jobs per call for every library ` +
       "(tq's `enqueueMany` stores each call in one all-or-nothing script call; it takes up to 1,000 jobs).",
@@ -165,12 +251,44 @@ function loadSentence(input: ReportInput): string {
   );
 }
 
+/** "a", "a and b", "a, b and c". */
+function listOf(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}
+
+/** What the report says about the baseline, when one ran: which commits, and how the two ratios differ. */
+function baselineNotes(input: ReportInput): { ratios: string; intro: string[] } {
+  const { results, machine } = input;
+  const baseline = machine.tqBuilds.find((b) => b.library === "baseline");
+  if (!baseline || !results.libraries.includes("baseline")) return { ratios: "", intro: [] };
+  const tq = machine.tqBuilds.find((b) => b.library === "tq");
+  const intro = [
+    `**Baseline.** tq (baseline) is commit ${baseline.commit}` +
+      (tq ? `, measured against tq at commit ${tq.commit}` : "") +
+      ": the same tq role scripts and settings, loading a frozen copy of the baseline checkout's built packages, " +
+      "in every scenario and round, rotating with the other libraries. A baseline checkout is made with " +
+      `\`git worktree add ../base ${baseline.commit}\` and \`pnpm install && pnpm build\` in it.`,
+    "",
+  ];
+  const ratios = results.libraries.includes("tq")
+    ? " **tq/baseline** is the ratio of the two medians; **tq/baseline paired** is the median over rounds of tq's " +
+      "value in a round divided by the baseline's in the same round (min–max in brackets). The two builds run " +
+      "within a few seconds of each other in each round, so each pair saw nearly the same machine: on a busy " +
+      "machine the paired ratio is the one to read."
+    : "";
+  return { ratios, intro };
+}
+
 /** The markdown between the bench markers. */
 export function renderReport(input: ReportInput): string {
   const { results, machine, sizes } = input;
+  const libraries = results.libraries;
+  const ratioCols = ratioColumns(libraries);
+  const baseline = baselineNotes(input);
+  const builds = machine.tqBuilds.map((b) => `${LIBRARY_NAMES[b.library]} from ${b.source}`).join("; ");
   const out: string[] = [];
   out.push(
-    "## tq, BullMQ and Bee-Queue side by side",
+    `## ${listOf(libraries.map((l) => LIBRARY_NAMES[l]))} side by side`,
     "",
     `Measured ${input.date.toISOString().slice(0, 16).replace("T", " ")} UTC on ${machine.cpus} vCPUs ` +
       `(${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM; Node ${machine.node}, Redis ` +
@@ -178,7 +296,7 @@ export function renderReport(input: ReportInput): string {
     "",
     `Versions: ${Object.entries(machine.versions)
       .map(([name, version]) => `${name} ${version}`)
-      .join(", ")}. tq from ${machine.tqSource}.`,
+      .join(", ")}.${builds ? ` ${builds}.` : ""}`,
     "",
     "Reproduce (from the repository root; Redis must be installed, the harness starts its own server):",
     "",
@@ -191,37 +309,40 @@ export function renderReport(input: ReportInput): string {
       "the order of the libraries rotating from one run to the next; the server is flushed (`FLUSHALL`) before " +
       "each run. Producers and workers are separate Node processes (`node --import tsx`), talking to the runner " +
       "over IPC; timings are taken inside them. Cells are the median over rounds, with min–max in brackets. " +
-      "Ratios divide tq's median by the other library's.",
+      "Ratios divide tq's median by the other library's." +
+      baseline.ratios,
     "",
+    ...baseline.intro,
     `**Noise.** Redis, the producer and the worker share ${machine.cpus} vCPUs. ${loadSentence(input)} ` +
       "Differences within the min–max spread are not findings; compare libraries within this run only.",
     "",
     "### Summary",
     "",
-    "| scenario | tq | BullMQ | Bee-Queue | tq/BullMQ | tq/Bee-Queue |",
-    "|---|---:|---:|---:|---:|---:|",
+    `| scenario | ${[...libraries.map((l) => LIBRARY_NAMES[l]), ...ratioCols.map((c) => c.label)].join(" | ")} |`,
+    `|---|${[...libraries, ...ratioCols].map(() => "---:").join("|")}|`,
   );
   for (const scenario of results.scenarios) {
     const label = `${scenario.title} (${scenario.primary.label}, ${scenario.higherIsBetter ? "higher" : "lower"} is better)`;
     const skipped = results.skipped.get(scenario.id);
     if (skipped) {
-      out.push(`| ${label} | ${skipped} | | | | |`);
+      out.push(`| ${label} | ${skipped} |${" |".repeat(libraries.length + ratioCols.length - 1)}`);
       continue;
     }
-    const s = LIBRARIES.map((l) => columnSpread(results, scenario.id, l, "value"));
-    out.push(
-      `| ${label} | ${s.map((x) => cell(x, scenario.primary.digits)).join(" | ")} | ` +
-        `${ratio(s[0], s[1])} | ${ratio(s[0], s[2])} |`,
-    );
+    const cells = [
+      ...libraries.map((l) => cell(columnSpread(results, scenario.id, l, "value"), scenario.primary.digits)),
+      ...ratioCols.map((c) => c.cell(results, scenario.id)),
+    ];
+    out.push(`| ${label} | ${cells.join(" | ")} |`);
   }
-  out.push("", `![Throughput per scenario and library](${input.chartFile})`, "");
+  out.push("");
+  if (input.chartFile) out.push(`![Throughput per scenario and library](${input.chartFile})`, "");
   for (const scenario of results.scenarios) {
     out.push(`### ${scenario.title}`, "", scenario.description, "");
     const skipped = results.skipped.get(scenario.id);
     if (skipped) out.push(`Not run: ${skipped.replace(/^not run: /, "")}.`, "");
     else out.push(...scenarioTable(results, scenario), "");
   }
-  out.push("### Settings", "", ...settingsNotes(sizes), "");
+  out.push("### Settings", "", ...settingsNotes(sizes, libraries), "");
   if (input.profile) {
     out.push(
       "### Where Redis spends its time (`--profile`)",

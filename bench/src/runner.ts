@@ -2,7 +2,7 @@ import { loadavg } from "node:os";
 import type { RoleProcess } from "./child.js";
 import type { Library } from "./protocol.js";
 import type { RedisAdmin } from "./redis-admin.js";
-import { LIBRARIES, LIBRARY_NAMES, type Measurement, type Scenario } from "./scenarios.js";
+import { LIBRARY_NAMES, type Measurement, type Scenario } from "./scenarios.js";
 
 /** One library's run of one scenario in one round. */
 export interface RunRecord {
@@ -19,6 +19,8 @@ export interface RunRecord {
 
 export interface Results {
   scenarios: Scenario[];
+  /** The libraries that ran, in report order. */
+  libraries: readonly Library[];
   /** Scenarios not run, with the reason. */
   skipped: Map<string, string>;
   records: RunRecord[];
@@ -31,13 +33,17 @@ export interface RunnerOptions {
   admin: RedisAdmin;
   rounds: number;
   timeoutMs: number;
+  /** The libraries to run, in report order. */
+  libraries: readonly Library[];
+  /** For each tq build that runs (`tq`, `baseline`), the snapshot its role processes load. */
+  tqRoots: ReadonlyMap<Library, string>;
   log: (line: string) => void;
 }
 
 /** The order the libraries run in, rotated by one place per step so none always runs first (or last). */
-export function rotation(step: number): Library[] {
-  const k = step % LIBRARIES.length;
-  return [...LIBRARIES.slice(k), ...LIBRARIES.slice(0, k)];
+export function rotation(libraries: readonly Library[], step: number): Library[] {
+  const k = step % libraries.length;
+  return [...libraries.slice(k), ...libraries.slice(0, k)];
 }
 
 function fmt(scenario: Scenario, m: Measurement): string {
@@ -52,7 +58,7 @@ export async function runAll(scenarios: Scenario[], options: RunnerOptions): Pro
   const started = Date.now();
   const skipped = new Map<string, string>();
   for (const scenario of scenarios) {
-    const reason = await scenario.skipReason?.();
+    const reason = await scenario.skipReason?.(options.tqRoots);
     if (reason) {
       skipped.set(scenario.id, reason);
       options.log(`${scenario.id}: ${reason}`);
@@ -63,7 +69,7 @@ export async function runAll(scenarios: Scenario[], options: RunnerOptions): Pro
   for (let round = 0; round < options.rounds; round++) {
     for (const scenario of scenarios) {
       if (skipped.has(scenario.id)) continue;
-      for (const library of rotation(step++)) {
+      for (const library of rotation(options.libraries, step++)) {
         let record = await runOnce(scenario, library, round, options);
         if (record.error) {
           // A transient failure (a package rebuilt under the run, a process that could not start) gets one retry.
@@ -75,7 +81,14 @@ export async function runAll(scenarios: Scenario[], options: RunnerOptions): Pro
       }
     }
   }
-  return { scenarios, skipped, records, rounds: options.rounds, elapsedMs: Date.now() - started };
+  return {
+    scenarios,
+    libraries: options.libraries,
+    skipped,
+    records,
+    rounds: options.rounds,
+    elapsedMs: Date.now() - started,
+  };
 }
 
 async function runOnce(
@@ -87,6 +100,7 @@ async function runOnce(
   await options.admin.flushAll();
   const roles = new Set<RoleProcess>();
   const record: RunRecord = { scenario: scenario.id, library, round, load: loadavg()[0] ?? 0 };
+  const root = options.tqRoots.get(library);
   const t0 = Date.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -102,6 +116,7 @@ async function runOnce(
         admin: options.admin,
         queue: `bench-${scenario.id}-${library}-${round}`,
         timeoutMs: options.timeoutMs,
+        env: root ? { TQ_BENCH_TQ_ROOT: root } : {},
         track: (role) => {
           roles.add(role);
           return role;
@@ -117,7 +132,7 @@ async function runOnce(
   }
   const took = ((Date.now() - t0) / 1000).toFixed(1);
   options.log(
-    `round ${round + 1}/${options.rounds} ${scenario.id.padEnd(18)} ${LIBRARY_NAMES[library].padEnd(9)} ` +
+    `round ${round + 1}/${options.rounds} ${scenario.id.padEnd(18)} ${LIBRARY_NAMES[library].padEnd(13)} ` +
       `${record.measurement ? fmt(scenario, record.measurement) : `FAILED: ${record.error}`} ` +
       `(${took} s, load ${record.load.toFixed(1)})`,
   );

@@ -3,16 +3,25 @@ import type { Library, ProduceMode, ProduceResult, RoleConfig, WorkerStats } fro
 import { profileBetween, type RedisAdmin, type RedisProfile } from "./redis-admin.js";
 import { loadTq } from "./roles/tq-modules.js";
 
-export const LIBRARIES: readonly Library[] = ["tq", "bullmq", "bee-queue"];
+/** Every library the harness knows, in the order of the report's rows and columns. */
+export const LIBRARIES: readonly Library[] = ["tq", "baseline", "bullmq", "bee-queue"];
+
+/** The libraries a run measures when not told otherwise (plus `baseline` when a baseline checkout is given). */
+export const DEFAULT_LIBRARIES: readonly Library[] = ["tq", "bullmq", "bee-queue"];
 
 export const LIBRARY_NAMES: Record<Library, string> = {
   tq: "tq",
+  baseline: "tq (baseline)",
   bullmq: "BullMQ",
   "bee-queue": "Bee-Queue",
 };
 
+/** Whether the library is a tq build (the one under test or the baseline), driven by the tq role scripts. */
+export const isTqBuild = (library: Library): boolean => library === "tq" || library === "baseline";
+
 const ROLE_SCRIPTS: Record<Library, string> = {
   tq: "tq.ts",
+  baseline: "tq.ts",
   bullmq: "bullmq.ts",
   "bee-queue": "bee-queue.ts",
 };
@@ -25,6 +34,8 @@ export interface RunContext {
   queue: string;
   /** The longest one run may take, in milliseconds. */
   timeoutMs: number;
+  /** Environment for this library's role processes (for a tq build: which snapshot to load). */
+  env: Record<string, string>;
   /** Registers a role process so the runner can kill it if the run fails. */
   track(role: RoleProcess): RoleProcess;
 }
@@ -59,8 +70,8 @@ export interface Scenario {
   chart: boolean;
   /** Profiled (Redis commandstats per job) with --profile. */
   profiled: boolean;
-  /** A reason not to run the scenario, checked at run time. */
-  skipReason?(): Promise<string | undefined>;
+  /** A reason not to run the scenario, checked at run time against the snapshot of each tq build that runs. */
+  skipReason?(tqRoots: ReadonlyMap<Library, string>): Promise<string | undefined>;
   run(library: Library, ctx: RunContext): Promise<Measurement>;
 }
 
@@ -111,7 +122,7 @@ function roleConfig(ctx: RunContext, role: RoleConfig["role"], extra: Partial<Ro
 }
 
 async function spawnProducer(library: Library, ctx: RunContext): Promise<RoleProcess> {
-  return ctx.track(await RoleProcess.spawn(ROLE_SCRIPTS[library], roleConfig(ctx, "producer")));
+  return ctx.track(await RoleProcess.spawn(ROLE_SCRIPTS[library], roleConfig(ctx, "producer"), ctx.env));
 }
 
 async function spawnWorker(
@@ -121,7 +132,11 @@ async function spawnWorker(
   latency = false,
 ): Promise<RoleProcess> {
   return ctx.track(
-    await RoleProcess.spawn(ROLE_SCRIPTS[library], roleConfig(ctx, "worker", { concurrency, latency })),
+    await RoleProcess.spawn(
+      ROLE_SCRIPTS[library],
+      roleConfig(ctx, "worker", { concurrency, latency }),
+      ctx.env,
+    ),
   );
 }
 
@@ -237,8 +252,8 @@ function processScenario(size: Sizes, concurrency: number): Scenario {
   };
 }
 
-async function workerPoolExported(): Promise<boolean> {
-  const { worker } = await loadTq();
+async function workerPoolExported(root: string): Promise<boolean> {
+  const { worker } = await loadTq(root);
   return typeof (worker as unknown as Record<string, unknown>).WorkerPool === "function";
 }
 
@@ -396,16 +411,18 @@ export function scenarios(size: Sizes): Scenario[] {
       higherIsBetter: true,
       chart: true,
       profiled: false,
-      async skipReason() {
-        return (await workerPoolExported())
-          ? undefined
-          : "not run: `WorkerPool` is not exported from `@tq/worker` in this build";
+      async skipReason(tqRoots) {
+        for (const [library, root] of tqRoots) {
+          if (!(await workerPoolExported(root)))
+            return `not run: \`WorkerPool\` is not exported from \`@tq/worker\` in the ${LIBRARY_NAMES[library]} build`;
+        }
+        return undefined;
       },
       async run(library, ctx) {
         await fill(library, ctx, size.pool);
         const before = await ctx.admin.snapshot();
         let workers: RoleProcess[];
-        if (library === "tq") {
+        if (isTqBuild(library)) {
           workers = [
             ctx.track(
               await RoleProcess.spawn(
@@ -415,6 +432,7 @@ export function scenarios(size: Sizes): Scenario[] {
                   concurrency: size.poolConcurrency,
                   expect: size.pool,
                 }),
+                ctx.env,
               ),
             ),
           ];

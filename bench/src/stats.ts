@@ -23,3 +23,19 @@ export function spread(values: readonly number[]): Spread | undefined {
       : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
   return { median, min: finite[0] as number, max: finite[finite.length - 1] as number, n: finite.length };
 }
+
+/**
+ * The ratio `a[r] / b[r]` for each round `r` in which both have a finite value and `b[r]` is not 0, in round order:
+ * two builds measured back to back in the same round saw nearly the same machine, so the spread of these ratios is
+ * narrower than that of either build's values.
+ */
+export function pairedRatios(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): number[] {
+  const ratios: number[] = [];
+  for (const round of [...a.keys()].sort((x, y) => x - y)) {
+    const x = a.get(round);
+    const y = b.get(round);
+    if (x === undefined || y === undefined || !Number.isFinite(x) || !Number.isFinite(y) || y === 0) continue;
+    ratios.push(x / y);
+  }
+  return ratios;
+}

@@ -1,18 +1,36 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { createRequire } from "node:module";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BENCH_DIR } from "./child.js";
+import { REPO_DIR } from "./child.js";
 
-const REPO = join(BENCH_DIR, "..");
+/** The packages a snapshot holds, as far as the checkout has them (an older commit may lack some). */
 const PACKAGES = ["job-schema", "protocol", "connection", "client", "metrics", "worker"] as const;
+/** The packages the role scripts load: a checkout without them cannot be benchmarked. */
+const REQUIRED = ["client", "worker"] as const;
 
 /** A frozen copy of tq's built packages, so one benchmark run measures one build throughout. */
 export interface TqSnapshot {
-  /** A `node_modules` directory holding the built `@tq/*` packages the benchmark loads and a link to `redis`. */
+  /**
+   * A `node_modules` directory holding the built `@tq/*` packages the benchmark loads and links to the packages they
+   * depend on (`redis`, …).
+   */
   root: string;
+  /** The checkout the build was copied from. */
+  repo: string;
+  /** That checkout's commit (short hash), or `unknown` when git cannot tell. */
+  commit: string;
   /** The commit the build came from, and whether the packages had uncommitted changes. */
   source: string;
   /** When the copied build was made (the newest dist file's time). */
@@ -20,34 +38,116 @@ export interface TqSnapshot {
   remove(): void;
 }
 
+interface PackageJson {
+  name?: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
 /** The entry file of a tq package in a snapshot, as an import specifier. */
 export function tqEntry(root: string, name: "client" | "worker"): string {
   return pathToFileURL(join(root, "@tq", name, "dist", "index.js")).href;
 }
 
-function gitSource(): string {
+function readPackageJson(file: string): PackageJson | undefined {
   try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-      cwd: REPO,
-      encoding: "utf8",
-    }).trim();
-    const dirty = execFileSync(
-      "git",
-      ["status", "--porcelain", "--", ...PACKAGES.map((p) => `packages/${p}`)],
-      { cwd: REPO, encoding: "utf8" },
-    ).trim();
-    return dirty ? `commit ${commit} with uncommitted changes in the packages` : `commit ${commit}`;
+    return JSON.parse(readFileSync(file, "utf8")) as PackageJson;
   } catch {
-    return "unknown source";
+    return undefined;
   }
 }
 
-async function copyOnce(root: string): Promise<Date> {
+function packagesIn(repo: string): string[] {
+  return PACKAGES.filter((name) => existsSync(join(repo, "packages", name, "package.json")));
+}
+
+/**
+ * Why `dir` cannot be benchmarked as a tq build, in one line, or `undefined` when it can: it must be the root of a tq
+ * checkout (its `packages/client` and `packages/worker` are `@tq/client` and `@tq/worker`) with its packages built.
+ */
+export function tqCheckoutProblem(dir: string): string | undefined {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return `${dir} is not a directory`;
+  for (const name of REQUIRED) {
+    if (readPackageJson(join(dir, "packages", name, "package.json"))?.name !== `@tq/${name}`)
+      return (
+        `${dir} is not a tq checkout (packages/${name}/package.json does not name @tq/${name}); ` +
+        "give the root of one, e.g. a git worktree of an older commit"
+      );
+  }
+  const unbuilt = packagesIn(dir).filter(
+    (name) => !existsSync(join(dir, "packages", name, "dist", "index.js")),
+  );
+  if (unbuilt.length > 0)
+    return (
+      `${dir} has no built packages (${unbuilt.map((name) => `packages/${name}/dist`).join(", ")} missing): ` +
+      "run pnpm install && pnpm build there"
+    );
+  return undefined;
+}
+
+function gitSource(repo: string): { commit: string; source: string } {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: repo,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dirty = execFileSync(
+      "git",
+      ["status", "--porcelain", "--", ...packagesIn(repo).map((p) => `packages/${p}`)],
+      { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    ).trim();
+    return {
+      commit,
+      source: dirty ? `commit ${commit} with uncommitted changes in the packages` : `commit ${commit}`,
+    };
+  } catch {
+    return { commit: "unknown", source: "unknown source" };
+  }
+}
+
+/** The directory of package `name` as Node would find it from `from`: the nearest `node_modules/<name>` above it. */
+function findPackageDir(from: string, name: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules", name);
+    if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Links into `root` every package the copied tq packages need that is not a tq package: their dependencies and
+ * their required peers (`redis`), as installed in `repo`. Optional peers (`@opentelemetry/api`) stay out, as in an
+ * application that does not install them.
+ */
+function linkDependencies(root: string, repo: string, names: readonly string[]): void {
+  const linked = new Set<string>();
+  for (const name of names) {
+    const from = join(repo, "packages", name);
+    const pkg = readPackageJson(join(from, "package.json")) ?? {};
+    const peers = Object.keys(pkg.peerDependencies ?? {}).filter(
+      (p) => !pkg.peerDependenciesMeta?.[p]?.optional,
+    );
+    for (const dep of [...Object.keys(pkg.dependencies ?? {}), ...peers]) {
+      if (dep.startsWith("@tq/") || linked.has(dep)) continue;
+      const dir = findPackageDir(from, dep);
+      if (!dir)
+        throw new Error(`${dep}, which @tq/${name} needs, is not installed in ${repo}: run pnpm install`);
+      mkdirSync(dirname(join(root, dep)), { recursive: true });
+      symlinkSync(dir, join(root, dep), "dir");
+      linked.add(dep);
+    }
+  }
+}
+
+async function copyOnce(root: string, repo: string, names: readonly string[]): Promise<Date> {
   let newest = 0;
-  for (const name of PACKAGES) {
-    const from = join(REPO, "packages", name);
+  for (const name of names) {
+    const from = join(repo, "packages", name);
     const entry = join(from, "dist", "index.js");
-    if (!existsSync(entry)) throw new Error(`packages/${name}/dist/index.js is missing: run pnpm build`);
+    if (!existsSync(entry))
+      throw new Error(`${repo}/packages/${name}/dist/index.js is missing: run pnpm build`);
     newest = Math.max(newest, statSync(entry).mtimeMs);
     const to = join(root, "@tq", name);
     rmSync(to, { recursive: true, force: true });
@@ -62,35 +162,40 @@ async function copyOnce(root: string): Promise<Date> {
 }
 
 /**
- * Copies tq's built packages (as `pnpm build` left them) to a temp directory. Other people may rebuild the packages
- * while the benchmark runs; the role processes load this copy instead, so every round measures the same code.
+ * Copies the built tq packages of the checkout `repo` (as `pnpm build` left them; this benchmark's own checkout by
+ * default) to a temp directory. Other people may rebuild the packages while the benchmark runs; the role processes
+ * load this copy instead, so every round measures the same code.
  */
-export async function snapshotTq(): Promise<TqSnapshot> {
+export async function snapshotTq(repo: string = REPO_DIR): Promise<TqSnapshot> {
   const dir = mkdtempSync(join(tmpdir(), "tq-bench-build-"));
   const root = join(dir, "node_modules");
   mkdirSync(root, { recursive: true });
-  const redisDir = dirname(
-    createRequire(join(REPO, "packages", "client", "package.json")).resolve("redis/package.json"),
-  );
-  symlinkSync(redisDir, join(root, "redis"), "dir");
-  // what @tq/metrics loads (the worker loads it only for a pool that serves /metrics)
-  const promDir = dirname(
-    createRequire(join(REPO, "packages", "metrics", "package.json")).resolve("prom-client/package.json"),
-  );
-  symlinkSync(promDir, join(root, "prom-client"), "dir");
-  const source = gitSource();
+  const names = packagesIn(repo);
   let lastError: unknown;
-  for (let attempt = 0; attempt < 12; attempt++) {
-    try {
-      const builtAt = await copyOnce(root);
-      return { root, source, builtAt, remove: () => rmSync(dir, { recursive: true, force: true }) };
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+  try {
+    linkDependencies(root, repo, names);
+    const { commit, source } = gitSource(repo);
+    for (let attempt = 0; attempt < 12; attempt++) {
+      try {
+        const builtAt = await copyOnce(root, repo, names);
+        return {
+          root,
+          repo,
+          commit,
+          source,
+          builtAt,
+          remove: () => rmSync(dir, { recursive: true, force: true }),
+        };
+      } catch (error) {
+        lastError = error;
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+      }
     }
+  } catch (error) {
+    lastError = error;
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(
-    `cannot copy tq's build: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    `cannot copy the tq build of ${repo}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
   );
 }
