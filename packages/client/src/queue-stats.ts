@@ -92,13 +92,36 @@ export async function readCounts(c: RedisConnection, k: QueueKeys): Promise<JobC
   };
 }
 
-/** The per-minute counts of one kind ("c" or "f") for the window ending at `minute`, oldest first. */
-function perMinute(c: RedisConnection, k: QueueKeys, kind: string, minute: number): Promise<number[]> {
-  const fields: string[] = [];
-  for (let m = minute - THROUGHPUT_WINDOW_MINUTES + 1; m <= minute; m++) fields.push(`${kind}:${m}`);
-  return c
-    .send<Array<string | null>>(["HMGET", k.throughput, ...fields], k.base)
-    .then((values) => values.map((v) => Number(v ?? 0) || 0));
+/**
+ * The throughput hash read once: the per-minute counts of each kind ("c", "f") for the window ending at `minute`,
+ * oldest first, and the sum of every minute the hash still holds of that kind (the part of the total that has not
+ * moved into meta yet).
+ */
+function readThroughput(
+  c: RedisConnection,
+  k: QueueKeys,
+  minute: number,
+): Promise<Record<"c" | "f", { window: number[]; held: number }>> {
+  return c.send<string[] | Record<string, string>>(["HGETALL", k.throughput], k.base).then((reply) => {
+    const entries: Array<[string, string]> = Array.isArray(reply)
+      ? Array.from({ length: reply.length >> 1 }, (_, i) => [reply[2 * i] ?? "", reply[2 * i + 1] ?? ""])
+      : Object.entries(reply ?? {});
+    const first = minute - THROUGHPUT_WINDOW_MINUTES + 1;
+    const out = {
+      c: { window: new Array<number>(THROUGHPUT_WINDOW_MINUTES).fill(0), held: 0 },
+      f: { window: new Array<number>(THROUGHPUT_WINDOW_MINUTES).fill(0), held: 0 },
+    };
+    for (const [field, value] of entries) {
+      const kind = field[0];
+      if ((kind !== "c" && kind !== "f") || field[1] !== ":") continue;
+      const count = Number(value) || 0;
+      const m = Number(field.slice(2));
+      out[kind].held += count;
+      const window = out[kind].window;
+      if (m >= first && m <= minute) window[m - first] = (window[m - first] ?? 0) + count;
+    }
+    return out;
+  });
 }
 
 /**
@@ -116,13 +139,12 @@ export async function readStats(c: RedisConnection, k: QueueKeys): Promise<Queue
   const now = redisTimeMs(time);
   const minute = Math.floor(now / 60_000);
   const oldest = tails.filter((id): id is string => typeof id === "string");
-  const [records, workers, completedPerMinute, failedPerMinute] = await Promise.all([
+  const [records, workers, throughput] = await Promise.all([
     Promise.all(
       oldest.map((id) => c.send<Array<string | null>>(["HMGET", k.job(id), "runAt", "createdAt"], k.base)),
     ),
     c.send<number>(["ZCOUNT", k.workers, String(now), "+inf"], k.base),
-    perMinute(c, k, "c", minute),
-    perMinute(c, k, "f", minute),
+    readThroughput(c, k, minute),
   ]);
   let oldestPendingAgeMs = 0;
   for (const [runAt, createdAt] of records) {
@@ -136,12 +158,13 @@ export async function readStats(c: RedisConnection, k: QueueKeys): Promise<Queue
     paused: paused === "1",
     oldestPendingAgeMs,
     workers: Number(workers),
-    completedPerMinute,
-    failedPerMinute,
+    completedPerMinute: throughput.c.window,
+    failedPerMinute: throughput.f.window,
     totals: {
       enqueued: total(enqueued),
-      completed: total(completed),
-      failed: total(failed),
+      // minutes still in the throughput hash have not moved into meta's totals yet
+      completed: total(completed) + throughput.c.held,
+      failed: total(failed) + throughput.f.held,
       retried: total(retried),
       stalled: total(stalled),
     },

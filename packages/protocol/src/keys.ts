@@ -28,8 +28,9 @@ export interface QueueKeys {
   readonly cancelChannel: string;
   /**
    * HASH of per-minute counts of completed and failed jobs: field `c:<minute>` / `f:<minute>` (minute = epoch ms /
-   * 60,000, Redis clock) -> count. Written by the scripts that finish jobs; holds at most the last
-   * `THROUGHPUT_WINDOW_MINUTES` minutes.
+   * 60,000, Redis clock) -> count. Written by the scripts that finish jobs; a minute that leaves the
+   * `THROUGHPUT_WINDOW_MINUTES` window moves into meta's `total:completed` / `total:failed` at the next count of its
+   * kind, so the total of a kind is meta's plus the minutes still here.
    */
   readonly throughput: string;
   /**

@@ -14,10 +14,11 @@
 -- small entry per call; readers take task, attempt and worker from the job's record when they want them.
 --
 -- When the script declares K.meta, flushEvents also adds the call's count of each counted kind to the queue's
--- totals (`total:<kind>` fields of meta: monotonic since the queue was created). When it declares K.throughput, it
--- counts the completed and failed jobs of the call in the current minute: one HINCRBY per kind, and once per new
--- minute an HDEL of the minutes that fell out of the window and a PEXPIREAT, so the hash holds at most
--- THROUGHPUT_WINDOW_MINUTES minutes (see countThroughput).
+-- totals (`total:<kind>` fields of meta: monotonic since the queue was created). When it also declares
+-- K.throughput, the completed and failed jobs of the call are counted once, in the current minute of K.throughput
+-- (one HINCRBY per kind); a minute's count moves into meta's total when the minute leaves the window (see
+-- countThroughput), so a queue's total of completed (failed) jobs is meta's `total:completed` (`total:failed`) plus
+-- the `c:` (`f:`) minutes still in the hash.
 local EVENTS = {}
 local EVENT_ORDER = {}
 local EVENT_WORKER = nil
@@ -65,19 +66,32 @@ local function failureDetail(task, att, wid, errJson)
   return { task = task, att = att, wid = wid, err = errJson and errorSummary(errJson) or nil }
 end
 
+-- The meta total a throughput kind's minutes move into when they leave the window.
+local THROUGHPUT_TOTALS = { c = 'total:completed', f = 'total:failed' }
+
 -- Adds `count` to kind `kind` ("c" completed, "f" failed) of the current minute in K.throughput (fields
--- "<kind>:<minute>", minute = floor(ms / 60000)). The first count of a minute also drops the minutes that fell out
--- of the window since a window ago (at most THROUGHPUT_WINDOW_MINUTES fields, once a minute) and makes the hash
--- expire when its newest minute leaves the window, so idle queues keep nothing and busy ones at most the window.
+-- "<kind>:<minute>", minute = floor(ms / 60000)). The first count of a kind in a minute also moves that kind's
+-- minutes that left the window (older than THROUGHPUT_WINDOW_MINUTES) into meta's total: one HGETALL of at most
+-- twice the window's fields and one HDEL and HINCRBY, once a minute. So the hash holds at most
+-- THROUGHPUT_WINDOW_MINUTES minutes per kind while the queue is busy, and what an idle queue left stays until its next
+-- completion or failure; no count is ever dropped.
 local function countThroughput(kind, count, now)
   local minute = math.floor(now / 60000)
   if redis.call('HINCRBY', K.throughput, kind .. ':' .. minute, count) ~= count then return end
-  local old = {}
-  for m = minute - 2 * THROUGHPUT_WINDOW_MINUTES + 1, minute - THROUGHPUT_WINDOW_MINUTES do
-    old[#old + 1] = kind .. ':' .. m
+  local fields = redis.call('HGETALL', K.throughput)
+  local old, moved = {}, 0
+  local oldest = minute - THROUGHPUT_WINDOW_MINUTES
+  for i = 1, #fields, 2 do
+    local k, m = string.match(fields[i], '^(%a):(%d+)$')
+    if k == kind and tonumber(m) <= oldest then
+      old[#old + 1] = fields[i]
+      moved = moved + (tonumber(fields[i + 1]) or 0)
+    end
   end
-  redis.call('HDEL', K.throughput, unpack(old))
-  redis.call('PEXPIREAT', K.throughput, (minute + 1 + THROUGHPUT_WINDOW_MINUTES) * 60000)
+  if #old > 0 then
+    redis.call('HDEL', K.throughput, unpack(old))
+    redis.call('HINCRBY', K.meta, THROUGHPUT_TOTALS[kind], moved)
+  end
 end
 
 local function flushEvents(now)
@@ -105,13 +119,17 @@ local function flushEvents(now)
     args[#args + 1] = EVENT_WORKER
   end
   redis.call(unpack(args))
+  -- completed and failed jobs go into the minute's count (and from there into the total): one write per kind
+  local perMinute = K.throughput and K.meta
   if K.meta then
     for _, kind in ipairs(COUNTED_KINDS) do
       local ev = EVENTS[kind]
-      if ev then redis.call('HINCRBY', K.meta, 'total:' .. kind, ev.n) end
+      if ev and not (perMinute and (kind == 'completed' or kind == 'failed')) then
+        redis.call('HINCRBY', K.meta, 'total:' .. kind, ev.n)
+      end
     end
   end
-  if K.throughput then
+  if perMinute then
     local c, f = EVENTS.completed, EVENTS.failed
     if c or f then
       now = now or nowMs()
