@@ -193,6 +193,12 @@ describe("ctx.rateLimit", () => {
     await refused(producer.setConcurrency(0), /concurrency/);
     await refused(producer.setConcurrency(-3), /concurrency/);
     const limits = (await producer.stats()).limits;
-    expect(limits).toEqual({ rateLimit: null, concurrency: null, heldUntil: null });
+    expect(limits).toEqual({
+      rateLimit: null,
+      concurrency: null,
+      heldUntil: null,
+      groupConcurrency: null,
+      groupRateLimit: null,
+    });
   });
 });
