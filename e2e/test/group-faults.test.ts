@@ -51,11 +51,7 @@ test("a worker killed holding a group's slots frees them with its leases; the gr
   doomed.signal("SIGKILL");
   expect(await doomed.exited).toEqual({ code: null, signal: "SIGKILL" });
   const ids = [...long, ...short].map((j) => j.id);
-  await waitFor(async () => (await s.completedCount()) === ids.length, {
-    what: "every job to complete",
-    timeoutMs: 90_000,
-  });
-  const infos = await s.jobs(ids);
+  const infos = await s.completed(ids);
   expect(infos.filter((j) => j.status !== "completed")).toEqual([]);
   // never more than 2 at once, and 2 again once the leases ran out: no slot leaked
   expect(mostAtOnce(spansOf(infos))).toBe(2);
@@ -86,11 +82,7 @@ test("group counters stay consistent through a Redis crash and restart from its 
   );
   await waitFor(async () => (await s.completedCount()) >= 15, { what: "some jobs done", timeoutMs: 60_000 });
   await crashAndRestartRedis(s, workers);
-  await waitFor(async () => (await s.completedCount()) === jobs.length, {
-    what: "every job to complete",
-    timeoutMs: 90_000,
-  });
-  const infos = await s.jobs(jobs.map((j) => j.id));
+  const infos = await s.completed(jobs.map((j) => j.id));
   for (const group of groups) {
     expect(mostAtOnce(spansOf(infos.filter((j) => j.group === group))), group).toBeLessThanOrEqual(2);
   }
@@ -119,11 +111,7 @@ test("a pool child killed holding a group's slots: the pool fails its runs at on
   const child = handle.online[0]?.pid as number;
   process.kill(child, "SIGKILL");
   const ids = [...long, ...short].map((j) => j.id);
-  await waitFor(async () => (await s.completedCount()) === ids.length, {
-    what: "every job to complete",
-    timeoutMs: 90_000,
-  });
-  const infos = await s.jobs(ids);
+  const infos = await s.completed(ids);
   expect(mostAtOnce(spansOf(infos))).toBe(2);
   // the pool reported the dead child's runs (its message names the process), not a lease that ran out
   for (const job of await s.jobs(long.map((j) => j.id))) {

@@ -3,24 +3,13 @@ import { mostAtOnce, mostStartsInAnyWindow, uniquePrefix, uniqueQueue, waitFor }
 import { Worker } from "@tq/worker";
 import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { fixture, setupPool } from "./pool-helpers.js";
+import { finished, fixture, setupPool } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()?.();
 });
-
-/** Every job of the ids, once all are completed. */
-async function finished(producer: Queue, ids: readonly string[], timeoutMs = 90_000): Promise<JobInfo[]> {
-  return waitFor(
-    async () => {
-      const jobs = await Promise.all(ids.map((id) => producer.getJob(id)));
-      return jobs.every((j) => j?.status === "completed") ? (jobs as JobInfo[]) : null;
-    },
-    { timeoutMs, what: `${ids.length} jobs completed`, intervalMs: 50 },
-  );
-}
 
 function producerQueue(label: string): Queue {
   const producer = new Queue(uniqueQueue(label), { connection, prefix: uniquePrefix() });
