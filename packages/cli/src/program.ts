@@ -15,6 +15,7 @@ import { type CommonFlags, common } from "./command-kit.js";
 import { DASHBOARD_PORT, type DashboardFlags, dashboardCommand } from "./commands/dashboard.js";
 import { type DoctorFlags, doctorCommand, OVERDUE_GRACE_MS } from "./commands/doctor.js";
 import { type EnqueueFlags, enqueueCommand } from "./commands/enqueue.js";
+import { type GroupsFlags, groupsCommand } from "./commands/groups.js";
 import { jobCommand } from "./commands/job.js";
 import { type JobsFlags, jobsCommand } from "./commands/jobs.js";
 import { cancelCommand, pauseCommand, retryCommand } from "./commands/manage.js";
@@ -77,6 +78,15 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
 
   common(
     program
+      .command("groups")
+      .description("one page of a queue's job groups with their pending and active jobs")
+      .argument("<queue>", "the queue", queueArgument)
+      .option("--limit <n>", "about how many groups per page, 1-1000", integerOption(1, 1000), 100)
+      .option("--cursor <cursor>", "the cursor a previous page printed"),
+  ).action((queue: string, flags: GroupsFlags) => groupsCommand(queue, flags, io));
+
+  common(
+    program
       .command("jobs")
       .description("one page of a queue's jobs in one state")
       .argument("<queue>", "the queue", queueArgument)
@@ -113,7 +123,8 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       .option("--delay-ms <ms>", "run no earlier than this many milliseconds from now", millisecondsOption)
       .addOption(new Option("--priority <priority>", "high, normal or low").argParser(priorityOption))
       .option("--job-id <id>", "the job's id (idempotency key: an existing id creates nothing)", jobIdOption)
-      .option("--max-retries <n>", "retries after the first run", integerOption(0, 1_000_000)),
+      .option("--max-retries <n>", "retries after the first run", integerOption(0, 1_000_000))
+      .option("--group <name>", "the job's group (see setGroupConcurrency)"),
   ).action((queue: string, task: string, args: string | undefined, flags: EnqueueFlags) =>
     enqueueCommand(queue, task, args, flags, io),
   );

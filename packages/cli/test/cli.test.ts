@@ -254,7 +254,37 @@ describe("flow control", () => {
       rateLimit: { max: 100, durationMs: 1_000 },
       concurrency: 20,
       heldUntil: null,
+      groupConcurrency: null,
+      groupRateLimit: null,
     });
+    await queue.setGroupConcurrency(2, { rateLimit: { max: 10, durationMs: 1_000 } });
+    expect((await run("stats", name)).stdout).toMatch(
+      /^limits\s+100 starts \/ 1\.0s, 20 active, per group: 2 active, 10 starts \/ 1\.0s$/m,
+    );
+    await queue.close();
+  });
+
+  test("groups lists the queue's groups with their counts; enqueue takes --group", async () => {
+    const prefix = uniquePrefix();
+    const name = uniqueQueue("groups");
+    const queue = new Queue(name, { connection: url, prefix, logger: quiet });
+    await queue.enqueueMany([
+      { task: "t", opts: { group: "tenant-b" } },
+      { task: "t", opts: { group: "tenant-a" } },
+      { task: "t", opts: { group: "tenant-b" } },
+    ]);
+    const run = tqOn(url, prefix);
+    expect((await run("enqueue", name, "t", "[]", "--group", "tenant-c")).code).toBe(0);
+    const human = await run("groups", name);
+    expect(human.stdout).toMatch(
+      /^GROUP\s+PENDING\s+ACTIVE\ntenant-a\s+1\s+0\ntenant-b\s+2\s+0\ntenant-c\s+1\s+0\n$/,
+    );
+    const page = json<{ groups: Array<{ name: string; pending: number }>; cursor: string | null }>(
+      await run("groups", name, "--json"),
+    );
+    expect(page.cursor).toBeNull();
+    expect(page.groups.map((g) => g.name).sort()).toEqual(["tenant-a", "tenant-b", "tenant-c"]);
+    expect((await run("enqueue", name, "t", "[]", "--group", "")).code).toBe(2);
     await queue.close();
   });
 });

@@ -32,5 +32,6 @@ export type {
 } from "./queue.js";
 export { Queue } from "./queue.js";
 export type { EventsOptions } from "./queue-events.js";
+export type { GroupInfo, GroupsOptions, GroupsPage } from "./queue-groups.js";
 export type { QueueLogger, QueueOptions } from "./queue-options.js";
 export type { QueueLimits, QueueStats, QueueTotals } from "./queue-stats.js";

@@ -9,7 +9,8 @@ export interface QueueStats {
   paused: boolean;
   /**
    * Milliseconds the oldest pending job has been waiting to run (since its run time, or since it was created); 0
-   * when nothing is pending. Read from the oldest job of each priority's list.
+   * when nothing is pending. Read from the oldest job of each priority's list and, for jobs in groups, from the
+   * first job of the group whose turn is next (groups without a free slot are not looked at: bounded reads only).
    */
   oldestPendingAgeMs: number;
   /** How many workers are registered and heartbeating (their registry entry has not run out). */
@@ -35,21 +36,29 @@ export interface QueueLimits {
   concurrency: number | null;
   /** While a handler's `ctx.rateLimit(ms)` holds claims: when the hold ends (Redis-clock epoch ms); else null. */
   heldUntil: number | null;
+  /** At most this many jobs of one group active at once; null when unset. */
+  groupConcurrency: number | null;
+  /** At most `max` starts of one group in any interval of `durationMs`; null when unset. */
+  groupRateLimit: RateLimit | null;
 }
 
 /** The `meta` fields of {@link QueueLimits}. */
-const LIMIT_FIELDS = ["rlMax", "rlMs", "conc", "holdUntil"];
+const LIMIT_FIELDS = ["rlMax", "rlMs", "conc", "holdUntil", "gconc", "grlMax", "grlMs"];
+
+const rate = (max: number, durationMs: number): RateLimit | null =>
+  Number.isInteger(max) && Number.isInteger(durationMs) ? { max, durationMs } : null;
 
 /** {@link QueueLimits} from the meta fields `LIMIT_FIELDS` and the Redis clock. */
 export function decodeLimits(values: ReadonlyArray<string | null | undefined>, now: number): QueueLimits {
-  const [rlMax, rlMs, conc, holdUntil] = values.map((v) => (v == null ? Number.NaN : Number(v)));
+  const [rlMax, rlMs, conc, holdUntil, gconc, grlMax, grlMs] = values.map((v) =>
+    v == null ? Number.NaN : Number(v),
+  ) as number[] as [number, number, number, number, number, number, number];
   return {
-    rateLimit:
-      Number.isInteger(rlMax) && Number.isInteger(rlMs)
-        ? { max: rlMax as number, durationMs: rlMs as number }
-        : null,
-    concurrency: Number.isInteger(conc) ? (conc as number) : null,
-    heldUntil: Number.isFinite(holdUntil) && (holdUntil as number) > now ? (holdUntil as number) : null,
+    rateLimit: rate(rlMax, rlMs),
+    concurrency: Number.isInteger(conc) ? conc : null,
+    heldUntil: Number.isFinite(holdUntil) && holdUntil > now ? holdUntil : null,
+    groupConcurrency: Number.isInteger(gconc) ? gconc : null,
+    groupRateLimit: rate(grlMax, grlMs),
   };
 }
 
@@ -72,9 +81,9 @@ export interface QueueTotals {
 /** The `meta` fields of {@link QueueTotals}, in its order. */
 const TOTAL_FIELDS = ["total:enqueued", "total:completed", "total:failed", "total:retrying", "total:stalled"];
 
-/** How many jobs are in each state: seven small reads, pipelined. */
+/** How many jobs are in each state (pending counts the jobs waiting in groups too): eight small reads, pipelined. */
 export async function readCounts(c: RedisConnection, k: QueueKeys): Promise<JobCounts> {
-  const [high, normal, low, scheduled, active, completed, failed] = await Promise.all([
+  const [high, normal, low, scheduled, active, completed, failed, grouped] = await Promise.all([
     c.send<number>(["LLEN", k.pending.high], k.base),
     c.send<number>(["LLEN", k.pending.normal], k.base),
     c.send<number>(["LLEN", k.pending.low], k.base),
@@ -82,10 +91,11 @@ export async function readCounts(c: RedisConnection, k: QueueKeys): Promise<JobC
     c.send<number>(["ZCARD", k.active], k.base),
     c.send<number>(["ZCARD", k.completed], k.base),
     c.send<number>(["ZCARD", k.failed], k.base),
+    c.send<string | null>(["HGET", k.meta, "gpending"], k.base),
   ]);
   return {
     scheduled: Number(scheduled),
-    pending: Number(high) + Number(normal) + Number(low),
+    pending: Number(high) + Number(normal) + Number(low) + Math.max(0, Number(grouped ?? 0) || 0),
     active: Number(active),
     completed: Number(completed),
     failed: Number(failed),
@@ -125,20 +135,26 @@ function readThroughput(
 }
 
 /**
- * A queue's {@link QueueStats} in two pipelined round trips of bounded work: counts, the paused flag, the Redis
- * clock and the tail of each pending list, then the tails' records, the live registry entries and the window of
- * per-minute counts.
+ * A queue's {@link QueueStats} in two pipelined round trips of bounded work (three while groups have a turn): counts,
+ * the paused flag, the Redis clock, the tail of each pending list and the group whose turn is next (then that group's
+ * first job), then the tails' records, the live registry entries and the window of per-minute counts.
  */
 export async function readStats(c: RedisConnection, k: QueueKeys): Promise<QueueStats> {
-  const [counts, meta, time, ...tails] = await Promise.all([
+  const [counts, meta, time, nextGroup, ...tails] = await Promise.all([
     readCounts(c, k),
     c.send<Array<string | null>>(["HMGET", k.meta, "paused", ...TOTAL_FIELDS, ...LIMIT_FIELDS], k.base),
     c.send<string[]>(["TIME"], k.base),
+    c.send<string[]>(["ZRANGE", k.groups, "0", "0"], k.base),
     ...PRIORITIES.map((p) => c.send<string | null>(["LINDEX", k.pending[p], "-1"], k.base)),
   ]);
   const now = redisTimeMs(time);
   const minute = Math.floor(now / 60_000);
   const oldest = tails.filter((id): id is string => typeof id === "string");
+  const group = nextGroup[0];
+  if (group !== undefined) {
+    const [head] = await c.send<string[]>(["ZRANGE", k.group(String(group)), "0", "0"], k.base);
+    if (head !== undefined) oldest.push(String(head));
+  }
   const [records, workers, throughput] = await Promise.all([
     Promise.all(
       oldest.map((id) => c.send<Array<string | null>>(["HMGET", k.job(id), "runAt", "createdAt"], k.base)),

@@ -22,6 +22,7 @@ import {
   type JobError,
   type JobInfo,
   type JobStatus,
+  type LimitsInput,
   type PreparedJob,
   parseJobInfo,
   prepareJob,
@@ -45,6 +46,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { ENQUEUE_MANY_MAX_BYTES, ENQUEUE_MANY_MAX_JOBS } from "./batch-limits.js";
 import { JobWatches } from "./job-watches.js";
 import { type EventsOptions, queueEvents } from "./queue-events.js";
+import { type GroupsOptions, type GroupsPage, readGroups } from "./queue-groups.js";
 import { type QueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from "./queue-options.js";
 import { type QueueStats, readCounts, readStats } from "./queue-stats.js";
 import { ResultWaiter } from "./result-waiter.js";
@@ -581,8 +583,9 @@ export class Queue {
   }
 
   /**
-   * The jobs in one state. Pending jobs come in the order they will run, scheduled and active jobs soonest first,
-   * completed and failed jobs newest first.
+   * The jobs in one state. Pending jobs come in the order they will run (those without a group, then those of the
+   * groups whose turn comes next, group by group: a group without a free slot is not listed until it has one),
+   * scheduled and active jobs soonest first, completed and failed jobs newest first.
    */
   async list(status: JobStatus, options: ListOptions = {}): Promise<JobInfo[]> {
     const offset = options.offset ?? 0;
@@ -621,6 +624,23 @@ export class Queue {
               k.base,
             );
             out.push(...slice.reverse());
+            skip = 0;
+          }
+          // then the jobs of the groups whose turn comes next, group by group (at most the first 100 groups)
+          const groups =
+            out.length < limit ? await c.send<string[]>(["ZRANGE", k.groups, "0", "99"], k.base) : [];
+          for (const group of groups) {
+            const want = limit - out.length;
+            if (want <= 0) break;
+            const key = k.group(String(group));
+            const size = Number(await c.send<number>(["ZCARD", key], k.base));
+            if (skip >= size) {
+              skip -= size;
+              continue;
+            }
+            out.push(
+              ...(await c.send<string[]>(["ZRANGE", key, String(skip), String(skip + want - 1)], k.base)),
+            );
             skip = 0;
           }
           return out;
@@ -707,6 +727,61 @@ export class Queue {
   async setConcurrency(limit: number | null): Promise<void> {
     const concurrency = checkConcurrency(limit);
     await this.#call("setConcurrency", (c) => setLimits(c, this.#keys, { concurrency }));
+  }
+
+  /**
+   * Limits how many jobs of one group (`enqueue(…, { group })`) run at once across every worker and process; groups
+   * take turns (round robin), so a group with a large backlog cannot starve a small one. `null` removes the cap
+   * (groups still take turns). `options.rateLimit` also sets the group rate limit (see {@link setGroupRateLimit});
+   * without it the group rate limit is left as it is. A raised cap lets a group run more at once from the call on
+   * (for a queue with more than about 1,000 groups: from each group's next finished run). Throws `VALIDATION` for
+   * anything but an integer from 1 up, or a bad rate limit; nothing is written then.
+   *
+   * @example
+   * ```ts
+   * await queue.setGroupConcurrency(2, { rateLimit: { max: 10, durationMs: 1_000 } });
+   * await queue.enqueue("sync", [tenantId], { group: `tenant-${tenantId}` });
+   * ```
+   */
+  async setGroupConcurrency(
+    limit: number | null,
+    options: { rateLimit?: RateLimit | null } = {},
+  ): Promise<void> {
+    const groupConcurrency = checkConcurrency(limit, "groupConcurrency");
+    const input: LimitsInput = { groupConcurrency };
+    if (options.rateLimit !== undefined) {
+      input.groupRateLimit = checkRateLimit(options.rateLimit, "groupRateLimit");
+    }
+    await this.#call("setGroupConcurrency", (c) => setLimits(c, this.#keys, input));
+  }
+
+  /**
+   * Limits how fast the jobs of each group start: at most `max` starts of one group in any interval of `durationMs`
+   * milliseconds (a sliding window on the Redis clock per group), across every worker. A group over its limit waits
+   * while other groups run; idle workers sleep until a window opens. `null` removes the limit; the group
+   * concurrency is left as it is. Throws `VALIDATION` for a `max` or `durationMs` that is not an integer from 1 up.
+   */
+  async setGroupRateLimit(limit: RateLimit | null): Promise<void> {
+    const groupRateLimit = checkRateLimit(limit, "groupRateLimit");
+    await this.#call("setGroupRateLimit", (c) => setLimits(c, this.#keys, { groupRateLimit }));
+  }
+
+  /**
+   * One page of the queue's groups that have pending or active jobs, each with its counts (see {@link GroupsPage});
+   * pass the returned `cursor` for the next page. Bounded work per page. Throws `VALIDATION` for a bad cursor or limit.
+   *
+   * @example
+   * ```ts
+   * for (let cursor: string | undefined; ; ) {
+   *   const page = await queue.groups({ cursor, limit: 100 });
+   *   for (const g of page.groups) console.log(g.name, g.pending, g.active);
+   *   if (!page.cursor) break;
+   *   cursor = page.cursor;
+   * }
+   * ```
+   */
+  async groups(options: GroupsOptions = {}): Promise<GroupsPage> {
+    return this.#call("groups", (c) => readGroups(c, this.#keys, options));
   }
 
   /** Whether the queue is paused. */

@@ -16,13 +16,15 @@ export async function readWorkers(
 ): Promise<WorkerInfo[]> {
   const out: WorkerInfo[] = [];
   for (let offset = 0; ; offset += PAGE) {
-    const [page, high, normal, low] = await Promise.all([
+    const [page, high, normal, low, groups] = await Promise.all([
       listWorkers(connection, keys, { offset, limit: PAGE }),
       connection.send<number>(["LLEN", keys.pending.high], keys.base),
       connection.send<number>(["LLEN", keys.pending.normal], keys.base),
       connection.send<number>(["LLEN", keys.pending.low], keys.base),
+      // groups that can run a job now (a full group's jobs do not make an idle worker stale)
+      connection.send<number>(["EXISTS", keys.groups], keys.base),
     ]);
-    const pending = Number(high) + Number(normal) + Number(low) > 0;
+    const pending = Number(high) + Number(normal) + Number(low) + Number(groups) > 0;
     // node-redis sends the commands of one tick together: one pipelined batch per page
     const hashes = await Promise.all(
       page.ids.map((id) => connection.send<unknown>(["HGETALL", keys.worker(id)], keys.base)),

@@ -85,7 +85,13 @@ describe("queue.stats()", () => {
       completedPerMinute: Array(THROUGHPUT_WINDOW_MINUTES).fill(0),
       failedPerMinute: Array(THROUGHPUT_WINDOW_MINUTES).fill(0),
       totals: { enqueued: 0, completed: 0, failed: 0, retried: 0, stalled: 0 },
-      limits: { rateLimit: null, concurrency: null, heldUntil: null },
+      limits: {
+        rateLimit: null,
+        concurrency: null,
+        heldUntil: null,
+        groupConcurrency: null,
+        groupRateLimit: null,
+      },
     });
   });
 });

@@ -305,11 +305,14 @@ export function buildApp(deps: AppDeps): Hono<Env> {
     if (!/^[1-9]\d{0,8}$/.test(pageText)) {
       throw new TqError("VALIDATION", `page must be a whole number from 1, got ${quote(pageText)}`);
     }
-    const [snapshot, page] = await Promise.all([
+    const [snapshot, page, groups] = await Promise.all([
       data.snapshot(queue),
       data.page(queue, state as JobStatus, Number(pageText)),
+      data.groups(queue),
     ]);
-    return c.html(<QueuePage ctx={pageContext(c)} snapshot={snapshot} page={page} notice={noticeOf(c)} />);
+    return c.html(
+      <QueuePage ctx={pageContext(c)} snapshot={snapshot} page={page} groups={groups} notice={noticeOf(c)} />,
+    );
   });
 
   routes.get("/queues/:queue/job", async (c) => {

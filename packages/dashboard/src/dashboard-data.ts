@@ -1,4 +1,5 @@
 import {
+  type GroupsPage,
   type JobError,
   type JobInfo,
   type JobStatus,
@@ -56,6 +57,9 @@ export interface JobDetail {
 
 /** Jobs per page of a state. */
 export const PAGE_SIZE = 50;
+
+/** About how many job groups the queue page lists (the first HSCAN page; `tq groups` pages through all). */
+export const GROUPS_SHOWN = 50;
 
 /** How many of the newest completed jobs the wait chart shows. */
 export const WAIT_SAMPLE = 60;
@@ -160,6 +164,11 @@ export class DashboardData {
     const jobs =
       total === 0 ? [] : await queue.list(status, { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
     return { status, page, pages, total, jobs };
+  }
+
+  /** The first page of a queue's job groups (about {@link GROUPS_SHOWN}), for the queue page. */
+  groups(queue: Queue): Promise<GroupsPage> {
+    return queue.groups({ limit: GROUPS_SHOWN });
   }
 
   /** A job's fields, options, timeline and errors; null when the queue has no such job. */

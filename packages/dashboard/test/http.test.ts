@@ -213,6 +213,22 @@ describe("pages, actions and input checks (auth none, on loopback)", () => {
     );
     await queue.setRateLimit(null);
     await queue.setConcurrency(null);
+    await queue.setGroupConcurrency(2, { rateLimit: { max: 5, durationMs: 1_000 } });
+    await queue.pause();
+    const waiting = await queue.enqueueMany([
+      { task: "wait", opts: { group: "tenant-1" } },
+      { task: "wait", opts: { group: "tenant-1" } },
+      { task: "wait", opts: { group: "tenant-2" } },
+    ]);
+    const grouped = (await browser.get(`/queues/${name}`)).body;
+    expect(grouped).toContain(
+      "Flow control: at most 2 active at once per group; at most 5 starts per 1000 ms per group",
+    );
+    expect(grouped).toMatch(/<tr data-group="tenant-1"><td>tenant-1<\/td><td>2<\/td><td>0<\/td><\/tr>/);
+    expect(grouped).toMatch(/<tr data-group="tenant-2"><td>tenant-2<\/td><td>1<\/td><td>0<\/td><\/tr>/);
+    await queue.setGroupConcurrency(null, { rateLimit: null });
+    for (const job of waiting) await queue.cancel(job.id);
+    await queue.resume();
 
     const running = await queue.enqueue("wait", [], { maxRetries: 3 });
     await waitFor(async () => (await queue.getJob(running.id))?.status === "active", {

@@ -16,10 +16,13 @@ export {
 } from "./limits.js";
 export type { DedupeOptions, JobOptions, ResolvedJobOptions, StoredJobOptions } from "./options.js";
 export {
+  checkGroupName,
   DEFAULT_MAX_RETRIES,
+  isValidGroupName,
   isValidJobId,
   isValidTaskName,
   MAX_DEDUPE_MS,
+  MAX_GROUP_BYTES,
   resolveJobOptions,
   storedJobOptions,
 } from "./options.js";

@@ -28,23 +28,29 @@ function integerIn(value: unknown, name: string, max: number): number {
   return value;
 }
 
-/** Checks a rate limit (null clears it). Throws a `VALIDATION` {@link TqError} naming what is wrong. */
-export function checkRateLimit(limit: unknown): RateLimitOptions | null {
+/**
+ * Checks a rate limit (null clears it). Throws a `VALIDATION` {@link TqError} naming what is wrong; `name` is the
+ * setting's name in the message.
+ */
+export function checkRateLimit(limit: unknown, name = "rateLimit"): RateLimitOptions | null {
   if (limit === null) return null;
   if (typeof limit !== "object" || limit === undefined) {
-    throw new TqError("VALIDATION", "a rate limit must be { max, durationMs } or null to remove it");
+    throw new TqError("VALIDATION", `${name} must be { max, durationMs } or null to remove it`);
   }
   const { max, durationMs } = limit as Record<string, unknown>;
   return {
-    max: integerIn(max, "rateLimit.max", MAX_RATE_LIMIT),
-    durationMs: integerIn(durationMs, "rateLimit.durationMs", MAX_RATE_LIMIT_DURATION_MS),
+    max: integerIn(max, `${name}.max`, MAX_RATE_LIMIT),
+    durationMs: integerIn(durationMs, `${name}.durationMs`, MAX_RATE_LIMIT_DURATION_MS),
   };
 }
 
-/** Checks a global concurrency (null clears it). Throws a `VALIDATION` {@link TqError} naming what is wrong. */
-export function checkConcurrency(value: unknown): number | null {
+/**
+ * Checks a concurrency limit (null clears it). Throws a `VALIDATION` {@link TqError} naming what is wrong; `name` is
+ * the setting's name in the message.
+ */
+export function checkConcurrency(value: unknown, name = "concurrency"): number | null {
   if (value === null) return null;
-  return integerIn(value, "concurrency", MAX_CONCURRENCY);
+  return integerIn(value, name, MAX_CONCURRENCY);
 }
 
 /** Checks the milliseconds of a `ctx.rateLimit(ms)` hold. */

@@ -30,6 +30,41 @@ export interface JobOptions {
    * args and pushes its run time back, never past `maxDelayMs` after the first).
    */
   dedupe?: DedupeOptions;
+  /**
+   * The job's group, e.g. `tenant-42`: at most `groupConcurrency` jobs of one group are active at once (see
+   * `queue.setGroupConcurrency`), groups are served round robin so a large group cannot starve a small one, and a
+   * group rate limit applies to each group on its own. Priorities still order the jobs within a group. 1 to
+   * {@link MAX_GROUP_BYTES} (128) bytes of UTF-8 without control characters. @defaultValue none
+   */
+  group?: string;
+}
+
+/** The longest group name, in UTF-8 bytes. */
+export const MAX_GROUP_BYTES = 128;
+
+const CONTROL = /\p{Cc}/u;
+
+/** Whether `name` may be used as a job group: 1 to {@link MAX_GROUP_BYTES} bytes of UTF-8, no control characters. */
+export function isValidGroupName(name: unknown): name is string {
+  if (typeof name !== "string" || name === "" || CONTROL.test(name)) return false;
+  return new TextEncoder().encode(name).length <= MAX_GROUP_BYTES;
+}
+
+/** Returns `name` once it is a valid group name; throws a `VALIDATION` {@link TqError} naming the problem otherwise. */
+export function checkGroupName(name: unknown): string {
+  if (isValidGroupName(name)) return name;
+  const problem =
+    typeof name !== "string"
+      ? `a string, got ${name === null ? "null" : typeof name}`
+      : name === ""
+        ? "a non-empty string"
+        : CONTROL.test(name)
+          ? "free of control characters"
+          : `at most ${MAX_GROUP_BYTES} bytes of UTF-8, got ${new TextEncoder().encode(name).length}`;
+  throw new TqError(
+    "VALIDATION",
+    `group must be ${problem}${typeof name === "string" ? ` (${quote(name)})` : ""}`,
+  );
 }
 
 /** {@link JobOptions.dedupe}. */
@@ -62,6 +97,7 @@ export interface ResolvedJobOptions extends StoredJobOptions {
   runAt?: number;
   jobId?: string;
   dedupe?: Required<Omit<DedupeOptions, "maxDelayMs">> & { maxDelayMs: number };
+  group?: string;
 }
 
 /** The longest dedupe window and debounce delay: 30 days. */
@@ -185,6 +221,7 @@ export function resolveJobOptions(opts: JobOptions = {}): ResolvedJobOptions {
     resolved.jobId = opts.jobId;
   }
   if (opts.dedupe !== undefined) resolved.dedupe = resolveDedupe(opts.dedupe, opts);
+  if (opts.group !== undefined) resolved.group = checkGroupName(opts.group);
   return resolved;
 }
 

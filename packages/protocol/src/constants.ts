@@ -38,7 +38,7 @@ export const THROUGHPUT_WINDOW_MINUTES = 60;
 export const EVENT_ERROR_MESSAGE_BYTES = 256;
 
 /** How many ARGV values one job takes in the enqueue script (and in the scheduler's fire script). */
-export const ENQUEUE_ARGS_PER_JOB = 11;
+export const ENQUEUE_ARGS_PER_JOB = 12;
 
 /** Retention applied when the queue's meta hash holds no setting: newest 1,000 completed, 10,000 failed, no age limit. */
 export const DEFAULT_RETENTION = {

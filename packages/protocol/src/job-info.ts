@@ -61,6 +61,8 @@ export interface JobInfo {
    * waits for its backoff; 0 when the producer's clock (`createdAt`) is ahead of Redis's.
    */
   waitedMs?: number;
+  /** The job's group (`enqueue(…, { group })`); absent for a job without one. */
+  group?: string;
 }
 
 /** The hash fields read for a {@link JobInfo}, in order. */
@@ -84,6 +86,7 @@ export const JOB_FIELDS = [
   "errn",
   "wid",
   "stalls",
+  "grp",
 ] as const;
 
 const STATUSES: ReadonlySet<string> = new Set(JOB_STATES);
@@ -129,6 +132,7 @@ export function parseJobInfo(
     errn,
     wid,
     stalls,
+    grp,
   ] = values;
   if (state === null || state === undefined) return null;
   let envelope: { task: string; args: unknown; createdAt: number } = {
@@ -168,6 +172,7 @@ export function parseJobInfo(
   const errorCount = num(errn) ?? info.errors?.length;
   if (errorCount !== undefined) info.errorCount = errorCount;
   if (wid) info.workerId = wid;
+  if (grp) info.group = grp;
   if (started !== undefined) {
     // runAt in the future belongs to a retry still waiting: the latest run's start is older than it
     const runnableAt = runAtMs ?? envelope.createdAt;

@@ -45,8 +45,37 @@ export interface QueueKeys {
    */
   dedupe(key: string): string;
   /**
+   * ZSET per job group (`<base>group:<name>`): the group's pending job ids, scored so that higher priorities come
+   * first and FIFO within one (rank × 1e13 + sequence; a job put back at the front gets rank × 1e13 − sequence).
+   * Built by the scripts from BASE, like job keys.
+   */
+  group(name: string): string;
+  /**
+   * ZSET per job group (`<base>gstarts:<name>`) while a group rate limit is set: the group's starts inside the
+   * window (member = the claim's fencing token, score = its Redis-clock ms); expires one window after its last start.
+   */
+  groupStarts(name: string): string;
+  /**
+   * ZSET, the ring of groups served round robin: the groups that have pending jobs, a free slot under the group
+   * concurrency and an open rate window, scored by the turn they joined at (meta `gturn`). A claim takes the
+   * lowest-scored group and puts it back at the end.
+   */
+  readonly groups: string;
+  /**
+   * HASH: group name -> how many of its jobs are active, for every group that has pending or active jobs (0 while
+   * it has only pending ones). `queue.groups()` pages through it with HSCAN.
+   */
+  readonly groupActive: string;
+  /**
+   * ZSET of groups whose rate window is full although they have pending jobs, scored by the Redis-clock ms when the
+   * window opens; `take` moves the due ones back to the ring.
+   */
+  readonly groupWait: string;
+  /**
    * HASH of queue-level state: paused flag, fencing counter, retention settings, totals, and the flow-control
-   * settings (`rlMax`/`rlMs` rate limit, `conc` global concurrency, `holdUntil` claims held by `ctx.rateLimit`).
+   * settings (`rlMax`/`rlMs` rate limit, `conc` global concurrency, `holdUntil` claims held by `ctx.rateLimit`,
+   * `gconc` group concurrency, `grlMax`/`grlMs` group rate limit) and the group counters (`gpending` jobs pending in
+   * groups, `gseq` the order of jobs in groups, `gturn` the ring's turns, `gflip` which kind a one-job claim serves).
    */
   readonly meta: string;
   /**
@@ -164,6 +193,11 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_PREFIX): Queue
     throughput: `${base}throughput`,
     starts: `${base}starts`,
     dedupe: (key) => `${base}dedupe:${key}`,
+    group: (name) => `${base}group:${name}`,
+    groupStarts: (name) => `${base}gstarts:${name}`,
+    groups: `${base}groups`,
+    groupActive: `${base}gactive`,
+    groupWait: `${base}gwait`,
     meta: `${base}meta`,
     fired: `${base}fired`,
     claims: (workerId) => `${base}claims:${workerId}`,

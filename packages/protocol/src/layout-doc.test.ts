@@ -35,7 +35,9 @@ function asDocumented(key: string): string {
     .replace(/job:id$/, "job:<id>")
     .replace(/claims:w$/, "claims:<workerId>")
     .replace(/worker:w$/, "worker:<workerId>")
-    .replace(/dedupe:k$/, "dedupe:<key>");
+    .replace(/dedupe:k$/, "dedupe:<key>")
+    .replace(/group:g$/, "group:<name>")
+    .replace(/gstarts:g$/, "gstarts:<name>");
 }
 
 describe("docs/redis-layout.md", () => {
@@ -56,6 +58,11 @@ describe("docs/redis-layout.md", () => {
     k.throughput,
     k.starts,
     k.dedupe("k"),
+    k.group("g"),
+    k.groupStarts("g"),
+    k.groups,
+    k.groupActive,
+    k.groupWait,
     k.workers,
     k.meta,
     k.fired,

@@ -22,7 +22,7 @@ export interface PreparedJob {
   task: string;
   /**
    * The enqueue script's ARGV for this job ({@link ENQUEUE_ARGS_PER_JOB} values): id, v, task, args, opts,
-   * createdAt, pri, maxr, delayMs, runAtMs, dedupe (see {@link dedupeArg}).
+   * createdAt, pri, maxr, delayMs, runAtMs, dedupe (see {@link dedupeArg}), group ("" for none).
    */
   argv: string[];
 }
@@ -89,6 +89,7 @@ export function prepareJob(
       String(resolved.delayMs),
       String(resolved.runAt ?? 0),
       dedupeArg(resolved.dedupe),
+      resolved.group ?? "",
     ],
   };
 }

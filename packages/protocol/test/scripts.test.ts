@@ -360,6 +360,6 @@ describe("the runner", () => {
     const { runScript } = await import("../src/script.js");
     await expect(
       runScript(sender, broken, newQueue(), { workerId: "w", leaseMs: 1, claim: 0, acks: [] }),
-    ).rejects.toThrow(/takes 13 keys, got 1/);
+    ).rejects.toThrow(/takes 16 keys, got 1/);
   });
 });

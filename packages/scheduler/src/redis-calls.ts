@@ -70,7 +70,7 @@ export interface FireTick {
   job: PreparedJob;
 }
 
-/** `fire-8`: enqueues the jobs of due ticks into one queue, each tick at most once. One outcome per tick, in order. */
+/** `fire-11`: enqueues the jobs of due ticks into one queue, each tick at most once. One outcome per tick, in order. */
 export async function fire(
   connection: RedisConnection,
   keys: QueueKeys,
@@ -133,7 +133,7 @@ export async function remove(
 }
 
 /**
- * `enqueue-7`, for one job: whether it was created (false when a job with its id exists), and the id of the job it
+ * `enqueue-10`, for one job: whether it was created (false when a job with its id exists), and the id of the job it
  * is a duplicate of (its `dedupe` window).
  */
 export async function enqueue(
@@ -156,7 +156,7 @@ export interface SweepReply {
   nextWakeMs: number | null;
 }
 
-/** `sweep-10`: promotes due jobs and takes back expired leases, at most `limit` of each. */
+/** `sweep-13`: promotes due jobs and takes back expired leases, at most `limit` of each. */
 export async function sweep(
   connection: RedisConnection,
   keys: QueueKeys,

@@ -82,3 +82,23 @@ test("a scheduler that replaces a closed one continues the schedule without firi
   const lastOfFirst = Math.max(...first.fired.map((e) => e.tickMs));
   for (const e of second.fired) expect(e.tickMs).toBeGreaterThan(lastOfFirst);
 });
+
+test("a schedule's jobs carry its group option into their group", async () => {
+  const prefix = uniquePrefix();
+  const name = uniqueQueue();
+  const q = queue(name, prefix);
+  const s = scheduler(prefix);
+  await s.scheduler.upsertSchedule(
+    "grouped",
+    { everyMs: 100 },
+    { queue: name, task: "ping", opts: { group: "tenant-7" } },
+  );
+  await s.scheduler.start();
+  await waitFor(async () => (await q.counts()).pending >= 2, { what: "two ticks" });
+  await s.scheduler.close();
+  const page = await q.groups();
+  expect(page.groups.map((g) => g.name)).toEqual(["tenant-7"]);
+  const [job] = await q.list("pending", { limit: 1 });
+  expect(job?.group).toBe("tenant-7");
+  expect(s.errors).toEqual([]);
+});

@@ -1,27 +1,16 @@
-import { type JobInfo, Queue } from "@tq/client";
+import { Queue } from "@tq/client";
 import { isTqError } from "@tq/job-schema";
 import { mostAtOnce, mostStartsInAnyWindow, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { Worker } from "@tq/worker";
 import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { fixture, setupPool } from "./pool-helpers.js";
+import { finished, fixture, setupPool } from "./pool-helpers.js";
 
 const connection = inject("redisUrl");
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()?.();
 });
-
-/** Every job of the ids, once all are completed. */
-async function finished(producer: Queue, ids: readonly string[], timeoutMs = 60_000): Promise<JobInfo[]> {
-  return waitFor(
-    async () => {
-      const jobs = await Promise.all(ids.map((id) => producer.getJob(id)));
-      return jobs.every((j) => j?.status === "completed") ? (jobs as JobInfo[]) : null;
-    },
-    { timeoutMs, what: `${ids.length} jobs completed` },
-  );
-}
 
 describe("rate limit", () => {
   test("no window of durationMs holds more than max starts across three worker processes", {
@@ -193,6 +182,12 @@ describe("ctx.rateLimit", () => {
     await refused(producer.setConcurrency(0), /concurrency/);
     await refused(producer.setConcurrency(-3), /concurrency/);
     const limits = (await producer.stats()).limits;
-    expect(limits).toEqual({ rateLimit: null, concurrency: null, heldUntil: null });
+    expect(limits).toEqual({
+      rateLimit: null,
+      concurrency: null,
+      heldUntil: null,
+      groupConcurrency: null,
+      groupRateLimit: null,
+    });
   });
 });

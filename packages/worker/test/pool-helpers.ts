@@ -1,9 +1,9 @@
 // Helpers shared by the WorkerPool tests (pool*.test.ts).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Queue } from "@tq/client";
+import { type JobInfo, Queue } from "@tq/client";
 import { type QueueKeys, queueKeys } from "@tq/protocol";
-import { uniquePrefix, uniqueQueue } from "@tq/testing";
+import { uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 
 import { type PoolChildExit, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
 import { inject } from "vitest";
@@ -63,4 +63,19 @@ export function setupPool(
   cleanup.push(() => producer.close());
   cleanup.push(() => pool.close({ timeoutMs: 0 }));
   return { queue, prefix, keys: queueKeys(queue, prefix), producer, pool, exits, logs };
+}
+
+/** Every job of the ids, once all are completed (polled through the producer). */
+export async function finished(
+  producer: Queue,
+  ids: readonly string[],
+  timeoutMs = 60_000,
+): Promise<JobInfo[]> {
+  return waitFor(
+    async () => {
+      const jobs = await Promise.all(ids.map((id) => producer.getJob(id)));
+      return jobs.every((j) => j?.status === "completed") ? (jobs as JobInfo[]) : null;
+    },
+    { timeoutMs, what: `${ids.length} jobs completed`, intervalMs: 50 },
+  );
 }

@@ -12,6 +12,7 @@ export interface EnqueueFlags extends CommonFlags {
   priority?: Priority;
   jobId?: string;
   maxRetries?: number;
+  group?: string;
 }
 
 /**
@@ -32,6 +33,7 @@ export async function enqueueCommand(
   if (flags.priority !== undefined) opts.priority = flags.priority;
   if (flags.jobId !== undefined) opts.jobId = flags.jobId;
   if (flags.maxRetries !== undefined) opts.maxRetries = flags.maxRetries;
+  if (flags.group !== undefined) opts.group = flags.group;
   try {
     prepareJob(task, args, opts, DEFAULT_MAX_PAYLOAD_BYTES);
   } catch (error) {

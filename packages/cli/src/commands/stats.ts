@@ -44,12 +44,19 @@ function human(view: StatsView): string {
   ]);
 }
 
-/** The queue's flow-control settings in one line: `none`, or e.g. `100 starts / 1 s, 20 active, held 2.5 s`. */
+/**
+ * The queue's flow-control settings in one line: `none`, or e.g. `100 starts / 1.0s, 20 active, per group: 2 active,
+ * 10 starts / 1.0s`.
+ */
 function limits(view: StatsView): string {
-  const { rateLimit, concurrency, heldUntil } = view.limits;
+  const { rateLimit, concurrency, heldUntil, groupConcurrency, groupRateLimit } = view.limits;
   const parts: string[] = [];
   if (rateLimit) parts.push(`${rateLimit.max} starts / ${duration(rateLimit.durationMs)}`);
   if (concurrency !== null) parts.push(`${concurrency} active`);
+  const group: string[] = [];
+  if (groupConcurrency !== null) group.push(`${groupConcurrency} active`);
+  if (groupRateLimit) group.push(`${groupRateLimit.max} starts / ${duration(groupRateLimit.durationMs)}`);
+  if (group.length > 0) parts.push(`per group: ${group.join(", ")}`);
   if (heldUntil !== null)
     parts.push(`claims held by ctx.rateLimit until ${new Date(heldUntil).toISOString()}`);
   return parts.length > 0 ? parts.join(", ") : "none";

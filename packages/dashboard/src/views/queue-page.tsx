@@ -1,4 +1,4 @@
-import type { JobInfo, JobStatus, QueueStats } from "@tq/client";
+import type { GroupsPage, JobInfo, JobStatus, QueueStats } from "@tq/client";
 import { JOB_STATES } from "@tq/protocol";
 import { type JobPage, PAGE_SIZE, type QueueSnapshot } from "../dashboard-data.js";
 import { at, count, short } from "./format.js";
@@ -64,13 +64,56 @@ export function describeLimits(limits: QueueStats["limits"]): string {
   if (limits.heldUntil !== null) {
     parts.push(`claims held by ctx.rateLimit until ${new Date(limits.heldUntil).toISOString()}`);
   }
+  if (limits.groupConcurrency !== null) {
+    parts.push(`at most ${limits.groupConcurrency} active at once per group`);
+  }
+  if (limits.groupRateLimit) {
+    parts.push(
+      `at most ${limits.groupRateLimit.max} starts per ${limits.groupRateLimit.durationMs} ms per group`,
+    );
+  }
   return parts.length > 0 ? parts.join("; ") : "none";
+}
+
+/** The first page of a queue's job groups (those with pending or active jobs), by name; nothing when it has none. */
+function GroupsTable(props: { groups: GroupsPage }) {
+  const { groups, cursor } = props.groups;
+  if (groups.length === 0) return null;
+  const rows = [...groups].sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    <section class="groups">
+      <h2>Groups</h2>
+      <table class="groups">
+        <thead>
+          <tr>
+            <th>Group</th>
+            <th>Pending</th>
+            <th>Active</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((g) => (
+            <tr data-group={g.name}>
+              <td>{g.name}</td>
+              <td>{count(g.pending)}</td>
+              <td>{count(g.active)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {cursor ? (
+        <p class="total">{`The first ${count(groups.length)} groups; tq groups lists them all.`}</p>
+      ) : null}
+    </section>
+  );
 }
 
 export function QueuePage(props: {
   ctx: PageContext;
   snapshot: QueueSnapshot;
   page: JobPage;
+  /** The first page of the queue's groups. */
+  groups: GroupsPage;
   notice?: string;
 }) {
   const { ctx, snapshot, page } = props;
@@ -98,6 +141,7 @@ export function QueuePage(props: {
         </div>
         <QueueCharts snapshot={snapshot} />
       </section>
+      <GroupsTable groups={props.groups} />
       <nav class="tabs">
         {JOB_STATES.map((state) => (
           <a href={`${q}?state=${state}`} class={state === status ? "tab current" : "tab"} data-tab={state}>

@@ -1,7 +1,7 @@
 import type { QueueKeys } from "../keys.js";
 import { cancel as lua } from "../lua/scripts.generated.js";
 import { defineScript } from "../script.js";
-import { pendingLists } from "./key-lists.js";
+import { groupKeyList, pendingLists } from "./key-lists.js";
 
 /** The `cancel` script's reply, parsed. */
 export interface CancelResult {
@@ -30,7 +30,7 @@ export function parseCancelMessage(message: string): { id: string; token: string
 }
 
 /**
- * `cancel-10.lua`: removes a job that has not started (scheduled or pending), or fails a running one with
+ * `cancel-14.lua`: removes a job that has not started (scheduled or pending), or fails a running one with
  * `CANCELLED` (no retry; its late ack is refused) and tells its worker.
  */
 export const cancel = defineScript<QueueKeys, { id: string }, CancelResult>(lua, {
@@ -43,6 +43,8 @@ export const cancel = defineScript<QueueKeys, { id: string }, CancelResult>(lua,
     k.meta,
     k.throughput,
     k.cancelChannel,
+    ...groupKeyList(k),
+    k.marker,
   ],
   args: ({ id }) => [id],
   parseReply: (raw) =>

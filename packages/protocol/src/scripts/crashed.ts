@@ -29,7 +29,7 @@ export interface CrashedRun {
 }
 
 /**
- * `crashed-10.lua`: fails the runs of a dead worker process at once, fenced by token. Returns one
+ * `crashed-13.lua`: fails the runs of a dead worker process at once, fenced by token. Returns one
  * {@link CRASHED_OUTCOME} letter per run.
  */
 export const crashed = defineScript<QueueKeys, { runs: readonly CrashedRun[] }, string>(lua, {

@@ -1,7 +1,7 @@
 import type { QueueKeys } from "../keys.js";
 import { enqueue as lua } from "../lua/scripts.generated.js";
 import { defineScript } from "../script.js";
-import { pendingLists } from "./key-lists.js";
+import { groupKeyList, pendingLists } from "./key-lists.js";
 
 /** The enqueue script's answer for one job. */
 export const ENQUEUE_OUTCOME = {
@@ -31,9 +31,9 @@ export interface EnqueueInput {
   resend?: boolean;
 }
 
-/** `enqueue-7.lua`: stores new jobs, pending or scheduled, idempotent by job id. One outcome per job. */
+/** `enqueue-10.lua`: stores new jobs, pending or scheduled, idempotent by job id. One outcome per job. */
 export const enqueue = defineScript<QueueKeys, EnqueueInput, EnqueueOutcome[]>(lua, {
-  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events, k.meta],
+  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events, k.meta, ...groupKeyList(k)],
   args({ jobs, maxPending, atomic = false, resend = false }) {
     const args = [String(jobs.length)];
     for (const job of jobs) args.push(...job.argv);

@@ -1,7 +1,7 @@
 import type { QueueKeys } from "../keys.js";
 import { fire as lua } from "../lua/scripts.generated.js";
 import { defineScript } from "../script.js";
-import { pendingLists } from "./key-lists.js";
+import { groupKeyList, pendingLists } from "./key-lists.js";
 
 /** The `fire` script's answer for one tick. */
 export const FIRE_OUTCOME = {
@@ -27,11 +27,11 @@ export interface FireTick {
 }
 
 /**
- * `fire-8.lua`: enqueues the jobs of due schedule ticks into one queue, each tick at most once. One outcome per
+ * `fire-11.lua`: enqueues the jobs of due schedule ticks into one queue, each tick at most once. One outcome per
  * tick.
  */
 export const fire = defineScript<QueueKeys, { ticks: readonly FireTick[] }, FireOutcome[]>(lua, {
-  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events, k.meta, k.fired],
+  keys: (k) => [...pendingLists(k), k.scheduled, k.marker, k.events, k.meta, k.fired, ...groupKeyList(k)],
   args({ ticks }) {
     const args = [String(ticks.length)];
     for (const tick of ticks) args.push(tick.name, String(tick.tickMs), ...tick.argv);

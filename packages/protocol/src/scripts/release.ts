@@ -1,15 +1,15 @@
 import type { QueueKeys } from "../keys.js";
 import { release as lua } from "../lua/scripts.generated.js";
 import { defineScript } from "../script.js";
-import { type HeldRun, pendingLists, runArgs } from "./key-lists.js";
+import { groupKeyList, type HeldRun, pendingLists, runArgs } from "./key-lists.js";
 
 /** A call of the `release` script. */
 export interface ReleaseInput {
   runs: readonly HeldRun[];
 }
 
-/** The keys of `release`; `recover` takes the same and the worker's claims set. */
-export const releaseKeys = (k: QueueKeys): string[] => [
+/** The first keys of `release` and `recover`; `recover` adds the worker's claims set before the rest. */
+export const handBackKeys = (k: QueueKeys): string[] => [
   ...pendingLists(k),
   k.active,
   k.marker,
@@ -17,8 +17,11 @@ export const releaseKeys = (k: QueueKeys): string[] => [
   k.events,
 ];
 
+/** The keys of `release`. */
+const releaseKeys = (k: QueueKeys): string[] => [...handBackKeys(k), k.meta, ...groupKeyList(k)];
+
 /**
- * `release-7.lua`: hands unfinished runs back (fenced by token) without counting the run. Returns how many were
+ * `release-11.lua`: hands unfinished runs back (fenced by token) without counting the run. Returns how many were
  * handed back.
  */
 export const release = defineScript<QueueKeys, ReleaseInput, number>(lua, {

@@ -1,7 +1,7 @@
 import type { QueueKeys } from "../keys.js";
 import { sweep as lua } from "../lua/scripts.generated.js";
 import { defineScript } from "../script.js";
-import { pendingLists } from "./key-lists.js";
+import { groupKeyList, pendingLists } from "./key-lists.js";
 
 /** The `sweep` script's reply, parsed. */
 export interface SweepResult {
@@ -23,9 +23,10 @@ export const sweepKeys = (k: QueueKeys): string[] => [
   k.meta,
   k.events,
   k.throughput,
+  ...groupKeyList(k),
 ];
 
-/** `sweep-10.lua`: the scheduler's pass over one queue: promotes due jobs and takes back expired leases. */
+/** `sweep-13.lua`: the scheduler's pass over one queue: promotes due jobs and takes back expired leases. */
 export const sweep = defineScript<QueueKeys, { limit: number }, SweepResult>(lua, {
   keys: sweepKeys,
   args: ({ limit }) => [String(limit)],

@@ -2,7 +2,7 @@ import type { QueueKeys } from "../keys.js";
 import { take as lua } from "../lua/scripts.generated.js";
 import { JOB_RECORD_FIELDS } from "../record.js";
 import { defineScript } from "../script.js";
-import { pendingLists } from "./key-lists.js";
+import { groupKeyList, pendingLists } from "./key-lists.js";
 
 /** What a finished run asks of its job in a `take` call: complete it, or record a failed run. */
 export const ACK_OP = {
@@ -36,7 +36,7 @@ export const ACK_OUTCOME = {
 export type AckOutcome = (typeof ACK_OUTCOME)[keyof typeof ACK_OUTCOME];
 
 /** Why a `take` call claimed fewer jobs than it asked for: {@link TakeResult.limit}. */
-export const TAKE_LIMIT = { none: "", rate: "r", held: "h", concurrency: "c" } as const;
+export const TAKE_LIMIT = { none: "", rate: "r", held: "h", concurrency: "c", groups: "g" } as const;
 
 /** One of {@link TAKE_LIMIT}'s values. */
 export type TakeLimit = (typeof TAKE_LIMIT)[keyof typeof TAKE_LIMIT];
@@ -94,7 +94,9 @@ export interface TakeResult {
   /**
    * Why fewer jobs were claimed than asked for, when a flow-control limit held the call back (see {@link TAKE_LIMIT}):
    * `""` none, `"r"` the rate limit's window is full, `"h"` claims are held by `ctx.rateLimit`, `"c"` the global
-   * concurrency is reached. For `"r"` and `"h"` with nothing claimed, `nextWakeMs` is when claims may start again.
+   * concurrency is reached, `"g"` the jobs left pending are all in groups without a free slot or an open rate window.
+   * For `"r"` and `"h"` with nothing claimed, `nextWakeMs` is when claims may start again; for `"g"` it is at most
+   * the time until the first waiting group's window opens.
    */
   limit: TakeLimit;
   /**
@@ -132,7 +134,7 @@ export function parseTakeReply(reply: readonly unknown[]): TakeResult {
 }
 
 /**
- * `take-13.lua`: a worker's one round trip. Applies its acks (fenced by token), promotes due jobs, reclaims expired
+ * `take-16.lua`: a worker's one round trip. Applies its acks (fenced by token), promotes due jobs, reclaims expired
  * leases, then claims up to `claim` jobs with fresh leases and tokens, within the queue's rate limit, global
  * concurrency and `ctx.rateLimit` hold.
  */
@@ -149,6 +151,7 @@ export const take = defineScript<QueueKeys, TakeInput, TakeResult>(lua, {
     k.claims(workerId),
     k.throughput,
     k.starts,
+    ...groupKeyList(k),
   ],
   args({ workerId, leaseMs, claim, acks, maxResultBytes = 0 }) {
     const args = [String(leaseMs), String(claim), String(acks.length), workerId, String(maxResultBytes)];

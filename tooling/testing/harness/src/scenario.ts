@@ -305,6 +305,18 @@ export class Scenario {
     return Number(await this.admin.zCard(this.keys.completed));
   }
 
+  /**
+   * Waits until the completed set holds as many jobs as `ids` (the scenario's queue keeps every finished job), then
+   * returns the jobs with these ids.
+   */
+  async completed(ids: readonly string[], timeoutMs = 90_000): Promise<JobInfo[]> {
+    await waitFor(async () => (await this.completedCount()) === ids.length, {
+      what: `${this.label}: every job to complete`,
+      timeoutMs,
+    });
+    return this.jobs(ids);
+  }
+
   /** The jobs with these ids (throws if one does not exist). */
   async jobs(ids: readonly string[]): Promise<JobInfo[]> {
     const infos = await Promise.all(ids.map((id) => this.queue.getJob(id)));

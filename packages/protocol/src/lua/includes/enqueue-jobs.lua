@@ -2,18 +2,20 @@
 --@include now-ms.lua
 --@include job-key.lua
 --@include pending-key.lua
+--@include groups.lua
 --@include chunked.lua
 --@include wake-workers.lua
 --@include try-job-fields.lua
 --@include events.lua
 -- Stores new jobs, each pending, or scheduled when it has a run time in the future; a job whose id exists already is
 -- left untouched (idempotent by job id). The one way jobs are stored: the enqueue script and the scheduler's fire
--- script both call it. Uses K.high, K.normal, K.low, K.scheduled, K.marker, K.events and BASE; emits an
--- `enqueued` event per stored job (the caller flushes them).
+-- script both call it. Uses K.high, K.normal, K.low, K.scheduled, K.marker, K.events, K.meta, the group keys
+-- (K.groups, K.gactive, K.gwait; see groups.lua) and BASE; emits an `enqueued` event per stored job (the caller
+-- flushes them). A job with a group waits in its group instead of a pending list.
 --
 -- argv: 1 job count n, then per job ENQUEUE_ARGS_PER_JOB values: id, v, task, args, opts, createdAt, priority,
 --       maxRetries, delayMs (relative to the Redis clock; 0 = none), runAtMs (absolute epoch ms; 0 = none),
---       dedupe ("" = none, else "<t|d> <ttlMs> <maxDelayMs> <key>"),
+--       dedupe ("" = none, else "<t|d> <ttlMs> <maxDelayMs> <key>"), group ("" = none),
 --       then, all optional:
 --       2+n*ENQUEUE_ARGS_PER_JOB  maxPending: the most jobs waiting to run (pending + scheduled) the queue may hold;
 --                                 0 or absent = no limit
@@ -50,7 +52,7 @@ local function enqueueJobs(argv)
   local room = nil
   if limit > 0 then
     room = limit - redis.call('LLEN', K.high) - redis.call('LLEN', K.normal) - redis.call('LLEN', K.low)
-      - redis.call('ZCARD', K.scheduled)
+      - redis.call('ZCARD', K.scheduled) - (tonumber(redis.call('HGET', K.meta, 'gpending')) or 0)
     if argv[tail + 1] == 'all' then
       local fresh, seen = 0, {}
       for i = 0, n - 1 do
@@ -71,6 +73,8 @@ local function enqueueJobs(argv)
   local earliest = nil
   local ready = { high = {}, normal = {}, low = {} }
   local anyReady = false
+  -- pending jobs with a group, per group in the order of the batch
+  local grouped, groupOrder = {}, {}
   -- The dedupe of one job: returns the id it is a duplicate of (debounce: after moving that job), or nil to store it;
   -- `dk`, the mode and the numbers for the store.
   local function dedupe(o, id)
@@ -91,6 +95,12 @@ local function enqueueJobs(argv)
         if dd.maxDelay > 0 and runAt > first + dd.maxDelay then runAt = first + dd.maxDelay end
         redis.call('HSET', jobKey(holder), 'args', argv[o + 3], 'opts', argv[o + 4], 'pri', argv[o + 6],
           'maxr', argv[o + 7], 'runAt', runAt)
+        local grp = argv[o + 11]
+        if grp and grp ~= '' then
+          redis.call('HSET', jobKey(holder), 'grp', grp)
+        else
+          redis.call('HDEL', jobKey(holder), 'grp')
+        end
         redis.call('ZADD', K.scheduled, runAt, holder)
         redis.call('SET', dk, holder, 'PX', dd.ttl)
         return holder, dd
@@ -113,6 +123,8 @@ local function enqueueJobs(argv)
     else
       if room then room = room - 1 end
       local pri = argv[o + 6]
+      local grp = argv[o + 11]
+      if grp == '' then grp = nil end
       local delay, at = tonumber(argv[o + 8]), tonumber(argv[o + 9])
       -- a debounced job waits its window
       if dd and dd.mode == 'd' then delay = dd.ttl end
@@ -129,10 +141,22 @@ local function enqueueJobs(argv)
       else
         redis.call('HSET', jk, 'v', argv[o + 1], 'task', argv[o + 2], 'args', argv[o + 3], 'opts', argv[o + 4],
           'createdAt', argv[o + 5], 'pri', pri, 'maxr', argv[o + 7], 'att', 0, 'state', 'pending')
-        local list = ready[pri] or ready.normal
-        list[#list + 1] = id
-        anyReady = true
+        if grp then
+          local g = grouped[grp]
+          if not g then
+            g = { ids = {}, pris = {} }
+            grouped[grp] = g
+            groupOrder[#groupOrder + 1] = grp
+          end
+          g.ids[#g.ids + 1] = id
+          g.pris[#g.pris + 1] = pri
+        else
+          local list = ready[pri] or ready.normal
+          list[#list + 1] = id
+          anyReady = true
+        end
       end
+      if grp then redis.call('HSET', jk, 'grp', grp) end
       if dd then
         redis.call('SET', dd.key, id, 'PX', dd.ttl)
         if dd.mode == 'd' then redis.call('HSET', jk, 'ddFirst', now) end
@@ -145,8 +169,12 @@ local function enqueueJobs(argv)
     for _, pri in ipairs({ 'high', 'normal', 'low' }) do
       pushAll('LPUSH', pendingKey(pri), ready[pri])
     end
-    wakeWorkers()
   end
+  -- a job of a group that has no free slot (or waits for its rate window) wakes nobody: no worker could claim it
+  for _, name in ipairs(groupOrder) do
+    if pushGroup(name, grouped[name].ids, grouped[name].pris, false) then anyReady = true end
+  end
+  if anyReady then wakeWorkers() end
   if earliest then wakeAt(earliest) end
   return out
 end

@@ -1,9 +1,9 @@
 --@include job-key.lua
 --@include job-fields.lua
---@include pending-key.lua
+--@include groups.lua
 --@include chunked.lua
--- Moves due scheduled jobs (run-at <= now) to their pending lists, at most `limit` per call, in run-at order.
--- Returns how many were moved.
+-- Moves due scheduled jobs (run-at <= now) to their pending lists (or groups), at most `limit` per call, in run-at
+-- order. Returns how many were moved.
 local function promoteDue(now, limit)
   local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then return 0 end
@@ -11,11 +11,15 @@ local function promoteDue(now, limit)
   for i = 1, #due do
     local id = due[i]
     local jk = jobKey(id)
-    local f = jobFields(id, jk, now, 'state', 'pri')
+    local f = jobFields(id, jk, now, 'state', 'pri', 'grp')
     if f and f[1] == 'scheduled' then
       redis.call('HSET', jk, 'state', 'pending')
-      local list = ready[f[2]] or ready.normal
-      list[#list + 1] = id
+      if f[3] then
+        pushPending(id, f[2], f[3], false)
+      else
+        local list = ready[f[2]] or ready.normal
+        list[#list + 1] = id
+      end
     end
   end
   for _, pri in ipairs({ 'high', 'normal', 'low' }) do pushAll('LPUSH', pendingKey(pri), ready[pri]) end

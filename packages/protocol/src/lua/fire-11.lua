@@ -5,8 +5,9 @@
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 marker  6 events  7 meta  (the enqueue script's keys)
         8 fired (HASH: schedule name -> the latest tick ms fired into this queue)
+        9 groups  10 gactive  11 gwait (the group keys, see includes/groups.lua)
   ARGV: 1 tick count, then per tick: schedule name, tick ms, and the enqueue script's ENQUEUE_ARGS_PER_JOB values of
-        one job (id "<name>:<tick>", v, task, …; see enqueue-7.lua)
+        one job (id "<name>:<tick>", v, task, …; see enqueue-10.lua)
   Returns: one integer per tick: 1 the job was created; 0 this tick or a later one was fired already (or the job
            exists); -1 the tick is not due on the Redis clock (nothing done).
 
@@ -14,7 +15,7 @@
   however long one of them stalls, and whether or not retention has since removed the job of an earlier tick.
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], marker = KEYS[5], events = KEYS[6],
-            meta = KEYS[7], fired = KEYS[8] }
+            meta = KEYS[7], fired = KEYS[8], groups = KEYS[9], gactive = KEYS[10], gwait = KEYS[11] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include constants.lua
 --@include now-ms.lua

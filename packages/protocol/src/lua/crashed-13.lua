@@ -5,6 +5,7 @@
 
   KEYS: 1 pending:high  2 pending:normal  3 pending:low  4 scheduled  5 active  6 failed  7 marker  8 meta  9 events
         10 throughput (per-minute completed/failed counts)
+        11 groups  12 gactive  13 gwait (the group keys, see includes/groups.lua)
   ARGV: per run: id, token, retry delay ms (-1 = do not retry), stalled ("1" counts a stall: the
         process died; "0": it was killed for overrunning), error JSON (its `attempt` is filled in here)
   Returns: one char per run: r retry scheduled, f dead-lettered (also a job key that is not a hash: it is replaced
@@ -17,7 +18,7 @@
 ]]
 local K = { high = KEYS[1], normal = KEYS[2], low = KEYS[3], scheduled = KEYS[4], active = KEYS[5],
             failed = KEYS[6], marker = KEYS[7], meta = KEYS[8], events = KEYS[9],
-            throughput = KEYS[10] }
+            throughput = KEYS[10], groups = KEYS[11], gactive = KEYS[12], gwait = KEYS[13] }
 local BASE = string.sub(KEYS[1], 1, -#'pending:high' - 1)
 --@include now-ms.lua
 --@include job-key.lua
@@ -33,7 +34,7 @@ local out = {}
 for i = 1, #ARGV, 5 do
   local id, token, delay, stalled, errJson = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   local jk = jobKey(id)
-  local f = jobFields(id, jk, now, 'state', 'tok', 'att', 'maxr', 'pri', 'task', 'wid')
+  local f = jobFields(id, jk, now, 'state', 'tok', 'att', 'maxr', 'pri', 'task', 'wid', 'grp')
   if not f then
     -- the key held another type: jobFields dead-lettered it
     out[#out + 1] = 'f'
@@ -50,7 +51,7 @@ for i = 1, #ARGV, 5 do
     redis.call('ZREM', K.active, id)
     if stalled == '1' then redis.call('HINCRBY', jk, 'stalls', 1) end
     out[#out + 1] = failRun(id, jk, att, maxr, f[5], errJson, delay, now, stalled == '1' and 'stalled' or 'retrying',
-      f[6], f[7])
+      f[6], f[7], f[8])
   end
 end
 if WAKE.failed then applyRetention(now, false, true) end
