@@ -24,7 +24,8 @@
              then for each claimed job: id, token, attempt, waited ms (since it became runnable), v, task, args, opts,
              createdAt, pri, maxr }
   Events: one entry per call holding its completed, retrying, failed, stalled and started ids (with `wid`), the
-  call's counts added to meta's `total:<kind>` and the minute's completed and failed counts (includes/events.lua).
+  call's retrying and stalled counts added to meta's `total:<kind>`, its completed and failed ones to the minute's
+  counts, which move into meta's totals when they leave the window (includes/events.lua).
 
   Flow control (meta fields, each absent when unset): `conc` caps the jobs active at once across every worker
   (ZCARD of active after this call's acks and reclaims); `rlMax` starts in any `rlMs` window (a sliding log in
