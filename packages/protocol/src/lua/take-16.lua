@@ -144,7 +144,6 @@ end
 pushAll('SREM', K.claims, acked)
 pushAll('ZREM', K.active, done)
 pushAll('ZADD', K.completed, completedZ)
-if #completedZ > 0 or WAKE.failed then applyRetention(now, #completedZ > 0, WAKE.failed) end
 
 -- Finished runs free room under a global concurrency limit: an idle worker may claim now. A call that claims
 -- takes that room itself.
@@ -160,7 +159,11 @@ local out = { NEXT_WAKE_NOT_COMPUTED, '', table.concat(outcomes) }
 local claimed = 0
 local asked = want
 local limitWake = nil
-local m = want > 0 and redis.call('HMGET', K.meta, 'paused', 'rlMax', 'rlMs', 'conc', 'holdUntil', 'gpending') or {}
+-- One HMGET of meta serves the claim's limits and the retention of this call's finished runs (fields 7-10).
+local retain = #completedZ > 0 or WAKE.failed
+local m = (want > 0 or retain) and redis.call('HMGET', K.meta, 'paused', 'rlMax', 'rlMs', 'conc', 'holdUntil',
+  'gpending', unpack(RETENTION_FIELDS)) or {}
+if retain then applyRetention(now, #completedZ > 0, WAKE.failed, { m[7], m[8], m[9], m[10] }) end
 local rateLimited = tonumber(m[2]) ~= nil and tonumber(m[3]) ~= nil
 local groupsPending = (tonumber(m[6]) or 0) > 0
 local startsZ = {}

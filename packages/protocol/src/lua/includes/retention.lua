@@ -26,8 +26,13 @@ local function trimSet(setKey, keep, ageMs, now)
   end
 end
 
-local function applyRetention(now, completed, failed)
-  local r = redis.call('HMGET', K.meta, 'keepCompleted', 'completedAgeMs', 'keepFailed', 'failedAgeMs')
+-- The meta fields of the retention limits, for a script that reads them in an HMGET of its own (see applyRetention).
+local RETENTION_FIELDS = { 'keepCompleted', 'completedAgeMs', 'keepFailed', 'failedAgeMs' }
+
+-- `r`, when given, holds the four RETENTION_FIELDS values the caller already read from K.meta (in that order), so a
+-- script that reads meta anyway spends no call on them.
+local function applyRetention(now, completed, failed, r)
+  r = r or redis.call('HMGET', K.meta, unpack(RETENTION_FIELDS))
   if completed then
     trimSet(K.completed, tonumber(r[1]) or DEFAULT_KEEP_COMPLETED, tonumber(r[2]) or DEFAULT_COMPLETED_AGE_MS, now)
   end
