@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startRedis } from "@tq/testing";
-import { renderChart } from "./chart.js";
+import { renderBacklogChart, renderChart } from "./chart.js";
 import { REPO_DIR } from "./child.js";
 import { parseArgs, reproduceCommand, UsageError } from "./cli.js";
 import { writeRegion } from "./docs-file.js";
@@ -15,20 +15,24 @@ import type { Library } from "./protocol.js";
 import { RedisAdmin } from "./redis-admin.js";
 import { renderReport } from "./report.js";
 import { runAll } from "./runner.js";
-import { LIBRARY_NAMES, scenarios, sizes } from "./scenarios.js";
+import { BACKLOG_PREFIX, backlogOf, LIBRARY_NAMES, scenarios, sizes } from "./scenarios.js";
 import { snapshotTq, type TqSnapshot, tqCheckoutProblem } from "./tq-snapshot.js";
 
 const DOCS_DIR = join(REPO_DIR, "docs");
 const CHART_FILE = "benchmarks.svg";
+const BACKLOG_CHART_FILE = "benchmarks-backlog.svg";
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const size = sizes(options.quick);
   let selected = scenarios(size);
   if (options.only.length > 0) {
-    const unknown = options.only.filter((id) => !selected.some((s) => s.id === id));
+    // "backlog" stands for every backlog-growth scenario
+    const wanted = (id: string) =>
+      options.only.includes(id) || (id.startsWith(BACKLOG_PREFIX) && options.only.includes("backlog"));
+    const unknown = options.only.filter((id) => id !== "backlog" && !selected.some((s) => s.id === id));
     if (unknown.length > 0) throw new UsageError(`unknown scenario(s): ${unknown.join(", ")}`);
-    selected = selected.filter((s) => options.only.includes(s.id));
+    selected = selected.filter((s) => wanted(s.id));
   }
   const problem = options.baseline && tqCheckoutProblem(options.baseline);
   if (problem) throw new UsageError(`--baseline: ${problem}`);
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
       log: (line) => console.log(line),
     });
     const date = new Date();
+    const backlogRan = results.scenarios.some((s) => backlogOf(s) && !results.skipped.has(s.id));
     const report = renderReport({
       results,
       machine,
@@ -85,14 +90,20 @@ async function main(): Promise<void> {
       quick: options.quick,
       profile: options.profile,
       ...(options.write ? { chartFile: CHART_FILE } : {}),
+      ...(options.write && backlogRan ? { backlogChartFile: BACKLOG_CHART_FILE } : {}),
     });
     // A run against a baseline is read on the terminal (for a note), whether or not it also writes docs/.
     if (!options.write || options.baseline) console.log(`\n${report}`);
     if (options.write) {
       const subtitle = `${machine.cpus} vCPUs, Node ${machine.node}, Redis ${machine.redis}, ${results.rounds} round(s)${options.quick ? ", --quick" : ""}, ${date.toISOString().slice(0, 10)}`;
       writeFileSync(join(DOCS_DIR, CHART_FILE), renderChart(results, subtitle));
+      if (backlogRan)
+        writeFileSync(join(DOCS_DIR, BACKLOG_CHART_FILE), renderBacklogChart(results, subtitle));
       writeRegion(join(DOCS_DIR, "benchmarks.md"), report);
-      console.log(`\nwrote docs/benchmarks.md (bench section) and docs/${CHART_FILE}`);
+      console.log(
+        `\nwrote docs/benchmarks.md (bench section), docs/${CHART_FILE}` +
+          (backlogRan ? ` and docs/${BACKLOG_CHART_FILE}` : ""),
+      );
     } else if (options.baseline) {
       console.log("\nleft docs/ alone (a run with --baseline writes them only with --write)");
     }

@@ -37,8 +37,11 @@ export type ProduceMode =
   | { mode: "serial"; count: number }
   /** `inFlight` enqueue calls outstanding at any time */
   | { mode: "concurrent"; count: number; inFlight: number }
-  /** the library's bulk call, `batch` jobs per call, calls awaited one after another */
-  | { mode: "bulk"; count: number; batch: number }
+  /**
+   * the library's bulk call, `batch` jobs per call, calls awaited one after another; with `delayMs`, each job is
+   * delayed that long (it waits in the library's delayed set)
+   */
+  | { mode: "bulk"; count: number; batch: number; delayMs?: number }
   /** a steady rate, each job stamped with Date.now() */
   | { mode: "paced"; count: number; perSecond: number };
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { renderBacklogChart } from "./chart.js";
 import type { MachineInfo } from "./machine.js";
 import type { Library } from "./protocol.js";
 import { renderReport } from "./report.js";
 import type { Results, RunRecord } from "./runner.js";
-import { type Scenario, sizes } from "./scenarios.js";
+import { backlogScenarios, type Scenario, shortCount, sizes } from "./scenarios.js";
 
 const scenario = (id: string, title: string): Scenario => ({
   id,
@@ -154,5 +155,75 @@ describe("renderReport", () => {
     const text = render(input);
     expect(text).toContain("same round: 2.00× (1.00–3.00×); round by round 1.00×, 3.00×.");
     expect(text).toContain("- tq (baseline), round 2: boom");
+  });
+});
+
+describe("the backlog-growth section", () => {
+  const size = sizes(true);
+  const backlog = backlogScenarios(size);
+  // process rate, enqueue rate, bytes per waiting job: per scenario, per library (one round)
+  const measured: Record<string, Partial<Record<Library, [number, number, number]>>> = {
+    "backlog-1k": { tq: [40_000, 100_000, 300], bullmq: [10_000, 20_000, 400] },
+    "backlog-10k": { tq: [38_000, 98_000, 300], bullmq: [9_000, 19_000, 400] },
+    "backlog-100k": { tq: [36_000, 95_000, 300], bullmq: [5_000, 10_000, 400] },
+    "backlog-1k-delayed-100k": { tq: [20_000, 50_000, 450], bullmq: [8_000, 18_000, 500] },
+  };
+  const input: Results = {
+    scenarios: backlog,
+    libraries: ["tq", "bullmq"],
+    skipped: new Map(),
+    records: Object.entries(measured).flatMap(([id, perLibrary]) =>
+      (Object.entries(perLibrary) as Array<[Library, [number, number, number]]>).map(
+        ([library, [value, enqueueRate, bytesPerWaiting]]): RunRecord => ({
+          scenario: id,
+          library,
+          round: 0,
+          load: 0.5,
+          measurement: { value, extra: { enqueueRate, bytesPerWaiting } },
+        }),
+      ),
+    ),
+    rounds: 1,
+    elapsedMs: 60_000,
+  };
+
+  it("names one scenario per pending backlog and one behind the delayed jobs", () => {
+    expect(backlog.map((s) => s.id)).toEqual([
+      "backlog-1k",
+      "backlog-10k",
+      "backlog-100k",
+      "backlog-1k-delayed-100k",
+    ]);
+    expect(shortCount(1_000_000)).toBe("1m");
+    expect(shortCount(2_500)).toBe("2500");
+  });
+
+  it("divides the rate behind the largest backlog, and behind the delayed jobs, by the smallest's", () => {
+    const report = renderReport({
+      results: input,
+      machine: machine(false),
+      loadEnd: 0.5,
+      date: new Date("2026-12-03T12:00:00Z"),
+      command: "pnpm bench",
+      sizes: size,
+      quick: true,
+      profile: false,
+      backlogChartFile: "benchmarks-backlog.svg",
+    });
+    const section = report.slice(report.indexOf("### Backlog growth"));
+    expect(section).toContain("![Rate against backlog size](benchmarks-backlog.svg)");
+    // process: 36,000 / 40,000 and 20,000 / 40,000 for tq; 5,000 / 10,000 and 8,000 / 10,000 for BullMQ
+    expect(section).toContain("| tq | 40,000 | 38,000 | 36,000 | 20,000 | 0.90× | 0.50× |");
+    expect(section).toContain("| BullMQ | 10,000 | 9,000 | 5,000 | 8,000 | 0.50× | 0.80× |");
+    // enqueue: 95,000 / 100,000 and 50,000 / 100,000
+    expect(section).toContain("| tq | 100,000 | 98,000 | 95,000 | 50,000 | 0.95× | 0.50× |");
+    expect(section).toContain("| tq | 300 | 300 | 300 | 450 |");
+  });
+
+  it("draws one line per library, with the delayed run as a hollow marker", () => {
+    const svg = renderBacklogChart(input, "test");
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
+    expect(svg.match(/<circle [^>]*fill="#ffffff"/g)).toHaveLength(2);
+    expect(svg).toContain(">100,000<");
   });
 });

@@ -2,7 +2,7 @@ import type { MachineInfo } from "./machine.js";
 import type { Library } from "./protocol.js";
 import type { RedisProfile } from "./redis-admin.js";
 import type { Results } from "./runner.js";
-import { type Column, LIBRARY_NAMES, type Scenario, type Sizes } from "./scenarios.js";
+import { backlogOf, type Column, LIBRARY_NAMES, type Scenario, type Sizes } from "./scenarios.js";
 import { pairedRatios, type Spread, spread } from "./stats.js";
 
 /** Report options beside the results. */
@@ -17,6 +17,8 @@ export interface ReportInput {
   profile: boolean;
   /** The chart written beside the report, linked under the summary; none when the report is only printed. */
   chartFile?: string;
+  /** The chart of rate against backlog size, linked in the backlog section; none when the report is only printed. */
+  backlogChartFile?: string;
 }
 
 function num(value: number, digits: number): string {
@@ -279,6 +281,79 @@ function baselineNotes(input: ReportInput): { ratios: string; intro: string[] } 
   return { ratios, intro };
 }
 
+/** The median of one column, or undefined. */
+function median(
+  results: Results,
+  scenario: string,
+  library: Library,
+  key: string | "value",
+): number | undefined {
+  return columnSpread(results, scenario, library, key)?.median;
+}
+
+const ratioText = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? "—" : times(a / b);
+
+/**
+ * The backlog-growth section: each library's process and enqueue rates behind every backlog that ran, the largest
+ * backlog's rate over the smallest's (and with the delayed jobs over without), and the memory per waiting job.
+ */
+function backlogSection(input: ReportInput): string[] {
+  const { results } = input;
+  const ran = results.scenarios.filter((s) => backlogOf(s) && !results.skipped.has(s.id));
+  const pendingOnly = ran.filter((s) => (backlogOf(s)?.delayed ?? 0) === 0);
+  const delayed = ran.filter((s) => (backlogOf(s)?.delayed ?? 0) > 0);
+  if (ran.length === 0) return [];
+  const smallest = pendingOnly[0];
+  const largest = pendingOnly.length > 1 ? pendingOnly.at(-1) : undefined;
+  const out: string[] = [
+    "### Backlog growth",
+    "",
+    "The same enqueue and process runs behind growing backlogs (the scenarios below, one per backlog). A queue that " +
+      "stays flat keeps its rates as the backlog grows: the ratio columns divide the rate behind the largest backlog " +
+      "(and behind the delayed jobs) by the rate behind the smallest. Medians over rounds.",
+    "",
+  ];
+  if (input.backlogChartFile) out.push(`![Rate against backlog size](${input.backlogChartFile})`, "");
+  for (const [what, key] of [
+    ["Process, jobs/s", "value"],
+    ["Enqueue, jobs/s", "enqueueRate"],
+  ] as const) {
+    const ratioHeads: string[] = [];
+    if (smallest && largest) ratioHeads.push(`${largest.short} / ${smallest.short}`);
+    for (const d of delayed) if (smallest) ratioHeads.push(`${d.short} / ${smallest.short}`);
+    out.push(
+      `| ${what} | ${[...ran.map((s) => s.short), ...ratioHeads].join(" | ")} |`,
+      `|---|${[...ran, ...ratioHeads].map(() => "---:").join("|")}|`,
+    );
+    for (const library of results.libraries) {
+      const cells = ran.map((s) => {
+        const m = median(results, s.id, library, key);
+        return m === undefined ? "—" : num(m, 0);
+      });
+      const base = smallest ? median(results, smallest.id, library, key) : undefined;
+      if (smallest && largest) cells.push(ratioText(median(results, largest.id, library, key), base));
+      for (const d of delayed) cells.push(ratioText(median(results, d.id, library, key), base));
+      out.push(`| ${LIBRARY_NAMES[library]} | ${cells.join(" | ")} |`);
+    }
+    out.push("");
+  }
+  const memoryHeads = ran.map((s) => s.short);
+  out.push(
+    `| Redis bytes per waiting job | ${memoryHeads.join(" | ")} |`,
+    `|---|${memoryHeads.map(() => "---:").join("|")}|`,
+  );
+  for (const library of results.libraries) {
+    const cells = ran.map((s) => {
+      const m = median(results, s.id, library, "bytesPerWaiting");
+      return m === undefined ? "—" : num(m, 0);
+    });
+    out.push(`| ${LIBRARY_NAMES[library]} | ${cells.join(" | ")} |`);
+  }
+  out.push("");
+  return out;
+}
+
 /** The markdown between the bench markers. */
 export function renderReport(input: ReportInput): string {
   const { results, machine, sizes } = input;
@@ -336,6 +411,7 @@ export function renderReport(input: ReportInput): string {
   }
   out.push("");
   if (input.chartFile) out.push(`![Throughput per scenario and library](${input.chartFile})`, "");
+  out.push(...backlogSection(input));
   for (const scenario of results.scenarios) {
     out.push(`### ${scenario.title}`, "", scenario.description, "");
     const skipped = results.skipped.get(scenario.id);

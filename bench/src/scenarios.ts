@@ -93,6 +93,13 @@ export interface Sizes {
   pool: number;
   poolProcesses: number;
   poolConcurrency: number;
+  /** Backlog growth: the pending backlogs the same measurement runs behind, smallest first. */
+  backlog: number[];
+  /** Backlog growth: delayed jobs waiting behind the smallest pending backlog. */
+  backlogDelayed: number;
+  /** Backlog growth: jobs enqueued, then processed, behind each backlog. */
+  backlogMeasure: number;
+  backlogConcurrency: number;
 }
 
 export function sizes(quick: boolean): Sizes {
@@ -114,6 +121,10 @@ export function sizes(quick: boolean): Sizes {
     pool: 20_000 / k,
     poolProcesses: 2,
     poolConcurrency: 10,
+    backlog: [10_000 / k, 100_000 / k, 1_000_000 / k],
+    backlogDelayed: 1_000_000 / k,
+    backlogMeasure: 20_000 / k,
+    backlogConcurrency: 100,
   };
 }
 
@@ -145,10 +156,10 @@ async function produce(producer: RoleProcess, how: ProduceMode, ctx: RunContext)
   return producer.next("produced", ctx.timeoutMs);
 }
 
-/** Pre-enqueues `count` jobs with the library's bulk call, untimed. */
-async function fill(library: Library, ctx: RunContext, count: number): Promise<void> {
+/** Pre-enqueues `count` jobs with the library's bulk call, untimed (each delayed by `delayMs` when given). */
+async function fill(library: Library, ctx: RunContext, count: number, delayMs?: number): Promise<void> {
   const producer = await spawnProducer(library, ctx);
-  await produce(producer, { mode: "bulk", count, batch: 1_000 }, ctx);
+  await produce(producer, { mode: "bulk", count, batch: 1_000, ...(delayMs ? { delayMs } : {}) }, ctx);
   await producer.close();
 }
 
@@ -250,6 +261,106 @@ function processScenario(size: Sizes, concurrency: number): Scenario {
       };
     },
   };
+}
+
+/** How long the delayed jobs of the backlog scenario wait: far past the end of the run. */
+const BACKLOG_DELAY_MS = 24 * 3_600_000;
+
+/** "10k", "1M": a backlog size in a scenario id. */
+export function shortCount(count: number): string {
+  if (count >= 1_000_000 && count % 1_000_000 === 0) return `${count / 1_000_000}m`;
+  if (count >= 1_000 && count % 1_000 === 0) return `${count / 1_000}k`;
+  return String(count);
+}
+
+/** The id prefix of the backlog scenarios; the report and chart of backlog growth gather them by it. */
+export const BACKLOG_PREFIX = "backlog-";
+
+/** The numbers a backlog scenario was run with, for the report's backlog section. */
+export interface BacklogShape {
+  pending: number;
+  delayed: number;
+}
+
+/**
+ * Enqueue and process rates behind a backlog: `pending` jobs (and `delayed` delayed jobs) are enqueued first (bulk,
+ * untimed); then `measure` more jobs are enqueued with 100 calls in flight, and one worker process runs `measure` jobs
+ * from the front of the queue. The same measurement behind growing backlogs says whether a library stays flat.
+ */
+function backlogScenario(size: Sizes, shape: BacklogShape): Scenario & { backlog: BacklogShape } {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const { pending, delayed } = shape;
+  const measure = size.backlogMeasure;
+  const behind =
+    delayed > 0 ? `${n(pending)} pending and ${n(delayed)} delayed jobs` : `${n(pending)} pending jobs`;
+  return {
+    id: `${BACKLOG_PREFIX}${shortCount(pending)}${delayed > 0 ? `-delayed-${shortCount(delayed)}` : ""}`,
+    title: `Behind a backlog of ${behind}`,
+    short: `Backlog ${shortCount(pending)}${delayed > 0 ? ` + ${shortCount(delayed)} delayed` : ""}`,
+    description:
+      `${n(pending)} jobs${delayed > 0 ? ` and ${n(delayed)} jobs delayed by 24 h` : ""} are enqueued first ` +
+      `(bulk, untimed; the Redis memory they take is divided by their number: bytes per waiting job). Then one ` +
+      `producer process enqueues ${n(measure)} more jobs with ${size.inFlight} calls in flight (enqueue jobs/s), ` +
+      `and one worker process (concurrency ${size.backlogConcurrency}) starts and runs ${n(measure)} jobs from the ` +
+      "front of the queue (jobs/s from its first handler start to the last completion it reports).",
+    primary: JOBS_PER_S,
+    columns: [
+      { key: "enqueueRate", label: "enqueue jobs/s", digits: 0 },
+      { key: "bytesPerWaiting", label: "bytes per waiting job", digits: 0 },
+      WORKER_CPU,
+      REDIS_CPU,
+    ],
+    higherIsBetter: true,
+    chart: false,
+    profiled: true,
+    backlog: shape,
+    async run(library, ctx) {
+      const emptyMemory = await ctx.admin.usedMemory();
+      await fill(library, ctx, pending);
+      if (delayed > 0) await fill(library, ctx, delayed, BACKLOG_DELAY_MS);
+      const bytesPerWaiting = ((await ctx.admin.usedMemory()) - emptyMemory) / (pending + delayed);
+      const producer = await spawnProducer(library, ctx);
+      const produced = await produce(
+        producer,
+        { mode: "concurrent", count: measure, inFlight: size.inFlight },
+        ctx,
+      );
+      await producer.close();
+      const before = await ctx.admin.snapshot();
+      const worker = await spawnWorker(library, ctx, size.backlogConcurrency);
+      await waitForProgress([worker], measure, ctx.timeoutMs);
+      const [stats] = await finish([worker], ctx);
+      const after = await ctx.admin.snapshot();
+      await worker.close();
+      if (!stats) throw new Error("no stats from the worker");
+      if (stats.failed > 0) throw new Error(`${stats.failed} jobs failed`);
+      const profile = profileBetween(before, after, stats.completed);
+      return {
+        value: perSecond(stats.completed, stats.firstStartMs, stats.lastCompletedMs),
+        extra: {
+          enqueueRate: perSecond(measure, produced.startMs, produced.endMs),
+          bytesPerWaiting,
+          workerCpu: stats.cpuUs / stats.completed,
+          redisCpu: profile.cpuUsPerJob,
+        },
+        profile,
+      };
+    },
+  };
+}
+
+/** A scenario's backlog, when it is one of the backlog scenarios. */
+export function backlogOf(scenario: Scenario): BacklogShape | undefined {
+  return (scenario as Partial<{ backlog: BacklogShape }>).backlog;
+}
+
+/** The backlog scenarios: the same measurement behind each pending backlog, then behind the delayed jobs. */
+export function backlogScenarios(size: Sizes): Array<Scenario & { backlog: BacklogShape }> {
+  const smallest = size.backlog[0] ?? 0;
+  return [
+    ...size.backlog.map((pending) => backlogScenario(size, { pending, delayed: 0 })),
+    backlogScenario(size, { pending: smallest, delayed: size.backlogDelayed }),
+  ];
 }
 
 async function workerPoolExported(root: string): Promise<boolean> {
@@ -453,5 +564,6 @@ export function scenarios(size: Sizes): Scenario[] {
         };
       },
     },
+    ...backlogScenarios(size),
   ];
 }

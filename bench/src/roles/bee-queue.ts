@@ -19,8 +19,11 @@ const adapter: LibraryAdapter = {
       add: async (data) => {
         await queue.createJob(data).save();
       },
-      addBulk: async (data) => {
-        const errors = await queue.saveAll(data.map((d) => queue.createJob(d)));
+      addBulk: async (data, delayMs) => {
+        const until = delayMs ? Date.now() + delayMs : 0;
+        const errors = await queue.saveAll(
+          data.map((d) => (until ? queue.createJob(d).delayUntil(until) : queue.createJob(d))),
+        );
         if (errors.size > 0) throw [...errors.values()][0];
       },
       close: () => queue.close(),

@@ -17,8 +17,9 @@ const adapter: LibraryAdapter = {
       add: async (data) => {
         await queue.add("noop", data);
       },
-      addBulk: async (data) => {
-        await queue.addBulk(data.map((d) => ({ name: "noop", data: d })));
+      addBulk: async (data, delayMs) => {
+        const opts = delayMs ? { delay: delayMs } : undefined;
+        await queue.addBulk(data.map((d) => ({ name: "noop", data: d, ...(opts ? { opts } : {}) })));
       },
       close: async () => {
         await queue.close();

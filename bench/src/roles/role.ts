@@ -13,8 +13,8 @@ import { percentile } from "../stats.js";
 export interface ProducerHandle {
   /** Enqueues one job; resolves once the library says it is stored. */
   add(data: JobData): Promise<void>;
-  /** Enqueues many jobs with the library's bulk call. */
-  addBulk(data: JobData[]): Promise<void>;
+  /** Enqueues many jobs with the library's bulk call, each delayed by `delayMs` when given. */
+  addBulk(data: JobData[], delayMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,7 +99,7 @@ async function produce(producer: ProducerHandle, how: ProduceMode): Promise<Prod
       for (let from = 0; from < how.count; from += how.batch) {
         const batch: JobData[] = [];
         for (let i = from; i < Math.min(how.count, from + how.batch); i++) batch.push({ i, t: 0 });
-        await producer.addBulk(batch);
+        await producer.addBulk(batch, how.delayMs);
       }
       break;
     case "paced": {

@@ -16,8 +16,9 @@ const adapter: LibraryAdapter = {
       add: async (data) => {
         await queue.enqueue("noop", data);
       },
-      addBulk: async (data) => {
-        await queue.enqueueMany(data.map((args) => ({ task: "noop", args })));
+      addBulk: async (data, delayMs) => {
+        const opts = delayMs ? { delayMs } : undefined;
+        await queue.enqueueMany(data.map((args) => ({ task: "noop", args, ...(opts ? { opts } : {}) })));
       },
       close: () => queue.close(),
     };
