@@ -37,7 +37,7 @@ export const USAGE = `Usage: pnpm --filter @tq/bench start -- [options]
   --quick           job counts divided by 10
   --profile         add Redis INFO commandstats per job to the report
   --only a,b        only these scenarios (ids: enqueue-serial, enqueue-concurrent, enqueue-bulk,
-                    process-c1, process-c10, process-c100, mixed, latency, memory, pool, and backlog for
+                    process-c1, process-c10, process-c100, mixed, latency, memory, pool, pool-cpu, and backlog for
                     every backlog-growth scenario: backlog-10k, backlog-100k, backlog-1m,
                     backlog-10k-delayed-1m)
   --baseline DIR    also run "tq (baseline)": the same tq role scripts against the built packages of the

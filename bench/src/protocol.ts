@@ -29,6 +29,8 @@ export interface RoleConfig {
   expect?: number;
   /** Record enqueue→start latency from `JobData.t` (worker role). */
   latency?: boolean;
+  /** Each job's handler keeps the CPU busy this long, in milliseconds (worker and pool roles): a CPU-bound job. */
+  cpuMs?: number;
 }
 
 /** How a producer enqueues. */

@@ -100,6 +100,9 @@ export interface Sizes {
   /** Backlog growth: jobs enqueued, then processed, behind each backlog. */
   backlogMeasure: number;
   backlogConcurrency: number;
+  /** CPU-bound pool: jobs per run, and how long each keeps the CPU busy. */
+  poolCpu: number;
+  poolCpuMs: number;
 }
 
 export function sizes(quick: boolean): Sizes {
@@ -125,6 +128,8 @@ export function sizes(quick: boolean): Sizes {
     backlogDelayed: 1_000_000 / k,
     backlogMeasure: 20_000 / k,
     backlogConcurrency: 100,
+    poolCpu: 2_000 / k,
+    poolCpuMs: 2,
   };
 }
 
@@ -141,14 +146,50 @@ async function spawnWorker(
   ctx: RunContext,
   concurrency: number,
   latency = false,
+  cpuMs = 0,
 ): Promise<RoleProcess> {
   return ctx.track(
     await RoleProcess.spawn(
       ROLE_SCRIPTS[library],
-      roleConfig(ctx, "worker", { concurrency, latency }),
+      roleConfig(ctx, "worker", { concurrency, latency, ...(cpuMs > 0 ? { cpuMs } : {}) }),
       ctx.env,
     ),
   );
+}
+
+/**
+ * Runs the pre-filled queue with `processes` worker processes of `concurrency` each: for tq one `WorkerPool`, for the
+ * others that many worker processes side by side. Returns the combined stats.
+ */
+async function runProcesses(
+  library: Library,
+  ctx: RunContext,
+  jobs: number,
+  processes: number,
+  concurrency: number,
+  cpuMs = 0,
+): Promise<WorkerStats> {
+  let workers: RoleProcess[];
+  if (isTqBuild(library)) {
+    workers = [
+      ctx.track(
+        await RoleProcess.spawn(
+          "tq-pool.ts",
+          roleConfig(ctx, "pool", { processes, concurrency, expect: jobs, ...(cpuMs > 0 ? { cpuMs } : {}) }),
+          ctx.env,
+        ),
+      ),
+    ];
+  } else {
+    workers = await Promise.all(
+      Array.from({ length: processes }, () => spawnWorker(library, ctx, concurrency, false, cpuMs)),
+    );
+  }
+  await waitForProgress(workers, jobs, ctx.timeoutMs);
+  const stats = combine(await finish(workers, ctx));
+  await Promise.all(workers.map((w) => w.close()));
+  checkAllDone(stats, jobs);
+  return stats;
 }
 
 async function produce(producer: RoleProcess, how: ProduceMode, ctx: RunContext): Promise<ProduceResult> {
@@ -532,36 +573,50 @@ export function scenarios(size: Sizes): Scenario[] {
       async run(library, ctx) {
         await fill(library, ctx, size.pool);
         const before = await ctx.admin.snapshot();
-        let workers: RoleProcess[];
-        if (isTqBuild(library)) {
-          workers = [
-            ctx.track(
-              await RoleProcess.spawn(
-                "tq-pool.ts",
-                roleConfig(ctx, "pool", {
-                  processes: size.poolProcesses,
-                  concurrency: size.poolConcurrency,
-                  expect: size.pool,
-                }),
-                ctx.env,
-              ),
-            ),
-          ];
-        } else {
-          workers = await Promise.all(
-            Array.from({ length: size.poolProcesses }, () => spawnWorker(library, ctx, size.poolConcurrency)),
-          );
-        }
-        await waitForProgress(workers, size.pool, ctx.timeoutMs);
-        const stats = combine(await finish(workers, ctx));
+        const stats = await runProcesses(library, ctx, size.pool, size.poolProcesses, size.poolConcurrency);
         const after = await ctx.admin.snapshot();
-        await Promise.all(workers.map((w) => w.close()));
-        checkAllDone(stats, size.pool);
         const profile = profileBetween(before, after, stats.completed);
         return {
           value: perSecond(stats.completed, stats.firstStartMs, stats.lastCompletedMs),
           extra: { redisCpu: profile.cpuUsPerJob },
         };
+      },
+    },
+    {
+      id: "pool-cpu",
+      title: `CPU-bound jobs, 1 and ${size.poolProcesses} worker processes`,
+      short: `CPU-bound, ${size.poolProcesses} processes`,
+      description:
+        `${n(size.poolCpu)} jobs that each keep the CPU busy for ${size.poolCpuMs} ms, enqueued first (bulk, ` +
+        "untimed), run by one worker process (concurrency 1), then the same again by " +
+        `${size.poolProcesses} processes (tq: a \`WorkerPool\` of 1, then of ${size.poolProcesses}; the others: ` +
+        "that many worker processes side by side). Jobs/s from the first handler start to the last completion; " +
+        `the headline is the ${size.poolProcesses}-process rate, and **scaling** divides it by the 1-process rate ` +
+        `(${size.poolProcesses}× would be perfect; Redis and the runner share the same cores).`,
+      primary: JOBS_PER_S,
+      columns: [
+        { key: "oneProcess", label: "1 process jobs/s", digits: 0 },
+        { key: "scaling", label: "scaling", digits: 2 },
+      ],
+      higherIsBetter: true,
+      chart: false,
+      profiled: false,
+      async skipReason(tqRoots) {
+        for (const [library, root] of tqRoots) {
+          if (!(await workerPoolExported(root)))
+            return `not run: \`WorkerPool\` is not exported from \`@tq/worker\` in the ${LIBRARY_NAMES[library]} build`;
+        }
+        return undefined;
+      },
+      async run(library, ctx) {
+        const rate = async (processes: number) => {
+          await fill(library, ctx, size.poolCpu);
+          const stats = await runProcesses(library, ctx, size.poolCpu, processes, 1, size.poolCpuMs);
+          return perSecond(stats.completed, stats.firstStartMs, stats.lastCompletedMs);
+        };
+        const one = await rate(1);
+        const many = await rate(size.poolProcesses);
+        return { value: many, extra: { oneProcess: one, scaling: many / one } };
       },
     },
     ...backlogScenarios(size),

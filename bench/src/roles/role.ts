@@ -56,6 +56,14 @@ export function readConfig(): RoleConfig {
   return JSON.parse(raw) as RoleConfig;
 }
 
+/** Keeps this thread busy for `ms` milliseconds: the work of a CPU-bound job. */
+export function burnCpu(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
+}
+
 export function cpuUs(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);
   return used.user + used.system;
@@ -165,6 +173,7 @@ export async function runRole(adapter: LibraryAdapter): Promise<void> {
     onStart(data) {
       if (firstStartMs === 0) firstStartMs = Date.now();
       if (config.latency) latencies.push(preciseNow() - data.t);
+      if (config.cpuMs) burnCpu(config.cpuMs);
     },
     onCompleted() {
       completed++;

@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tq-bench-pool-"));
   const startsFile = join(dir, "starts");
   process.env.TQ_BENCH_POOL_STARTS = startsFile;
+  // the children inherit it: each job keeps the CPU busy that long
+  if (config.cpuMs) process.env.TQ_BENCH_CPU_MS = String(config.cpuMs);
 
   const queue = new Queue(config.queue, { connection: config.url });
   await queue.isPaused();
