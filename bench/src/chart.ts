@@ -2,7 +2,13 @@ import { columnSpread } from "./report.js";
 import type { Results } from "./runner.js";
 import { type BacklogShape, backlogOf, LIBRARY_NAMES } from "./scenarios.js";
 
-const COLORS = { tq: "#2563eb", baseline: "#93c5fd", bullmq: "#dc2626", "bee-queue": "#d97706" } as const;
+const COLORS = {
+  tq: "#2563eb",
+  baseline: "#93c5fd",
+  bullmq: "#dc2626",
+  "bee-queue": "#d97706",
+  floor: "#6b7280",
+} as const;
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 

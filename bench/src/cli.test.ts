@@ -4,9 +4,9 @@ import { parseArgs, reproduceCommand, UsageError } from "./cli.js";
 const parse = (...argv: string[]) => parseArgs(argv, "/work/wt/bench");
 
 describe("parseArgs", () => {
-  it("runs tq, BullMQ and Bee-Queue and writes docs/ when not told otherwise", () => {
+  it("runs tq, BullMQ, Bee-Queue and the raw-list floor and writes docs/ when not told otherwise", () => {
     const options = parse("--", "--runs", "2");
-    expect(options.libraries).toEqual(["tq", "bullmq", "bee-queue"]);
+    expect(options.libraries).toEqual(["tq", "bullmq", "bee-queue", "floor"]);
     expect(options.baseline).toBeUndefined();
     expect(options.write).toBe(true);
     expect(options.runs).toBe(2);
@@ -15,7 +15,7 @@ describe("parseArgs", () => {
   it("adds the baseline after tq, resolves its directory against the caller's, and leaves docs/ alone", () => {
     const options = parse("--baseline", "../base");
     expect(options.baseline).toBe("/work/wt/base");
-    expect(options.libraries).toEqual(["tq", "baseline", "bullmq", "bee-queue"]);
+    expect(options.libraries).toEqual(["tq", "baseline", "bullmq", "bee-queue", "floor"]);
     expect(options.write).toBe(false);
   });
 

@@ -44,8 +44,8 @@ export const USAGE = `Usage: pnpm --filter @tq/bench start -- [options]
                     tq checkout DIR (e.g. a git worktree of an older commit, after pnpm install && pnpm build
                     there), rotating with the other libraries in every scenario and round; the report adds
                     tq/baseline ratios. A relative DIR is taken from the directory pnpm was started in
-  --libraries a,b   only these libraries (tq, baseline, bullmq, bee-queue; default tq,bullmq,bee-queue,
-                    plus baseline with --baseline). Before/after: --baseline DIR --libraries tq,baseline
+  --libraries a,b   only these libraries (tq, baseline, bullmq, bee-queue, floor; default
+                    tq,bullmq,bee-queue,floor, plus baseline with --baseline; floor is the raw-list floor). Before/after: --baseline DIR --libraries tq,baseline
   --only-tq         only tq (and the baseline, with --baseline)
   --write           write docs/benchmarks.md and docs/benchmarks.svg even with --baseline
   --no-write        print the report, leave docs/ alone (the default with --baseline)

@@ -5,9 +5,10 @@
 
 /**
  * Which queue library a role process drives. `baseline` is tq too, built from another checkout (`--baseline`): the
- * same role scripts, another copy of the packages.
+ * same role scripts, another copy of the packages. `floor` is no library: the smallest at-least-once queue on raw
+ * Redis lists (roles/floor.ts), a yardstick for what Redis allows.
  */
-export type Library = "tq" | "baseline" | "bullmq" | "bee-queue";
+export type Library = "tq" | "baseline" | "bullmq" | "bee-queue" | "floor";
 
 /** The payload of every benchmark job: its index and, for the latency scenario, when it was enqueued (epoch ms). */
 export interface JobData {

@@ -225,6 +225,12 @@ function settingsNotes(sizes: Sizes, libraries: readonly Library[]): string[] {
       "- **Bee-Queue**: `new BeeQueue(name, { redis: { host, port } })` for producers and workers alike, so the " +
       "producer's queue also has the defaults `isWorker`, `getEvents` and `storeJobs` on (it subscribes to job " +
       "events and keeps its created jobs in memory); removeOnSuccess/removeOnFailure false.",
+    floor:
+      "- **raw lists (floor)**: not a queue library but the smallest at-least-once queue on Redis lists, on " +
+      "node-redis like tq: `LPUSH` of JSON payloads (one `LPUSH` per bulk call), a worker that moves up to its free " +
+      "slots to a processing list with pipelined `LMOVE`s (`BLMOVE` on its own connection when the list is empty) " +
+      "and removes each finished payload with `LREM`. No job records, retries, leases, events or counters: what " +
+      "Redis and the client allow on this machine, the yardstick for the other columns.",
   };
   return [
     "Each library runs with its defaults; what the harness sets:",

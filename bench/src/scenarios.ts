@@ -4,16 +4,17 @@ import { profileBetween, type RedisAdmin, type RedisProfile } from "./redis-admi
 import { loadTq } from "./roles/tq-modules.js";
 
 /** Every library the harness knows, in the order of the report's rows and columns. */
-export const LIBRARIES: readonly Library[] = ["tq", "baseline", "bullmq", "bee-queue"];
+export const LIBRARIES: readonly Library[] = ["tq", "baseline", "bullmq", "bee-queue", "floor"];
 
 /** The libraries a run measures when not told otherwise (plus `baseline` when a baseline checkout is given). */
-export const DEFAULT_LIBRARIES: readonly Library[] = ["tq", "bullmq", "bee-queue"];
+export const DEFAULT_LIBRARIES: readonly Library[] = ["tq", "bullmq", "bee-queue", "floor"];
 
 export const LIBRARY_NAMES: Record<Library, string> = {
   tq: "tq",
   baseline: "tq (baseline)",
   bullmq: "BullMQ",
   "bee-queue": "Bee-Queue",
+  floor: "raw lists (floor)",
 };
 
 /** Whether the library is a tq build (the one under test or the baseline), driven by the tq role scripts. */
@@ -24,6 +25,7 @@ const ROLE_SCRIPTS: Record<Library, string> = {
   baseline: "tq.ts",
   bullmq: "bullmq.ts",
   "bee-queue": "bee-queue.ts",
+  floor: "floor.ts",
 };
 
 /** What a scenario run gets from the runner. */
