@@ -249,8 +249,19 @@ if want > 0 then
     return nil
   end
 
-  -- Claims from the pending lists, highest priority first, until `upTo` jobs are claimed in all.
+  -- Claims from the pending lists, highest priority first, until `upTo` jobs are claimed in all. On Redis 7.0 and
+  -- later one LMPOP pops from the first list that has jobs, so a queue whose jobs are all of one priority spends one
+  -- call, not one per empty list before it.
   local function claimFromLists(upTo)
+    if redis.REDIS_VERSION_NUM then
+      while claimed < upTo do
+        local popped = redis.call('LMPOP', 3, K.high, K.normal, K.low, 'RIGHT', 'COUNT', upTo - claimed)
+        if not popped then break end
+        local ids = popped[2]
+        for i = 1, #ids do claimJob(ids[i]) end
+      end
+      return
+    end
     local lists = { K.high, K.normal, K.low }
     for li = 1, 3 do
       while claimed < upTo do
