@@ -184,7 +184,7 @@ function checkUrl(url: string | undefined, where: string): void {
   if (isClusterUrl(url)) {
     throw new TqError(
       "VALIDATION",
-      `${where} is a Redis Cluster URL: give it as \`connection\` (or REDIS_URL) itself, not as a node's url (the URL is not shown: it may hold a password)`,
+      `${where} is a Redis Cluster URL, which names a whole cluster, not one node: give each node as redis://host:port (the URL is not shown: it may hold a password)`,
     );
   }
   let protocol: string;
@@ -341,6 +341,15 @@ export class RedisConnection {
     let clientOptions: RedisClientOptions | undefined;
     if (url !== undefined && isClusterUrl(url)) {
       clusterOptions = clusterOptionsFromUrl(url, where);
+    } else if (!isClusterOptions(option) && isClusterUrl((option as RedisClientOptions | undefined)?.url)) {
+      // client options with a cluster URL: the other options apply to every node of the cluster
+      const { url: clusterUrl, ...nodeOptions } = option as RedisClientOptions & { url: string };
+      const fromUrl = clusterOptionsFromUrl(clusterUrl, where);
+      const defaults = { ...nodeOptions, ...fromUrl.defaults } as Record<string, unknown>;
+      if (nodeOptions.socket && fromUrl.defaults?.socket) {
+        defaults.socket = { ...nodeOptions.socket, ...fromUrl.defaults.socket };
+      }
+      clusterOptions = { ...fromUrl, defaults } as RedisClusterOptions;
     } else if (isClusterOptions(option)) {
       checkClusterOptions(option.cluster, "connection.cluster");
       clusterOptions = option.cluster;
