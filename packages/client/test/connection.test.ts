@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { clusterOptionsFromUrl, parseClusterUrl, RedisConnection } from "@tq/connection";
-import { freePort, onCluster, uniquePrefix, uniqueQueue } from "@tq/testing";
+import { freePort, onCluster, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { createClient, createCluster } from "redis";
 import { describe, expect, inject, test } from "vitest";
 import { Queue } from "../src/index.js";
@@ -262,5 +262,51 @@ describe("credentials", () => {
       expect(error.code).toBe("VALIDATION");
       expect(error.message).toContain("connectTimeoutMs");
     }
+  });
+});
+
+describe("connections of their own", () => {
+  test("a blocking read on a duplicate holds up no other command, and CLIENT UNBLOCK given its key ends it", async () => {
+    const command = await RedisConnection.open(connection, { onError: () => {} });
+    cleanup.add(() => command.close());
+    const blocking = await command.duplicate();
+    cleanup.add(() => blocking.close());
+    const tag = uniqueQueue("block");
+    const marker = `t:{${tag}}:marker`;
+    // CLIENT ID and CLIENT UNBLOCK are about one node: routed by the key, they reach the node that holds the read
+    const id = await blocking.send<number>(["CLIENT", "ID"], marker);
+    // BZPOPMIN with timeout 0 blocks for ever: only the UNBLOCK below can end it
+    const read = blocking.send<unknown>(["BZPOPMIN", marker, "0"], marker);
+    await waitFor(
+      async () => {
+        for (const node of await (await rawClient(connection, cleanup)).masterClients()) {
+          if (String(await node.sendCommand(["CLIENT", "LIST"])).includes(`id=${id} `)) {
+            return /cmd=bzpopmin/.test(String(await node.sendCommand(["CLIENT", "LIST", "ID", String(id)])));
+          }
+        }
+        return false;
+      },
+      { what: "the read blocked" },
+    );
+    // the command connection, on the same node and slot, is not held up
+    expect(await command.send(["SET", `t:{${tag}}:other`, "1"], `t:{${tag}}:other`)).toBe("OK");
+    expect(await command.send(["CLIENT", "UNBLOCK", String(id)], marker)).toBe(1);
+    expect(await read).toBeNull();
+  });
+
+  test("a message PUBLISHed on any node reaches a subscriber on a duplicate", async () => {
+    const command = await RedisConnection.open(connection, { onError: () => {} });
+    cleanup.add(() => command.close());
+    const subscriber = await command.duplicate();
+    cleanup.add(() => subscriber.close());
+    const channel = `t:{${uniqueQueue("pubsub")}}:cancel`;
+    const heard: string[] = [];
+    await (
+      subscriber.client as unknown as { subscribe(c: string, l: (m: string) => void): Promise<void> }
+    ).subscribe(channel, (message) => heard.push(message));
+    const nodes = await (await rawClient(connection, cleanup)).masterClients();
+    for (const [i, node] of nodes.entries()) await node.sendCommand(["PUBLISH", channel, `from ${i}`]);
+    await waitFor(() => heard.length === nodes.length, { what: "every message" });
+    expect(heard.sort()).toEqual(nodes.map((_, i) => `from ${i}`));
   });
 });
