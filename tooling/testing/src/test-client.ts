@@ -39,8 +39,12 @@ export function testClient(url: string): TestClient {
     Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)));
   Object.assign(cluster, {
     isCluster: true,
-    sendCommand: (args: string[], options?: Parameters<typeof send>[3]) =>
-      send(args[1], false, args, options),
+    // `sendCommand(args)` as a plain client takes it; the cluster's own form (firstKey, isReadonly, args) still works,
+    // so the client can also be handed to tq as a user's cluster client
+    sendCommand: (...call: unknown[]) =>
+      Array.isArray(call[0])
+        ? send(call[0][1], false, call[0], call[1] as Parameters<typeof send>[3])
+        : send(...(call as Parameters<typeof send>)),
     masterClients,
     everyMaster: async (args: string[]) =>
       Promise.all((await masterClients()).map((node) => node.sendCommand(args))),
