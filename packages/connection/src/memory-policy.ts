@@ -1,9 +1,6 @@
 import { TqError } from "@tq/job-schema";
 import type { RedisConnection, RedisServerHandle } from "./connection.js";
 
-/** What the checks send their commands through: a connection, or one server of it (see `RedisConnection.servers`). */
-type Target = Pick<RedisServerHandle, "send">;
-
 /** What {@link checkMemoryPolicy} found out about a Redis server's `maxmemory-policy`. */
 export interface MemoryPolicyStatus {
   /** The policy, e.g. `"noeviction"` or `"allkeys-lru"`; null when it could not be read (see `error`). */
@@ -40,9 +37,12 @@ function configValue(reply: unknown, name: string): string | null {
 
 /**
  * Reads the server's `maxmemory-policy` (`CONFIG GET`). Never throws: when the command is refused or fails,
- * `policy` is null and `error` says why. `tq doctor` and the start-up warning share it.
+ * `policy` is null and `error` says why. Takes a connection, or one server of it (`RedisConnection.servers()`);
+ * `tq doctor` and the start-up warning share it.
  */
-export async function checkMemoryPolicy(connection: Target): Promise<MemoryPolicyStatus> {
+export async function checkMemoryPolicy(
+  connection: Pick<RedisServerHandle, "send">,
+): Promise<MemoryPolicyStatus> {
   try {
     const policy = configValue(
       await connection.send<unknown>(["CONFIG", "GET", "maxmemory-policy"]),
@@ -75,7 +75,7 @@ const warned: Set<string> = registry[WARNED] ?? new Set();
 registry[WARNED] = warned;
 
 /** The server's `run_id` (INFO server), or its address when INFO is refused. */
-async function serverIdentity(connection: Target, address: string): Promise<string> {
+async function serverIdentity(connection: Pick<RedisServerHandle, "send">, address: string): Promise<string> {
   try {
     const info = String(await connection.send<unknown>(["INFO", "server"]));
     const runId = /^run_id:(\S+)/m.exec(info)?.[1];
