@@ -6,6 +6,8 @@ export default defineConfig({
     reporters: ["default", ["json", { outputFile: ".tmp/test-results.json" }]],
     projects: [
       "packages/*/vitest.config.ts",
+      // the integration tests of client, worker, scheduler and cli again, on a Redis Cluster
+      "packages/*/vitest.cluster.config.ts",
       "apps/*/vitest.config.ts",
       "tooling/*/vitest.config.ts",
       "tooling/testing/harness/vitest.config.ts",

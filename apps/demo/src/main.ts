@@ -8,9 +8,10 @@ import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type JobInfo, Queue } from "@tq/client";
+import { clusterOptionsFromUrl, isClusterUrl } from "@tq/connection";
 import { createDashboard, type Dashboard } from "@tq/dashboard";
 import { DEMO_QUEUE } from "@tq/example-contracts";
-import { createClient } from "redis";
+import { createClient, createCluster } from "redis";
 import { type PrivateRedis, redisAnswers, startPrivateRedis } from "./redis.js";
 
 const DEADLINE_MS = Number(process.env.TQ_DEMO_TIMEOUT_MS ?? 60_000);
@@ -140,7 +141,8 @@ async function main(): Promise<number> {
   };
 
   const queue = new Queue(queueName, { connection: url, prefix });
-  const events = createClient({ url });
+  // a raw client for the clean-up at the end: a cluster client for a redis-cluster:// URL
+  const events = isClusterUrl(url) ? createCluster(clusterOptionsFromUrl(url)) : createClient({ url });
   events.on("error", () => {});
   await events.connect();
   const apps: App[] = [];
@@ -273,8 +275,15 @@ async function main(): Promise<number> {
     await new Promise<void>((resolve) => web.server.close(() => resolve()));
     // Remove what the demo wrote (only its own prefix), then disconnect.
     try {
-      for await (const keys of events.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) {
-        if (keys.length > 0) await events.del(keys);
+      // on a cluster, SCAN each master, and DEL key by key (the demo's keys live in several hash slots)
+      const nodes =
+        "masters" in events
+          ? await Promise.all(events.masters.map((master) => events.nodeClient(master)))
+          : [events];
+      for (const node of nodes) {
+        for await (const keys of node.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) {
+          for (const key of keys) await events.del(key);
+        }
       }
     } catch {
       // best effort

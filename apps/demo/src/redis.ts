@@ -3,9 +3,25 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isClusterUrl, parseClusterUrl } from "@tq/connection";
 
-/** Whether something at `url` answers like Redis (any RESP reply to PING, even an auth error). */
-export function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+/**
+ * Whether something at `url` answers like Redis (any RESP reply to PING, even an auth error); for a
+ * `redis-cluster://` URL, whether any of its nodes does.
+ */
+export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  if (isClusterUrl(url)) {
+    let nodes: Array<{ host: string; port: number }>;
+    try {
+      nodes = parseClusterUrl(url).nodes;
+    } catch {
+      return false;
+    }
+    const answers = await Promise.all(
+      nodes.map((node) => redisAnswers(`redis://${node.host}:${node.port}`, timeoutMs)),
+    );
+    return answers.some(Boolean);
+  }
   return new Promise((resolve) => {
     let target: URL;
     try {

@@ -1,5 +1,12 @@
 import { Queue } from "@tq/client";
-import { RedisConnection, redactUrl, toTqError } from "@tq/connection";
+import {
+  CLUSTER_URL_FORM,
+  isClusterUrl,
+  parseClusterUrl,
+  RedisConnection,
+  redactUrl,
+  toTqError,
+} from "@tq/connection";
 import { isTqError, quote } from "@tq/job-schema";
 import {
   DEFAULT_PREFIX,
@@ -31,18 +38,26 @@ export function resolveTarget(flags: ConnectionFlags, io: CliIo): Target {
   const url = flags.redisUrl ?? (io.env.REDIS_URL || undefined) ?? DEFAULT_URL;
   const where =
     flags.redisUrl !== undefined ? "--redis-url" : io.env.REDIS_URL ? "REDIS_URL" : "the default URL";
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    throw usageError(
-      `${where} is not a valid URL (not shown: it may hold a password); expected redis://[[user]:password@]host[:port][/db]`,
-    );
-  }
-  if (protocol !== "redis:" && protocol !== "rediss:") {
-    throw usageError(
-      `${where} must start with redis:// or rediss:// (the URL is not shown: it may hold a password)`,
-    );
+  if (isClusterUrl(url)) {
+    try {
+      parseClusterUrl(url, where);
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
+  } else {
+    let protocol: string;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      throw usageError(
+        `${where} is not a valid URL (not shown: it may hold a password); expected redis://[[user]:password@]host[:port][/db], or ${CLUSTER_URL_FORM}`,
+      );
+    }
+    if (protocol !== "redis:" && protocol !== "rediss:") {
+      throw usageError(
+        `${where} must start with redis://, rediss:// or redis-cluster:// (the URL is not shown: it may hold a password)`,
+      );
+    }
   }
   const prefix = flags.prefix ?? (io.env.TQ_PREFIX || undefined) ?? DEFAULT_PREFIX;
   if (!isValidPrefix(prefix)) {

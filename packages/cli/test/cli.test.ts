@@ -1,21 +1,25 @@
 import { Queue } from "@tq/client";
 import { queueKeys } from "@tq/protocol";
 import { Scheduler } from "@tq/scheduler";
-import { freePort, startRedis, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import { freePort, onCluster, startRedis, testClient, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { Worker } from "@tq/worker";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { json, tq, tqOn } from "./tq.js";
 
 const url = inject("redisUrl");
-const client = createClient({ url });
+const client = testClient(url);
 client.on("error", () => {});
 beforeAll(() => client.connect());
 afterAll(() => client.close());
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-/** Every key under a prefix (test only: a private Redis). */
-const keysOf = (prefix: string) => client.keys(`${prefix}:*`);
+/** Every key under a prefix (SCAN; of every master on a cluster). */
+const keysOf = async (prefix: string) => {
+  const keys: string[] = [];
+  for await (const batch of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) keys.push(...batch);
+  return keys.sort();
+};
 
 describe("help", () => {
   test("lists every command; each command has --help with the common flags", async () => {
@@ -311,7 +315,34 @@ describe("schedules", () => {
 });
 
 describe("doctor", () => {
-  test("a safe Redis with healthy queues: every check ok, exit 0", async () => {
+  test.runIf(onCluster())(
+    "on a Redis Cluster: every master is checked, each server finding names its node",
+    async () => {
+      const prefix = uniquePrefix();
+      const result = await tq(["doctor", "--json"], { REDIS_URL: url, TQ_PREFIX: prefix });
+      // the test cluster keeps nothing on disk: each master's persistence finding fails (exit 1), naming it
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout) as {
+        checks: Array<{ name: string; status: string; node?: string; message: string }>;
+      };
+      const masters = (await client.masterClients()).length;
+      expect(report.checks.find((c) => c.name === "cluster")).toMatchObject({
+        status: "ok",
+        message: expect.stringMatching(new RegExp(`^Redis Cluster, ${masters} master\\(s\\): `)),
+      });
+      for (const name of ["redis-version", "maxmemory-policy", "persistence", "memory"]) {
+        const perNode = report.checks.filter((c) => c.name === name);
+        expect(new Set(perNode.map((c) => c.node)).size).toBe(masters);
+        for (const check of perNode) expect(check.message.startsWith(`node ${check.node}: `)).toBe(true);
+      }
+      expect((await tq(["doctor"], { REDIS_URL: url, TQ_PREFIX: prefix })).stdout).toMatch(
+        /FAIL {2}node 127\.0\.0\.1:\d+: no persistence/,
+      );
+    },
+  );
+
+  // a standalone server of its own (CONFIG SET maxmemory): nothing of it depends on the project's topology
+  test.skipIf(onCluster())("a safe Redis with healthy queues: every check ok, exit 0", async () => {
     const server = await startRedis({ appendonly: true });
     try {
       const result = await tq(["doctor", "--json"], { REDIS_URL: server.url });
@@ -324,48 +355,52 @@ describe("doctor", () => {
     }
   });
 
-  test("evicting policy, no persistence, memory near maxmemory, expired leases, overdue jobs: exit 1, each with a fix", async () => {
-    const server = await startRedis({ args: ["--maxmemory-policy", "volatile-lru"] });
-    const raw = createClient({ url: server.url });
-    raw.on("error", () => {});
-    await raw.connect();
-    try {
-      const k = queueKeys("stuck", "tq");
-      await raw.sAdd("tq:queues", "stuck");
-      const longAgo = Date.now() - 10 * 60_000;
-      await raw.zAdd(k.active, { score: longAgo, value: "lost" });
-      await raw.zAdd(k.scheduled, { score: longAgo, value: "late" });
-      // a limit just above what the server uses now (set last: writes beyond it fail; volatile-lru evicts only keys
-      // with a TTL, so the queue keys stay): memory near maxmemory
-      const used = Number(/used_memory:(\d+)/.exec(await raw.info("memory"))?.[1]);
-      await raw.configSet("maxmemory", String(Math.ceil(used * 1.05)));
-      const result = await tq(["doctor", "--json"], { REDIS_URL: server.url });
-      expect(result.code).toBe(1);
-      const report = JSON.parse(result.stdout) as {
-        ok: boolean;
-        checks: Array<{ name: string; status: string; fix?: string }>;
-      };
-      expect(report.ok).toBe(false);
-      const failed = report.checks.filter((c) => c.status === "fail");
-      expect(failed.map((c) => c.name).sort()).toEqual([
-        "expired-leases",
-        "maxmemory-policy",
-        "memory",
-        "overdue-delayed",
-        "persistence",
-      ]);
-      for (const check of failed) expect(check.fix).toEqual(expect.any(String));
-      const human = await tq(["doctor"], { REDIS_URL: server.url });
-      expect(human.code).toBe(1);
-      expect(human.stdout).toMatch(
-        /FAIL {2}maxmemory-policy is volatile-lru[^\n]*\n {6}fix: CONFIG SET maxmemory-policy noeviction/,
-      );
-      expect(human.stdout).toMatch(/problems found\n$/);
-    } finally {
-      await raw.close();
-      await server.stop();
-    }
-  });
+  // a standalone server of its own (CONFIG SET maxmemory): nothing of it depends on the project's topology
+  test.skipIf(onCluster())(
+    "evicting policy, no persistence, memory near maxmemory, expired leases, overdue jobs: exit 1, each with a fix",
+    async () => {
+      const server = await startRedis({ args: ["--maxmemory-policy", "volatile-lru"] });
+      const raw = createClient({ url: server.url });
+      raw.on("error", () => {});
+      await raw.connect();
+      try {
+        const k = queueKeys("stuck", "tq");
+        await raw.sAdd("tq:queues", "stuck");
+        const longAgo = Date.now() - 10 * 60_000;
+        await raw.zAdd(k.active, { score: longAgo, value: "lost" });
+        await raw.zAdd(k.scheduled, { score: longAgo, value: "late" });
+        // a limit just above what the server uses now (set last: writes beyond it fail; volatile-lru evicts only keys
+        // with a TTL, so the queue keys stay): memory near maxmemory
+        const used = Number(/used_memory:(\d+)/.exec(await raw.info("memory"))?.[1]);
+        await raw.configSet("maxmemory", String(Math.ceil(used * 1.05)));
+        const result = await tq(["doctor", "--json"], { REDIS_URL: server.url });
+        expect(result.code).toBe(1);
+        const report = JSON.parse(result.stdout) as {
+          ok: boolean;
+          checks: Array<{ name: string; status: string; fix?: string }>;
+        };
+        expect(report.ok).toBe(false);
+        const failed = report.checks.filter((c) => c.status === "fail");
+        expect(failed.map((c) => c.name).sort()).toEqual([
+          "expired-leases",
+          "maxmemory-policy",
+          "memory",
+          "overdue-delayed",
+          "persistence",
+        ]);
+        for (const check of failed) expect(check.fix).toEqual(expect.any(String));
+        const human = await tq(["doctor"], { REDIS_URL: server.url });
+        expect(human.code).toBe(1);
+        expect(human.stdout).toMatch(
+          /FAIL {2}maxmemory-policy is volatile-lru[^\n]*\n {6}fix: CONFIG SET maxmemory-policy noeviction/,
+        );
+        expect(human.stdout).toMatch(/problems found\n$/);
+      } finally {
+        await raw.close();
+        await server.stop();
+      }
+    },
+  );
 });
 
 describe("bad input", () => {
@@ -389,6 +424,8 @@ describe("bad input", () => {
     ["retry with both", ["retry", "q", "j", "--all-failed"]],
     ["bad prefix", ["queues", "--prefix", "a b"]],
     ["non-redis URL", ["queues", "--redis-url", "http://user:sekret@host"]],
+    ["cluster URL with a bad port", ["queues", "--redis-url", "redis-cluster://user:sekret@host:0"]],
+    ["cluster URL without nodes", ["queues", "--redis-url", "redis-cluster://user:sekret@"]],
     ["no command", []],
   ];
   test.each(cases)("%s: exit 2, one line, nothing written", async (_label, args) => {
@@ -429,6 +466,23 @@ describe("bad input", () => {
       );
       expect(result.stderr).not.toContain("sekret");
     }
+  });
+
+  test("an unreachable Redis Cluster: exit 1, one line naming the nodes, the password not shown", async () => {
+    const [a, b] = [await freePort(), await freePort()];
+    const result = await tq([
+      "queues",
+      "--redis-url",
+      `redis-cluster://alice:sekret@127.0.0.1:${a},127.0.0.1:${b}`,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^tq: cannot connect to Redis at redis-cluster://\\*\\*\\*@127\\.0\\.0\\.1:${a},127\\.0\\.0\\.1:${b}[^\\n]*\\n$`,
+      ),
+    );
+    expect(result.stderr).not.toContain("sekret");
   });
 
   test("--log-format json or TQ_LOG_FORMAT=json: the error is one JSON line, the password not shown", async () => {

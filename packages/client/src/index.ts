@@ -1,4 +1,4 @@
-export type { ConnectionOption, RedisClientLike } from "@tq/connection";
+export type { ClusterConnectionOptions, ConnectionOption, RedisClientLike } from "@tq/connection";
 export { defaultRedisUrl } from "@tq/connection";
 export type { BackoffOptions, JobOptions, Priority, Task, TqErrorCode } from "@tq/job-schema";
 export {

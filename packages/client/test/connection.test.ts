@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
-import { RedisConnection } from "@tq/connection";
-import { freePort, uniquePrefix, uniqueQueue } from "@tq/testing";
-import { createClient } from "redis";
+import { clusterOptionsFromUrl, parseClusterUrl, RedisConnection } from "@tq/connection";
+import { freePort, onCluster, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import { createClient, createCluster } from "redis";
 import { describe, expect, inject, test } from "vitest";
 import { Queue } from "../src/index.js";
 import {
@@ -18,7 +18,26 @@ import {
 
 const connection = inject("redisUrl");
 const cleanup = new Cleanup();
-const { hostname, port } = new URL(connection);
+const cluster = onCluster();
+/** host:port of every node (the one server when it is not a cluster). */
+const nodes = cluster
+  ? parseClusterUrl(connection).nodes.map((node) => `${node.host}:${node.port}`)
+  : [new URL(connection).host];
+const [hostname = "", port = ""] = (nodes[0] ?? "").split(":");
+
+/** The test Redis's URL with a user and password. */
+function urlWithUser(user: string, password: string): string {
+  return cluster
+    ? `redis-cluster://${user}:${password}@${nodes.join(",")}`
+    : `redis://${user}:${password}@${hostname}:${port}`;
+}
+
+/** A node-redis client (a cluster client on the cluster) that the user created, not yet connected. */
+function userClient(RESP?: 2 | 3) {
+  return cluster
+    ? createCluster({ ...clusterOptionsFromUrl(connection), ...(RESP ? { RESP } : {}) })
+    : createClient({ url: connection, ...(RESP ? { RESP } : {}) });
+}
 
 /** Enqueues a job, completes it and waits for its result: one round of everything a producer does. */
 async function roundTrip(queue: Queue): Promise<unknown> {
@@ -37,22 +56,34 @@ describe("connection", () => {
   test("as a URL with a user and password", async () => {
     const raw = await rawClient(connection, cleanup);
     const user = `tq-${randomBytes(4).toString("hex")}`;
-    await raw.sendCommand(["ACL", "SETUSER", user, "on", ">s3cret", "~*", "&*", "+@all"]);
-    cleanup.add(() => raw.sendCommand(["ACL", "DELUSER", user]));
-    const url = `redis://${user}:s3cret@${hostname}:${port}`;
+    // ACL users are per node: a cluster needs the user on every master
+    await raw.everyMaster(["ACL", "SETUSER", user, "on", ">s3cret", "~*", "&*", "+@all"]);
+    cleanup.add(() => raw.everyMaster(["ACL", "DELUSER", user]));
+    const url = urlWithUser(user, "s3cret");
     const queue = cleanup.queue(new Queue(uniqueQueue("auth"), { connection: url }));
     expect(await roundTrip(queue)).toBe("ok");
   });
 
   test("as node-redis client options", async () => {
     const queue = cleanup.queue(
-      new Queue(uniqueQueue("opts"), { connection: { socket: { host: hostname, port: Number(port) } } }),
+      new Queue(uniqueQueue("opts"), {
+        connection: cluster
+          ? { cluster: { rootNodes: [{ socket: { host: hostname, port: Number(port) } }] } }
+          : { socket: { host: hostname, port: Number(port) } },
+      }),
+    );
+    expect(await roundTrip(queue)).toBe("ok");
+  });
+
+  test.runIf(cluster)("as client options with a cluster URL: the options apply to every node", async () => {
+    const queue = cleanup.queue(
+      new Queue(uniqueQueue("opts"), { connection: { url: connection, pingInterval: 60_000 } }),
     );
     expect(await roundTrip(queue)).toBe("ok");
   });
 
   test.each([2, 3] as const)("as an existing RESP%i client, which tq uses but never closes", async (RESP) => {
-    const client = createClient({ url: connection, RESP });
+    const client = userClient(RESP);
     client.on("error", () => {});
     await client.connect();
     cleanup.add(() => client.close());
@@ -61,11 +92,12 @@ describe("connection", () => {
     expect(await queue.list("completed")).toHaveLength(1);
     await queue.close();
     expect(client.isOpen).toBe(true);
-    expect(await client.ping()).toBe("PONG");
+    // still usable by its owner
+    expect(await client.exists(uniqueQueue("none"))).toBe(0);
   });
 
   test("an existing client that is not connected is refused with CONNECTION", async () => {
-    const client = createClient({ url: connection });
+    const client = userClient();
     client.on("error", () => {});
     const queue = cleanup.queue(new Queue(uniqueQueue("own"), { connection: client }));
     const error = await rejection(queue.enqueue("t", []));
@@ -74,7 +106,7 @@ describe("connection", () => {
   });
 
   test("an existing client its owner closed: enqueue rejects with CONNECTION instead of re-sending", async () => {
-    const client = createClient({ url: connection });
+    const client = userClient();
     client.on("error", () => {});
     await client.connect();
     const queue = cleanup.queue(new Queue(uniqueQueue("own"), { connection: client }));
@@ -87,7 +119,8 @@ describe("connection", () => {
 
   test("a port where nothing listens rejects with CONNECTION, not a hang", { timeout: 60_000 }, async () => {
     const dead = await freePort();
-    const queue = cleanup.queue(new Queue(uniqueQueue("dead"), { connection: `redis://127.0.0.1:${dead}` }));
+    const url = cluster ? `redis-cluster://127.0.0.1:${dead}` : `redis://127.0.0.1:${dead}`;
+    const queue = cleanup.queue(new Queue(uniqueQueue("dead"), { connection: url }));
     const error = await rejection(queue.enqueue("t", []));
     expect(error.code).toBe("CONNECTION");
     expect(error.message).toContain(String(dead));
@@ -199,7 +232,7 @@ describe("credentials", () => {
     const allowed = uniqueQueue("mine");
     const forbidden = uniqueQueue("theirs");
     const user = `tq-${randomBytes(4).toString("hex")}`;
-    await raw.sendCommand([
+    await raw.everyMaster([
       "ACL",
       "SETUSER",
       user,
@@ -210,8 +243,8 @@ describe("credentials", () => {
       "&*",
       "+@all",
     ]);
-    cleanup.add(() => raw.sendCommand(["ACL", "DELUSER", user]));
-    const url = `redis://${user}:s3cret@${hostname}:${port}`;
+    cleanup.add(() => raw.everyMaster(["ACL", "DELUSER", user]));
+    const url = urlWithUser(user, "s3cret");
     const mine = cleanup.queue(new Queue(allowed, { connection: url, prefix }));
     expect((await mine.enqueue("t", [])).created).toBe(true);
     const theirs = cleanup.queue(new Queue(forbidden, { connection: url, prefix }));
@@ -229,5 +262,51 @@ describe("credentials", () => {
       expect(error.code).toBe("VALIDATION");
       expect(error.message).toContain("connectTimeoutMs");
     }
+  });
+});
+
+describe("connections of their own", () => {
+  test("a blocking read on a duplicate holds up no other command, and CLIENT UNBLOCK given its key ends it", async () => {
+    const command = await RedisConnection.open(connection, { onError: () => {} });
+    cleanup.add(() => command.close());
+    const blocking = await command.duplicate();
+    cleanup.add(() => blocking.close());
+    const tag = uniqueQueue("block");
+    const marker = `t:{${tag}}:marker`;
+    // CLIENT ID and CLIENT UNBLOCK are about one node: routed by the key, they reach the node that holds the read
+    const id = await blocking.send<number>(["CLIENT", "ID"], marker);
+    // BZPOPMIN with timeout 0 blocks for ever: only the UNBLOCK below can end it
+    const read = blocking.send<unknown>(["BZPOPMIN", marker, "0"], marker);
+    await waitFor(
+      async () => {
+        for (const node of await (await rawClient(connection, cleanup)).masterClients()) {
+          if (String(await node.sendCommand(["CLIENT", "LIST"])).includes(`id=${id} `)) {
+            return /cmd=bzpopmin/.test(String(await node.sendCommand(["CLIENT", "LIST", "ID", String(id)])));
+          }
+        }
+        return false;
+      },
+      { what: "the read blocked" },
+    );
+    // the command connection, on the same node and slot, is not held up
+    expect(await command.send(["SET", `t:{${tag}}:other`, "1"], `t:{${tag}}:other`)).toBe("OK");
+    expect(await command.send(["CLIENT", "UNBLOCK", String(id)], marker)).toBe(1);
+    expect(await read).toBeNull();
+  });
+
+  test("a message PUBLISHed on any node reaches a subscriber on a duplicate", async () => {
+    const command = await RedisConnection.open(connection, { onError: () => {} });
+    cleanup.add(() => command.close());
+    const subscriber = await command.duplicate();
+    cleanup.add(() => subscriber.close());
+    const channel = `t:{${uniqueQueue("pubsub")}}:cancel`;
+    const heard: string[] = [];
+    await (
+      subscriber.client as unknown as { subscribe(c: string, l: (m: string) => void): Promise<void> }
+    ).subscribe(channel, (message) => heard.push(message));
+    const nodes = await (await rawClient(connection, cleanup)).masterClients();
+    for (const [i, node] of nodes.entries()) await node.sendCommand(["PUBLISH", channel, `from ${i}`]);
+    await waitFor(() => heard.length === nodes.length, { what: "every message" });
+    expect(heard.sort()).toEqual(nodes.map((_, i) => `from ${i}`));
   });
 });

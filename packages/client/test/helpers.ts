@@ -1,12 +1,10 @@
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { RedisConnection } from "@tq/connection";
 import { type ClaimedJob, type QueueKeys, queueKeys, redisTimeMs, take as takeScript } from "@tq/protocol";
-import { createClient } from "redis";
+import { type TestClient, testClient } from "@tq/testing";
 import { afterAll, afterEach, inject } from "vitest";
 import { isTqError, type Queue, type TqError } from "../src/index.js";
 
-const newRawClient = (url: string) => createClient({ url });
-/** A plain node-redis client, as the tests create them. */
 /** The TqError a promise rejects with; fails the test when it resolves or rejects with something else. */
 export async function rejection(promise: Promise<unknown>): Promise<TqError> {
   try {
@@ -18,11 +16,14 @@ export async function rejection(promise: Promise<unknown>): Promise<TqError> {
   throw new Error("expected a TqError, the promise resolved");
 }
 
-export type RawClient = ReturnType<typeof newRawClient>;
+/** A raw node-redis client (a cluster client in the cluster project), as the tests create them. */
+export type { TestClient as RawClient } from "@tq/testing";
+
+type RawClient = TestClient;
 
 /** A node-redis client for looking at Redis directly, closed after the test. */
 export async function rawClient(url: string, track: Cleanup): Promise<RawClient> {
-  const client = newRawClient(url);
+  const client = testClient(url);
   client.on("error", () => {});
   await client.connect();
   track.add(() => client.close());

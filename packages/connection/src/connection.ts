@@ -1,5 +1,6 @@
 import { checkTimerMs, TqError } from "@tq/job-schema";
-import { createClient, type RedisClientOptions } from "redis";
+import { createClient, createCluster, type RedisClientOptions, type RedisClusterOptions } from "redis";
+import { CLUSTER_URL_FORM, clusterOptionsFromUrl, isClusterUrl } from "./cluster-url.js";
 import { redactUrl } from "./redact-url.js";
 
 /**
@@ -16,12 +17,18 @@ export interface RedisClientLike {
   on(event: "error", listener: (error: Error) => void): unknown;
 }
 
+/** A Redis Cluster as `connection`: node-redis `createCluster` options (`rootNodes`, `defaults`, …). */
+export interface ClusterConnectionOptions {
+  cluster: RedisClusterOptions;
+}
+
 /**
- * Where tq finds Redis: a URL (`redis://`, `rediss://`, with user and password), node-redis client options, or a
- * client or cluster the user already created.
+ * Where tq finds Redis: a URL (`redis://`, `rediss://`, with user and password, or the cluster form
+ * `redis-cluster://[user[:password]@]host:port[,host:port…]`), node-redis client options, `{ cluster: … }` with
+ * node-redis cluster options, or a client or cluster the user already created.
  * @defaultValue `process.env.REDIS_URL ?? "redis://127.0.0.1:6379"`
  */
-export type ConnectionOption = string | RedisClientOptions | RedisClientLike;
+export type ConnectionOption = string | RedisClientOptions | ClusterConnectionOptions | RedisClientLike;
 
 /** The default Redis URL when no `connection` is given. */
 export function defaultRedisUrl(): string {
@@ -65,15 +72,107 @@ function isClientLike(value: unknown): value is RedisClientLike {
   );
 }
 
-function isCluster(client: RedisClientLike): boolean {
-  return typeof (client as { getRandomNode?: unknown }).getRandomNode === "function";
+/** Whether a client is a node-redis cluster (`createCluster()`). */
+export function isCluster(client: unknown): boolean {
+  return (
+    typeof client === "object" &&
+    client !== null &&
+    typeof (client as { getRandomNode?: unknown }).getRandomNode === "function"
+  );
+}
+
+/** Whether `option` is `{ cluster: … }`. */
+export function isClusterOptions(option: unknown): option is ClusterConnectionOptions {
+  return (
+    typeof option === "object" &&
+    option !== null &&
+    !isClientLike(option) &&
+    "cluster" in option &&
+    (option as { cluster?: unknown }).cluster !== undefined
+  );
+}
+
+/** The part of a node-redis cluster tq uses beyond {@link RedisClientLike}. */
+interface ClusterLike {
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean,
+    args: readonly string[],
+    options?: SendOptions,
+  ): Promise<unknown>;
+  getNodeClientForKey?(key: string): Promise<NodeClient>;
+  readonly masters: ReadonlyArray<{ address: string }>;
+  nodeClient(node: { address: string }): NodeClient | Promise<NodeClient>;
+}
+
+interface NodeClient {
+  sendCommand(args: readonly string[], options?: SendOptions): Promise<unknown>;
+}
+
+/**
+ * Commands about the server rather than a key (node-redis sends these to a random node of a cluster, whatever key
+ * is given): with a routing key they go to the master of that key's slot. `CLIENT ID` and `CLIENT UNBLOCK` must
+ * reach the node that holds a blocked connection; `TIME` should come from the node whose clock the queue's scripts
+ * read.
+ */
+const SERVER_COMMANDS = new Set([
+  "CLIENT",
+  "CONFIG",
+  "DBSIZE",
+  "DEBUG",
+  "INFO",
+  "LASTSAVE",
+  "MEMORY",
+  "PING",
+  "ROLE",
+  "SCRIPT",
+  "TIME",
+]);
+
+/** The root nodes of cluster options, for messages: `host:port` each (never credentials). */
+function rootNodesText(options: RedisClusterOptions): string {
+  const nodes = (options.rootNodes ?? []).map((node) => {
+    if (typeof node?.url === "string") return redactUrl(node.url);
+    const socket = node?.socket as { host?: string; port?: number } | undefined;
+    return `${socket?.host ?? "localhost"}:${socket?.port ?? 6379}`;
+  });
+  return nodes.length > 0
+    ? `the Redis Cluster nodes ${nodes.join(", ")}`
+    : "a Redis Cluster with no root nodes";
 }
 
 function describe(option: ConnectionOption | undefined): string {
   if (option === undefined) return redactUrl(defaultRedisUrl());
   if (typeof option === "string") return redactUrl(option);
   if (isClientLike(option)) return "the given client";
+  if (isClusterOptions(option)) return rootNodesText(option.cluster);
   return typeof option.url === "string" ? redactUrl(option.url) : "the given options";
+}
+
+/** Checks `{ cluster: … }` before node-redis sees it: root nodes to start from, each URL well formed. */
+function checkClusterOptions(options: RedisClusterOptions, where: string): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TqError(
+      "VALIDATION",
+      `${where} must be node-redis cluster options ({ rootNodes: [{ url }] , … })`,
+    );
+  }
+  const nodes = options.rootNodes;
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw new TqError(
+      "VALIDATION",
+      `${where}.rootNodes must list at least one node, e.g. [{ url: "redis://127.0.0.1:7000" }]`,
+    );
+  }
+  for (const [i, node] of nodes.entries()) {
+    if (typeof node !== "object" || node === null) {
+      throw new TqError(
+        "VALIDATION",
+        `${where}.rootNodes[${i}] must be node options ({ url } or { socket })`,
+      );
+    }
+    checkUrl(node.url, `${where}.rootNodes[${i}].url`);
+  }
 }
 
 /**
@@ -82,6 +181,12 @@ function describe(option: ConnectionOption | undefined): string {
  */
 function checkUrl(url: string | undefined, where: string): void {
   if (url === undefined) return;
+  if (isClusterUrl(url)) {
+    throw new TqError(
+      "VALIDATION",
+      `${where} is a Redis Cluster URL, which names a whole cluster, not one node: give each node as redis://host:port (the URL is not shown: it may hold a password)`,
+    );
+  }
   let protocol: string;
   try {
     protocol = new URL(url).protocol;
@@ -89,13 +194,13 @@ function checkUrl(url: string | undefined, where: string): void {
     throw new TqError(
       "VALIDATION",
       `${where} is not a valid URL (not shown: it may hold a password); ` +
-        "expected redis://[[user]:password@]host[:port][/db] or rediss://… (percent-encode @ : / in the password)",
+        `expected redis://[[user]:password@]host[:port][/db] or rediss://… (percent-encode @ : / in the password), or ${CLUSTER_URL_FORM}`,
     );
   }
   if (protocol !== "redis:" && protocol !== "rediss:") {
     throw new TqError(
       "VALIDATION",
-      `${where} must start with redis:// or rediss:// (the URL given is not shown: it may hold a password)`,
+      `${where} must start with redis://, rediss:// or redis-cluster:// (the URL given is not shown: it may hold a password)`,
     );
   }
 }
@@ -141,6 +246,33 @@ export function isTransient(error: unknown): boolean {
   return error instanceof Error;
 }
 
+/** One server of a connection: see {@link RedisConnection.servers}. */
+export interface RedisServerHandle {
+  /** `host:port`. */
+  readonly address: string;
+  send<T>(args: readonly string[]): Promise<T>;
+}
+
+/** Where a (non-cluster) client connects, as `host:port`, without credentials. */
+function clientAddress(client: RedisClientLike): string {
+  const options = (
+    client as { options?: { url?: string; socket?: { host?: string; port?: number; path?: string } } }
+  ).options;
+  if (options?.socket?.path) return options.socket.path;
+  if (options?.socket?.host || options?.socket?.port) {
+    return `${options.socket.host ?? "localhost"}:${options.socket.port ?? 6379}`;
+  }
+  if (options?.url) {
+    try {
+      const url = new URL(options.url);
+      return `${url.hostname}:${url.port || "6379"}`;
+    } catch {
+      // shown as unknown below
+    }
+  }
+  return "the server";
+}
+
 /** Options for {@link RedisConnection.open}. */
 export interface OpenOptions {
   /** Called with errors of the connections tq owns (reconnect attempts, socket errors). */
@@ -169,8 +301,22 @@ export class RedisConnection {
       sendCommand(...args: unknown[]): Promise<unknown>;
     };
     this.#send = isCluster(client)
-      ? (args, firstKey, options) => raw.sendCommand(firstKey, false, args, options)
+      ? RedisConnection.#clusterSender(client as unknown as ClusterLike)
       : (args, _firstKey, options) => raw.sendCommand(args, options);
+  }
+
+  /**
+   * Sends by key on a cluster: keyed commands and scripts through node-redis (which follows MOVED and ASK), and
+   * server commands given a key ({@link SERVER_COMMANDS}) on the connection to the master of that key's slot.
+   */
+  static #clusterSender(cluster: ClusterLike): Sender {
+    return (args, firstKey, options) => {
+      const name = args[0]?.toUpperCase() ?? "";
+      if (firstKey !== undefined && SERVER_COMMANDS.has(name) && cluster.getNodeClientForKey) {
+        return cluster.getNodeClientForKey(firstKey).then((node) => node.sendCommand(args, options));
+      }
+      return cluster.sendCommand(firstKey, false, args, options);
+    };
   }
 
   /** Opens (or adopts) a connection and waits until it is ready. Throws `CONNECTION` when Redis cannot be reached. */
@@ -188,19 +334,34 @@ export class RedisConnection {
       }
       return connection;
     }
-    const clientOptions: RedisClientOptions =
-      option === undefined
-        ? { url: defaultRedisUrl() }
-        : typeof option === "string"
-          ? { url: option }
-          : option;
-    checkUrl(
-      clientOptions.url,
-      option === undefined ? "REDIS_URL" : typeof option === "string" ? "connection" : "connection.url",
-    );
+    const where =
+      option === undefined ? "REDIS_URL" : typeof option === "string" ? "connection" : "connection.url";
+    const url = option === undefined ? defaultRedisUrl() : typeof option === "string" ? option : undefined;
+    let clusterOptions: RedisClusterOptions | undefined;
+    let clientOptions: RedisClientOptions | undefined;
+    if (url !== undefined && isClusterUrl(url)) {
+      clusterOptions = clusterOptionsFromUrl(url, where);
+    } else if (!isClusterOptions(option) && isClusterUrl((option as RedisClientOptions | undefined)?.url)) {
+      // client options with a cluster URL: the other options apply to every node of the cluster
+      const { url: clusterUrl, ...nodeOptions } = option as RedisClientOptions & { url: string };
+      const fromUrl = clusterOptionsFromUrl(clusterUrl, where);
+      const defaults = { ...nodeOptions, ...fromUrl.defaults } as Record<string, unknown>;
+      if (nodeOptions.socket && fromUrl.defaults?.socket) {
+        defaults.socket = { ...nodeOptions.socket, ...fromUrl.defaults.socket };
+      }
+      clusterOptions = { ...fromUrl, defaults } as RedisClusterOptions;
+    } else if (isClusterOptions(option)) {
+      checkClusterOptions(option.cluster, "connection.cluster");
+      clusterOptions = option.cluster;
+    } else {
+      clientOptions = url !== undefined ? { url } : (option as RedisClientOptions);
+      checkUrl(clientOptions.url, where);
+    }
     let client: RedisClientLike;
     try {
-      client = createClient(clientOptions) as unknown as RedisClientLike;
+      client = (clusterOptions
+        ? createCluster(clusterOptions)
+        : createClient(clientOptions)) as unknown as RedisClientLike;
     } catch (error) {
       // node-redis's own URL errors carry the URL: keep only the message
       throw new TqError(
@@ -236,7 +397,7 @@ export class RedisConnection {
       client.destroy();
       throw new TqError(
         "CONNECTION",
-        `cannot connect to Redis at ${where}: ${(error as Error).message}; is redis-server running and REDIS_URL right?`,
+        `cannot connect to ${where.startsWith("the Redis Cluster") ? where : `Redis at ${where}`}: ${(error as Error).message}; is redis-server running and REDIS_URL right?`,
         { cause: error },
       );
     } finally {
@@ -302,7 +463,31 @@ export class RedisConnection {
     }, LOST_REPLY_MS).unref();
   }
 
-  /** A new connection of its own to the same Redis (for blocking commands), always owned by tq. */
+  /** Whether this is a Redis Cluster connection. */
+  get isCluster(): boolean {
+    return isCluster(this.#client);
+  }
+
+  /**
+   * The servers that hold data, for commands about a server (INFO, CONFIG GET): every master of a cluster, or the
+   * one server. Each has an `address` (`host:port`, for messages) and sends commands to that server only.
+   */
+  async servers(): Promise<RedisServerHandle[]> {
+    if (!isCluster(this.#client)) {
+      return [{ address: clientAddress(this.#client), send: (args) => this.send(args) }];
+    }
+    const cluster = this.#client as unknown as ClusterLike;
+    return cluster.masters.map((master) => ({
+      address: master.address,
+      send: async <T>(args: readonly string[]) =>
+        (await (await cluster.nodeClient(master)).sendCommand(args)) as T,
+    }));
+  }
+
+  /**
+   * A new connection of its own to the same Redis (for blocking commands), always owned by tq. For a cluster, a new
+   * cluster client: a blocking command on it holds only its connection to the node of the command's key.
+   */
   async duplicate(): Promise<RedisConnection> {
     return RedisConnection.#connectOwned(
       this.#client.duplicate(),

@@ -1,5 +1,26 @@
-export type { ConnectionOption, OpenOptions, RedisClientLike } from "./connection.js";
-export { defaultRedisUrl, isTransient, RedisConnection, toTqError } from "./connection.js";
+export type { ClusterUrlNode, ParsedClusterUrl } from "./cluster-url.js";
+export {
+  CLUSTER_URL_FORM,
+  clusterOptionsFromUrl,
+  isClusterUrl,
+  parseClusterUrl,
+  redactClusterUrl,
+} from "./cluster-url.js";
+export type {
+  ClusterConnectionOptions,
+  ConnectionOption,
+  OpenOptions,
+  RedisClientLike,
+  RedisServerHandle,
+} from "./connection.js";
+export {
+  defaultRedisUrl,
+  isCluster,
+  isClusterOptions,
+  isTransient,
+  RedisConnection,
+  toTqError,
+} from "./connection.js";
 export type { CreateLoggerOptions, LogFields, LogFn, LogFormat, Logger, LogLevel } from "./logger.js";
 export {
   createLogger,

@@ -1,5 +1,5 @@
 import { TqError } from "@tq/job-schema";
-import type { RedisConnection } from "./connection.js";
+import type { RedisConnection, RedisServerHandle } from "./connection.js";
 
 /** What {@link checkMemoryPolicy} found out about a Redis server's `maxmemory-policy`. */
 export interface MemoryPolicyStatus {
@@ -37,9 +37,12 @@ function configValue(reply: unknown, name: string): string | null {
 
 /**
  * Reads the server's `maxmemory-policy` (`CONFIG GET`). Never throws: when the command is refused or fails,
- * `policy` is null and `error` says why. `tq doctor` and the start-up warning share it.
+ * `policy` is null and `error` says why. Takes a connection, or one server of it (`RedisConnection.servers()`);
+ * `tq doctor` and the start-up warning share it.
  */
-export async function checkMemoryPolicy(connection: RedisConnection): Promise<MemoryPolicyStatus> {
+export async function checkMemoryPolicy(
+  connection: Pick<RedisServerHandle, "send">,
+): Promise<MemoryPolicyStatus> {
   try {
     const policy = configValue(
       await connection.send<unknown>(["CONFIG", "GET", "maxmemory-policy"]),
@@ -72,7 +75,7 @@ const warned: Set<string> = registry[WARNED] ?? new Set();
 registry[WARNED] = warned;
 
 /** The server's `run_id` (INFO server), or its address when INFO is refused. */
-async function serverIdentity(connection: RedisConnection): Promise<string> {
+async function serverIdentity(connection: Pick<RedisServerHandle, "send">, address: string): Promise<string> {
   try {
     const info = String(await connection.send<unknown>(["INFO", "server"]));
     const runId = /^run_id:(\S+)/m.exec(info)?.[1];
@@ -80,16 +83,14 @@ async function serverIdentity(connection: RedisConnection): Promise<string> {
   } catch {
     // INFO refused too: fall back to where the client connects
   }
-  const options = (
-    connection.client as { options?: { url?: string; socket?: { host?: string; port?: number } } }
-  ).options;
-  return options?.url ?? `${options?.socket?.host ?? "?"}:${options?.socket?.port ?? "?"}`;
+  return address;
 }
 
 /**
  * Warns, through `report`, when the server evicts keys under memory pressure: once per process per Redis server,
  * however many queues, workers and schedulers start. A refused `CONFIG GET` (an ACL without it, a managed Redis)
- * is ignored quietly, and the check never throws, so it cannot keep anything from starting.
+ * is ignored quietly, and the check never throws, so it cannot keep anything from starting. On a cluster every master
+ * is checked, and the warning names the node.
  *
  * @param context - who is starting, e.g. `worker for queue "emails"`; it opens the warning's message.
  */
@@ -98,10 +99,22 @@ export async function warnIfEvictingPolicy(
   context: string,
   report: (warning: TqError) => void,
 ): Promise<void> {
-  const status = await checkMemoryPolicy(connection);
-  if (!status.evicting || status.policy === null) return;
-  const id = await serverIdentity(connection);
-  if (warned.has(id)) return;
-  warned.add(id);
-  report(new TqError("REDIS", `${context}: ${evictingPolicyMessage(status.policy)}`));
+  let servers: RedisServerHandle[];
+  try {
+    servers = await connection.servers();
+  } catch {
+    return;
+  }
+  const cluster = connection.isCluster;
+  await Promise.all(
+    servers.map(async (server) => {
+      const status = await checkMemoryPolicy(server);
+      if (!status.evicting || status.policy === null) return;
+      const id = await serverIdentity(server, server.address);
+      if (warned.has(id)) return;
+      warned.add(id);
+      const where = cluster ? ` (cluster node ${server.address})` : "";
+      report(new TqError("REDIS", `${context}: ${evictingPolicyMessage(status.policy)}${where}`));
+    }),
+  );
 }

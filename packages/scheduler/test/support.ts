@@ -1,9 +1,8 @@
 import { Queue } from "@tq/client";
-import { createClient } from "redis";
-import { afterEach, inject } from "vitest";
-// Brings in the typing of `inject("redisUrl")` that the global setup provides.
-import "@tq/testing";
 import { redisTimeMs } from "@tq/protocol";
+// @tq/testing also brings in the typing of `inject("redisUrl")` that the global setup provides.
+import { testClient } from "@tq/testing";
+import { afterEach, inject } from "vitest";
 import { type FiredEvent, Scheduler, type SchedulerOptions } from "../src/index.js";
 
 /** The private Redis of this test project. */
@@ -37,9 +36,9 @@ export function queue(name: string, prefix: string): Queue {
   return q;
 }
 
-/** A raw node-redis client on the test Redis, closed after the test. */
+/** A raw node-redis client on the test Redis (a cluster client in the cluster project), closed after the test. */
 export async function redis() {
-  const client = createClient({ url: connection });
+  const client = testClient(connection);
   client.on("error", () => {});
   await client.connect();
   defer(() => client.close());

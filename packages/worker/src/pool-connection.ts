@@ -74,8 +74,9 @@ function assertSendable(value: unknown, path: string, seen = new Set<object>()):
 }
 
 /**
- * The connection each child process opens: the URL or options as given, or, for a node-redis client, the URL and
- * socket options it was created with. Throws `VALIDATION` for a cluster client, and for options (given, or a client's)
+ * The connection each child process opens: the URL or options as given (a `redis-cluster://` URL and
+ * `{ cluster: … }` options too), or, for a node-redis client, the URL and socket options it was created with. Throws
+ * `VALIDATION` for a cluster client (pass its URL or options instead), and for options (given, or a client's)
  * that hold a function or an object that is not plain data, naming the option: such values cannot cross to a child,
  * and dropping them silently would connect the children differently (no custom TLS check, another reconnect policy).
  */
@@ -86,7 +87,8 @@ export function childConnection(option: ConnectionOption | undefined): string | 
     if (typeof (option as { getRandomNode?: unknown }).getRandomNode === "function") {
       throw new TqError(
         "VALIDATION",
-        "WorkerPool cannot pass a cluster client to its child processes; pass a Redis URL or client options instead",
+        "WorkerPool cannot pass a cluster client to its child processes (a client object cannot cross a process boundary); " +
+          'pass the cluster as a URL ("redis-cluster://host:port,host:port") or as { cluster: { rootNodes: [...] } } instead',
       );
     }
     const options = option.options;

@@ -1,8 +1,14 @@
 import { Queue } from "@tq/client";
 import { isTqError } from "@tq/job-schema";
-import { mostAtOnce, mostStartsInAnyWindow, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import {
+  mostAtOnce,
+  mostStartsInAnyWindow,
+  testClient,
+  uniquePrefix,
+  uniqueQueue,
+  waitFor,
+} from "@tq/testing";
 import { Worker } from "@tq/worker";
-import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { finished, fixture, setupPool } from "./pool-helpers.js";
 
@@ -50,7 +56,7 @@ describe("rate limit", () => {
     const first = await producer.enqueue("work", [1]);
     await finished(producer, [first.id]);
     // the window is full for about 3 s: a stream of enqueues must not turn into a stream of claims
-    const raw = createClient({ url: connection });
+    const raw = testClient(connection);
     await raw.connect();
     cleanup.push(() => raw.close());
     const before = Number((await raw.hGet(keys.meta, "fence")) ?? 0);

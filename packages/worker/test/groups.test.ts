@@ -1,7 +1,13 @@
 import { type JobInfo, Queue } from "@tq/client";
-import { mostAtOnce, mostStartsInAnyWindow, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
+import {
+  mostAtOnce,
+  mostStartsInAnyWindow,
+  testClient,
+  uniquePrefix,
+  uniqueQueue,
+  waitFor,
+} from "@tq/testing";
 import { Worker } from "@tq/worker";
-import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { finished, fixture, setupPool } from "./pool-helpers.js";
 
@@ -29,7 +35,7 @@ function worker(
 }
 
 async function raw() {
-  const client = createClient({ url: connection });
+  const client = testClient(connection);
   client.on("error", () => {});
   await client.connect();
   cleanup.push(() => client.close());

@@ -1,14 +1,12 @@
 import { Queue, type QueueOptions } from "@tq/client";
 import { RedisConnection } from "@tq/connection";
 import { type QueueKeys, queueKeys, redisTimeMs } from "@tq/protocol";
-import { uniqueQueue } from "@tq/testing";
-import { createClient } from "redis";
+import { type TestClient, testClient, uniqueQueue } from "@tq/testing";
 import { afterEach } from "vitest";
 import { type Handlers, type Logger, Worker, type WorkerOptions } from "../src/index.js";
 
-const newRawClient = (url: string) => createClient({ url });
-/** A plain node-redis client, as the tests create them. */
-export type RawClient = ReturnType<typeof newRawClient>;
+/** A raw node-redis client (a cluster client in the cluster project), as the tests create them. */
+export type RawClient = TestClient;
 
 /** A logger that keeps what the worker logs instead of printing it. */
 export function quietLogger(lines: string[] = []): Logger {
@@ -74,7 +72,7 @@ export class Harness {
   }
 
   async raw(): Promise<RawClient> {
-    const client = newRawClient(this.url);
+    const client = testClient(this.url);
     client.on("error", () => {});
     await client.connect();
     this.#closers.push(() => client.close());

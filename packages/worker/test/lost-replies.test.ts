@@ -1,6 +1,6 @@
 import { isTqError } from "@tq/job-schema";
 import { take } from "@tq/protocol";
-import { waitFor } from "@tq/testing";
+import { onCluster, waitFor } from "@tq/testing";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { type Handlers, Worker } from "../src/index.js";
 import { deferred, Harness, keysOf, quietLogger } from "./helpers.js";
@@ -35,7 +35,8 @@ async function workerBehindProxy(queue: string, handlers: Handlers) {
 
 const codes = (errors: Error[]) => errors.map((e) => (isTqError(e) ? e.code : e.message));
 
-describe("replies lost with the connection", () => {
+// The lossy proxy stands in front of one port: a cluster client would follow MOVED replies past it to the real nodes.
+describe.skipIf(onCluster())("replies lost with the connection", () => {
   test("an ack applied by a call whose reply was lost is reported once, as what it did", async () => {
     const queue = h.queue();
     const raw = await h.raw();

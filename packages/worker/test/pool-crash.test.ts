@@ -1,6 +1,5 @@
-import { isAlive, waitFor } from "@tq/testing";
+import { isAlive, testClient, waitFor } from "@tq/testing";
 import type { WorkerPoolOptions } from "@tq/worker";
-import { createClient } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { setupPool } from "./pool-helpers.js";
 
@@ -140,7 +139,7 @@ describe("WorkerPool crash accounting", () => {
 
   test("a child that dies while one of its jobs' keys holds a string: that job is dead-lettered, its other run is still recorded", async () => {
     const { producer, pool, exits, keys } = setup({ processes: 1, concurrency: 2 });
-    const redis = createClient({ url: connection });
+    const redis = testClient(connection);
     await redis.connect();
     cleanup.push(() => redis.close());
     await pool.start();

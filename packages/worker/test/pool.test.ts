@@ -1,9 +1,10 @@
 import { createSecureContext } from "node:tls";
 import { pathToFileURL } from "node:url";
 import type { JobInfo, Queue } from "@tq/client";
-import { isAlive, waitFor } from "@tq/testing";
+import { clusterOptionsFromUrl } from "@tq/connection";
+import { isAlive, onCluster, waitFor } from "@tq/testing";
 import { isTqError, WorkerPool, type WorkerPoolOptions } from "@tq/worker";
-import { createClient } from "redis";
+import { createClient, createCluster } from "redis";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { fixture, setupPool } from "./pool-helpers.js";
 
@@ -160,7 +161,8 @@ describe("WorkerPool", () => {
       /^connection\.socket\.secureContext is a SecureContext object, not plain data/,
     );
     // A client's options too: they used to be dropped without a word, so children reconnected differently.
-    const client = createClient({ url: connection, socket: { reconnectStrategy: () => 100 } });
+    // (never connected: any URL will do, also in the cluster project)
+    const client = createClient({ url: "redis://127.0.0.1:1", socket: { reconnectStrategy: () => 100 } });
     expect(refused(client)).toMatch(
       /^connection \(a node-redis client\) option socket\.reconnectStrategy is a function/,
     );
@@ -171,7 +173,7 @@ describe("WorkerPool", () => {
     };
     expect(() => new WorkerPool({ queue: "q", module, connection: plain as never })).not.toThrow();
     expect(
-      () => new WorkerPool({ queue: "q", module, connection: createClient({ url: connection }) }),
+      () => new WorkerPool({ queue: "q", module, connection: createClient({ url: "redis://127.0.0.1:1" }) }),
     ).not.toThrow();
   });
 
@@ -228,17 +230,46 @@ describe("WorkerPool", () => {
     expect(pool.pids).toEqual([]);
   });
 
-  test("a connected node-redis client works: children use its URL, the pool leaves it open", async () => {
-    const client = createClient({ url: connection });
-    client.on("error", () => {});
-    await client.connect();
-    cleanup.push(() => client.close());
-    const { producer, pool } = setup({ connection: client, processes: 1 });
+  test("a cluster client is refused, and the cluster as a URL or { cluster } options goes through", () => {
+    const module = fixture("pool-tasks.mjs");
+    const cluster = createCluster({ rootNodes: [{ url: "redis://127.0.0.1:1" }] });
+    expect(() => new WorkerPool({ queue: "q", module, connection: cluster as never })).toThrow(
+      /cannot pass a cluster client .* pass the cluster as a URL \("redis-cluster:\/\/host:port,host:port"\) or as \{ cluster:/,
+    );
+    for (const connection of [
+      "redis-cluster://127.0.0.1:1,127.0.0.1:2",
+      { cluster: { rootNodes: [{ url: "redis://127.0.0.1:1" }], defaults: { password: "pw" } } },
+    ]) {
+      expect(() => new WorkerPool({ queue: "q", module, connection })).not.toThrow();
+    }
+  });
+
+  // The cluster project's pool tests all connect through a redis-cluster:// URL; this one through { cluster }.
+  test.runIf(onCluster())("children connect to a cluster given as { cluster } options", async () => {
+    const { producer, pool } = setup({
+      connection: { cluster: clusterOptionsFromUrl(connection) },
+      processes: 1,
+    });
     await pool.start();
     const job = await producer.enqueue("pid", []);
     expect(await producer.waitForResult(job.id, { timeoutMs: 30_000 })).toEqual({ pid: pool.pids[0] });
-    await pool.close();
-    expect(client.isOpen).toBe(true);
-    expect(await client.ping()).toBe("PONG");
   });
+
+  // a cluster client cannot be passed to the children at all (see the test above)
+  test.skipIf(onCluster())(
+    "a connected node-redis client works: children use its URL, the pool leaves it open",
+    async () => {
+      const client = createClient({ url: connection });
+      client.on("error", () => {});
+      await client.connect();
+      cleanup.push(() => client.close());
+      const { producer, pool } = setup({ connection: client, processes: 1 });
+      await pool.start();
+      const job = await producer.enqueue("pid", []);
+      expect(await producer.waitForResult(job.id, { timeoutMs: 30_000 })).toEqual({ pid: pool.pids[0] });
+      await pool.close();
+      expect(client.isOpen).toBe(true);
+      expect(await client.ping()).toBe("PONG");
+    },
+  );
 });

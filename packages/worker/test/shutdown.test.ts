@@ -1,6 +1,5 @@
 import { isTqError } from "@tq/client";
-import { sleep } from "@tq/testing";
-import { createClient } from "redis";
+import { sleep, testClient } from "@tq/testing";
 import { describe, expect, inject, test } from "vitest";
 import { Worker } from "../src/index.js";
 import { deferred, Harness, quietLogger } from "./helpers.js";
@@ -115,7 +114,7 @@ describe("graceful close", () => {
 
   test("a worker given an existing client uses it and leaves it open", async () => {
     const queue = h.queue();
-    const client = createClient({ url: h.url });
+    const client = testClient(h.url);
     client.on("error", () => {});
     await client.connect();
     const worker = new Worker(

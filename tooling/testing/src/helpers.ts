@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
 
 /** A queue name no other test uses. */
 export function uniqueQueue(label = "q"): string {
@@ -31,4 +32,13 @@ export async function waitFor<T>(
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`,
   );
+}
+
+/**
+ * Whether the tests run against a Redis Cluster (the `*-cluster` projects). Tests that need a single node (CLIENT
+ * KILL of one connection, DEBUG, CONFIG SET, a restart of the one server, a proxy in front of one port) skip
+ * themselves there: `test.skipIf(onCluster())(…)`, with a comment saying why.
+ */
+export function onCluster(): boolean {
+  return inject("redisTopology") === "cluster";
 }

@@ -1,8 +1,10 @@
-// Types what the global setup provides to tests: `inject("redisUrl")` is a string.
+// Types what the global setups provide to tests: `inject("redisUrl")` is a string (a `redis://` URL, or a
+// `redis-cluster://` URL in the cluster projects) and `inject("redisTopology")` says which.
 import type {} from "vitest";
 
 declare module "vitest" {
   export interface ProvidedContext {
     redisUrl: string;
+    redisTopology: "standalone" | "cluster";
   }
 }

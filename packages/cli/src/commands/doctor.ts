@@ -1,4 +1,4 @@
-import { checkMemoryPolicy } from "@tq/connection";
+import { checkMemoryPolicy, type RedisServerHandle } from "@tq/connection";
 import { queueKeys } from "@tq/protocol";
 import { EXIT } from "../cli-error.js";
 import { type CommonFlags, print, withSession } from "../command-kit.js";
@@ -13,7 +13,12 @@ export interface Check {
   message: string;
   /** What to do about it (a `warn` or `fail`). */
   fix?: string;
+  /** On a Redis Cluster, the node (`host:port`) a server finding is about. */
+  node?: string;
 }
+
+/** One server to check: the Redis itself, or one master of a cluster. */
+type Server = Pick<RedisServerHandle, "send">;
 
 /** How long past its lease deadline (or run time) a job counts as left alone: no worker or scheduler reclaims it. */
 export const OVERDUE_GRACE_MS = 60_000;
@@ -22,8 +27,8 @@ export const OVERDUE_GRACE_MS = 60_000;
 const MIN_VERSION = [6, 2] as const;
 
 /** `INFO <section>` as a name → value map. */
-async function info(session: Session, section: string): Promise<Map<string, string>> {
-  const text = String(await session.send<unknown>(["INFO", section]));
+async function info(server: Server, section: string): Promise<Map<string, string>> {
+  const text = String(await server.send<unknown>(["INFO", section]));
   const out = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     const colon = line.indexOf(":");
@@ -33,9 +38,9 @@ async function info(session: Session, section: string): Promise<Map<string, stri
 }
 
 /** One `CONFIG GET` value (the reply is a flat list, a Map or an object); null when refused. */
-async function config(session: Session, name: string): Promise<string | null> {
+async function config(server: Server, name: string): Promise<string | null> {
   try {
-    const reply = await session.send<unknown>(["CONFIG", "GET", name]);
+    const reply = await server.send<unknown>(["CONFIG", "GET", name]);
     if (reply instanceof Map) return reply.has(name) ? String(reply.get(name)) : null;
     if (Array.isArray(reply)) return reply.length >= 2 ? String(reply[1]) : null;
     if (reply && typeof reply === "object" && name in reply)
@@ -59,8 +64,8 @@ function versionCheck(version: string | undefined): Check {
     : { name: "redis-version", status: "ok", message: `Redis ${version}` };
 }
 
-async function policyCheck(session: Session): Promise<Check> {
-  const { policy, evicting } = await checkMemoryPolicy(session.connection);
+async function policyCheck(server: Server): Promise<Check> {
+  const { policy, evicting } = await checkMemoryPolicy(server);
   if (policy === null) {
     return {
       name: "maxmemory-policy",
@@ -79,8 +84,8 @@ async function policyCheck(session: Session): Promise<Check> {
     : { name: "maxmemory-policy", status: "ok", message: `maxmemory-policy is ${policy}` };
 }
 
-async function persistenceCheck(session: Session, persistence: Map<string, string>): Promise<Check> {
-  const save = await config(session, "save");
+async function persistenceCheck(server: Server, persistence: Map<string, string>): Promise<Check> {
+  const save = await config(server, "save");
   const aof = persistence.get("aof_enabled") === "1";
   if (aof) return { name: "persistence", status: "ok", message: "append-only file on" };
   if (save === null) {
@@ -214,24 +219,50 @@ async function queueChecks(session: Session, now: number, graceMs: number): Prom
   return out;
 }
 
+/** The server findings of one server: version, eviction policy, persistence, memory. */
+async function serverChecks(server: Server): Promise<Check[]> {
+  const [about, persistence, memory] = await Promise.all([
+    info(server, "server"),
+    info(server, "persistence"),
+    info(server, "memory"),
+  ]);
+  return [
+    versionCheck(about.get("redis_version")),
+    await policyCheck(server),
+    await persistenceCheck(server, persistence),
+    memoryCheck(memory),
+  ];
+}
+
 /**
  * `tq doctor`: what bites queues in production, each with a one-line fix: Redis's version, eviction policy,
- * persistence and memory, then per queue stale workers, expired leases nobody reclaims and overdue delayed jobs.
- * Exit 1 when a check fails.
+ * persistence and memory (on a Redis Cluster, of every master, each finding naming its node), then per queue stale
+ * workers, expired leases nobody reclaims and overdue delayed jobs. Exit 1 when a check fails.
  */
 export async function doctorCommand(flags: DoctorFlags, io: CliIo): Promise<number> {
   const checks = await withSession(flags, io, async (session) => {
-    const [server, persistence, memory, now] = await Promise.all([
-      info(session, "server"),
-      info(session, "persistence"),
-      info(session, "memory"),
-      session.now(),
-    ]);
+    const [servers, now] = await Promise.all([session.connection.servers(), session.now()]);
+    const cluster = session.connection.isCluster;
+    const perServer = await Promise.all(
+      servers.map(async (server) =>
+        (await serverChecks(server)).map((check) =>
+          cluster
+            ? { ...check, node: server.address, message: `node ${server.address}: ${check.message}` }
+            : check,
+        ),
+      ),
+    );
     return [
-      versionCheck(server.get("redis_version")),
-      await policyCheck(session),
-      await persistenceCheck(session, persistence),
-      memoryCheck(memory),
+      ...(cluster
+        ? [
+            {
+              name: "cluster",
+              status: "ok" as const,
+              message: `Redis Cluster, ${servers.length} master(s): ${servers.map((s) => s.address).join(", ")}`,
+            },
+          ]
+        : []),
+      ...perServer.flat(),
       ...(await queueChecks(session, now, flags.graceMs ?? OVERDUE_GRACE_MS)),
     ];
   });
