@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
@@ -44,6 +45,16 @@ export interface RedisCluster {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether nothing listens on `port` of 127.0.0.1 (a listen on it succeeds). */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
 
 /** Runs a command to its end; rejects with its output when it exits non-zero. */
 function run(bin: string, args: string[]): Promise<string> {
@@ -123,19 +134,33 @@ export async function startCluster(options: RedisClusterOptions = {}): Promise<R
   const count = masters * (1 + replicasPerMaster);
 
   const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    // a cluster node also listens on port + 10000 (the cluster bus)
-    if (port + 10_000 < 65_536 && !ports.includes(port)) ports.push(port);
-  }
+  // A free port whose cluster bus port (port + 10000) is free too. Another process can still take either before
+  // the node binds it (outgoing connections use the same ephemeral range): a node that fails to start is tried
+  // again on other ports.
+  const pickPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (port + 10_000 < 65_536 && !ports.includes(port) && (await isFree(port + 10_000))) return port;
+    }
+  };
 
   const nodes: Array<RedisClusterNode & { stop(): Promise<void> }> = [];
   const stopAll = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
   };
   try {
-    for (const [index, port] of ports.entries()) {
-      nodes.push(await startNode(bin, port, index < masters ? "master" : "replica", options));
+    for (let index = 0; index < count; index++) {
+      const role = index < masters ? "master" : "replica";
+      for (let attempt = 1; ; attempt++) {
+        const port = await pickPort();
+        try {
+          nodes.push(await startNode(bin, port, role, options));
+          ports.push(port);
+          break;
+        } catch (error) {
+          if (attempt >= 5) throw error;
+        }
+      }
     }
     await run(cli, [
       "--cluster",
@@ -205,7 +230,12 @@ async function startNode(
     proc.kill("SIGKILL");
     throw new Error(`redis-server (cluster node ${port}) did not answer within 10 s`);
   };
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
