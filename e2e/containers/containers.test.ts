@@ -6,11 +6,26 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "@tq/client";
 import { freePort, type RedisServer, startRedis, uniquePrefix, uniqueQueue, waitFor } from "@tq/testing";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildImage, Containers, imageTag, podman, podmanUnavailable, run, TARGETS } from "./podman.js";
+import {
+  BASE_IMAGE,
+  buildImage,
+  Containers,
+  composeContainer,
+  ensureRedisImage,
+  imageTag,
+  podman,
+  podmanComposeUnavailable,
+  podmanUnavailable,
+  REDIS_IMAGE,
+  run,
+  TARGETS,
+} from "./podman.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const skipped = await podmanUnavailable();
 if (skipped) console.warn(`containers: skipped: ${skipped}`);
+const composeSkipped = skipped ?? podmanComposeUnavailable();
+if (!skipped && composeSkipped) console.warn(`containers: the compose test is skipped: ${composeSkipped}`);
 
 /** A name for a container of this run. */
 const containerName = (what: string) => `tq-test-${what}-${randomBytes(4).toString("hex")}`;
@@ -178,4 +193,74 @@ describe.skipIf(skipped !== undefined)("container images", () => {
     expect(state.exitCode).toBe(0);
     expect(await containers.logs(dashboard)).not.toContain(token);
   });
+
+  test.skipIf(composeSkipped !== undefined)(
+    "compose.yaml runs Redis with AOF, the worker pool, the scheduler, the dashboard and the one-shot producer",
+    async () => {
+      await ensureRedisImage();
+      const project = `tqtest${randomBytes(4).toString("hex")}`;
+      const token = randomBytes(24).toString("hex");
+      const port = await freePort();
+      const env = {
+        ...process.env,
+        BASE: BASE_IMAGE,
+        REDIS_IMAGE,
+        TQ_TAG: "test",
+        TQ_DASHBOARD_TOKEN: token,
+        TQ_DASHBOARD_PORT: String(port),
+      };
+      const compose = (...args: string[]) =>
+        run("podman-compose", ["-p", project, "-f", "compose.yaml", ...args], { env, cwd: REPO });
+      try {
+        const up = await compose("up", "-d", "--no-build");
+        expect(up.code, up.stdout + up.stderr).toBe(0);
+        const container = async (service: string) => {
+          const name = await composeContainer(project, service);
+          if (!name) throw new Error(`compose started no ${service} container`);
+          return name;
+        };
+        // the producer enqueues five jobs: four complete (one after a retry), one fails for good; the scheduler
+        // adds a delayed one 10 s after it starts. `tq stats` in the dashboard's image reads them.
+        const dashboard = await container("dashboard");
+        const stats = async () => {
+          const out = await run("podman", [
+            "exec",
+            dashboard,
+            "node",
+            "dist/bin.js",
+            "stats",
+            "tasks",
+            "--json",
+          ]);
+          return out.code === 0
+            ? (JSON.parse(out.stdout) as { counts: { completed: number; failed: number } }).counts
+            : undefined;
+        };
+        const counts = await waitFor(
+          async () => {
+            const c = await stats();
+            return c && c.completed >= 5 && c.failed >= 1 ? c : undefined;
+          },
+          { timeoutMs: 120_000, what: "the compose system to run the producer's and the scheduler's jobs" },
+        );
+        expect(counts.failed).toBe(1);
+        const producer = await containers.state(await container("producer"));
+        expect(producer).toMatchObject({ status: "exited", exitCode: 0 });
+        const redisContainer = await container("redis");
+        expect(await podman("exec", redisContainer, "redis-cli", "config", "get", "appendonly")).toBe(
+          "appendonly\nyes",
+        );
+        const page = await fetch(`http://127.0.0.1:${port}/`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('data-queue="tasks"');
+        expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(401);
+      } finally {
+        await compose("down", "-v");
+        // podman-compose 1.0 leaves the project's network behind
+        await run("podman", ["network", "rm", "-f", `${project}_default`]);
+      }
+    },
+  );
 });

@@ -29,9 +29,13 @@ export interface Run {
 }
 
 /** Runs a command to the end (asynchronously: the test's timers and Redis clients keep running meanwhile). */
-export function run(command: string, args: readonly string[], input?: Buffer): Promise<Run> {
+export function run(
+  command: string,
+  args: readonly string[],
+  { input, env, cwd }: { input?: Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env, cwd, stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -152,7 +156,7 @@ export async function ensureBaseImage(): Promise<void> {
     if (extraCa?.startsWith("/etc/ssl/")) changes.push("--change", `ENV NODE_EXTRA_CA_CERTS=${extraCa}`);
     const tar = spawnSync("tar", ["-C", root, "-c", "."], { maxBuffer: 1 << 30 });
     if (tar.status !== 0) throw new Error(`tar: ${tar.stderr.toString()}`);
-    const imported = await run("podman", ["import", ...changes, "-", BASE_IMAGE], tar.stdout);
+    const imported = await run("podman", ["import", ...changes, "-", BASE_IMAGE], { input: tar.stdout });
     if (imported.code !== 0) throw new Error(`podman import: ${imported.stderr.trim()}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -239,4 +243,64 @@ export class Containers {
   async removeAll(): Promise<void> {
     for (const name of this.#names.splice(0)) await run("podman", ["rm", "-f", "-t", "0", name]);
   }
+}
+
+/** The tag of the stand-in for `redis:7` that compose.yaml runs in the test (REDIS_IMAGE). */
+export const REDIS_IMAGE = "localhost/tq-redis-base";
+
+/**
+ * Makes `localhost/tq-redis-base` once: the stand-in base plus this machine's `redis-server` and `redis-cli` with the
+ * libraries `ldd` names, and an entrypoint that, like the official image's, turns protected mode off (the
+ * compose network is the boundary) and runs Redis in `/data`.
+ */
+export async function ensureRedisImage(): Promise<void> {
+  if ((await run("podman", ["image", "exists", REDIS_IMAGE])).code === 0) return;
+  await ensureBaseImage();
+  const context = mkdtempSync(join(tmpdir(), "tq-redis-base-"));
+  try {
+    const root = join(context, "root");
+    for (const binary of ["redis-server", "redis-cli"]) {
+      const path = spawnSync("sh", ["-c", `command -v ${binary}`], { encoding: "utf8" }).stdout.trim();
+      if (!path) throw new Error(`${binary} is not installed`);
+      copyInto(root, path, `/usr/bin/${binary}`);
+      for (const library of libraries(path)) copyInto(root, library);
+    }
+    mkdirSync(join(root, "data"), { recursive: true });
+    const entrypoint = join(root, "usr/local/bin/docker-entrypoint.sh");
+    mkdirSync(dirname(entrypoint), { recursive: true });
+    writeFileSync(
+      entrypoint,
+      '#!/bin/sh\nif [ "$1" = "redis-server" ]; then shift; exec redis-server --protected-mode no "$@"; fi\nexec "$@"\n',
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(context, "Containerfile"),
+      `FROM ${BASE_IMAGE}\nCOPY root/ /\nWORKDIR /data\nENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["redis-server"]\n`,
+    );
+    await podman("build", "--tag", REDIS_IMAGE, context);
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+/** Why `podman-compose` cannot be used here, or undefined when it can. */
+export function podmanComposeUnavailable(): string | undefined {
+  return spawnSync("podman-compose", ["version"], { stdio: "ignore" }).status === 0
+    ? undefined
+    : "podman-compose is not installed (apt-get install -y podman-compose; .ci/run installs it)";
+}
+
+/** The one container of a compose service (by the labels compose puts on it), or undefined. */
+export async function composeContainer(project: string, service: string): Promise<string | undefined> {
+  const names = await podman(
+    "ps",
+    "-a",
+    "--filter",
+    `label=com.docker.compose.project=${project}`,
+    "--filter",
+    `label=com.docker.compose.service=${service}`,
+    "--format",
+    "{{.Names}}",
+  );
+  return names.split("\n").find(Boolean);
 }
