@@ -12,6 +12,7 @@ export default defineConfig({
       "tooling/*/vitest.config.ts",
       "tooling/testing/harness/vitest.config.ts",
       "e2e/vitest.config.ts",
+      "e2e/containers/vitest.config.ts",
       "faults/vitest.config.ts",
       "bench/vitest.config.ts",
     ],

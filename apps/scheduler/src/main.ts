@@ -3,8 +3,11 @@
 import { DEMO_QUEUE } from "@tq/example-contracts";
 import { Scheduler } from "@tq/scheduler";
 
-const queue = process.env.TQ_QUEUE ?? DEMO_QUEUE;
-const scheduler = new Scheduler({ connection: process.env.REDIS_URL, prefix: process.env.TQ_PREFIX });
+const queue = process.env.TQ_QUEUE || DEMO_QUEUE;
+const scheduler = new Scheduler({
+  connection: process.env.REDIS_URL || undefined,
+  prefix: process.env.TQ_PREFIX || undefined,
+});
 
 let stopping = false;
 async function stop(signal: string) {

@@ -1,11 +1,14 @@
 // The tutorial's tasks. The WorkerPool loads this module in each worker process (its default export).
+// Each pretends to work for a few milliseconds; TQ_TASK_MS sets how long instead (e.g. to watch jobs run).
 import type { generateReport, resizeImage, sendEmail } from "@tq/example-contracts";
 import { UnrecoverableError } from "@tq/job-schema";
 import type { TaskHandler } from "@tq/worker";
 
+const TASK_MS = process.env.TQ_TASK_MS ? Number(process.env.TQ_TASK_MS) : undefined;
+
 const pause = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
+    const timer = setTimeout(resolve, TASK_MS ?? ms);
     signal.addEventListener("abort", () => {
       clearTimeout(timer);
       reject(signal.reason);

@@ -31,7 +31,7 @@ export const MAX_PAGE = 1000;
 
 const FOOTER = `
 Environment: REDIS_URL (the Redis URL, the place for a password), TQ_PREFIX (the key prefix),
-TQ_DASHBOARD_TOKEN (the dashboard's login token), TQ_LOG_FORMAT (text or json: error lines as one JSON object each, level 50, time, msg).
+TQ_DASHBOARD_TOKEN (the dashboard's login token; TQ_DASHBOARD_HOST, _PORT and _READ_ONLY: its other flags), TQ_LOG_FORMAT (text or json: error lines as one JSON object each, level 50, time, msg).
 Exit codes: 0 ok, 1 failure (Redis unreachable, no such queue or job, a doctor check failed), 2 bad usage.`;
 
 /**
@@ -209,12 +209,14 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       .description("serve the web dashboard (queues, jobs, workers, schedules, live) until Ctrl-C")
       .option(
         "--port <n>",
-        `the port to listen on (0: any free port)`,
+        `the port to listen on (0: any free port) (default: $TQ_DASHBOARD_PORT, else ${DASHBOARD_PORT})`,
         integerOption(0, 65_535),
-        DASHBOARD_PORT,
       )
-      .option("--host <host>", "the address to listen on; a non-loopback one needs a token", "127.0.0.1")
-      .option("--read-only", "show no action and refuse every change")
+      .option(
+        "--host <host>",
+        "the address to listen on; a non-loopback one needs a token (default: $TQ_DASHBOARD_HOST, else 127.0.0.1)",
+      )
+      .option("--read-only", "show no action and refuse every change (or TQ_DASHBOARD_READ_ONLY=1)")
       .option(
         "--token <token>",
         "require this token to log in (default: $TQ_DASHBOARD_TOKEN; prefer the variable: flags show in ps)",

@@ -36,6 +36,37 @@ describe("tq dashboard", () => {
     expect(short.stderr).not.toContain("short");
   });
 
+  test("TQ_DASHBOARD_HOST, TQ_DASHBOARD_PORT and TQ_DASHBOARD_READ_ONLY stand in for the flags", async () => {
+    const open = await tq(["dashboard"], { REDIS_URL: url, TQ_DASHBOARD_HOST: "0.0.0.0" });
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/TQ_DASHBOARD_HOST 0\.0\.0\.0 is not a loopback address: give a token/);
+    const badPort = await tq(["dashboard"], { REDIS_URL: url, TQ_DASHBOARD_PORT: "70000" });
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(/TQ_DASHBOARD_PORT must be a whole number from 0 to 65535/);
+    const badFlag = await tq(["dashboard"], { REDIS_URL: url, TQ_DASHBOARD_READ_ONLY: "maybe" });
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/TQ_DASHBOARD_READ_ONLY must be/);
+
+    const port = await freePort();
+    const dashboard = start([], {
+      REDIS_URL: url,
+      TQ_PREFIX: uniquePrefix(),
+      TQ_DASHBOARD_HOST: "127.0.0.1",
+      TQ_DASHBOARD_PORT: String(port),
+      TQ_DASHBOARD_READ_ONLY: "1",
+    });
+    try {
+      await waitFor(() => dashboard.out.stdout.includes("http://"), { timeoutMs: 30_000, what: "the URL" });
+      expect(dashboard.out.stdout).toContain(`http://127.0.0.1:${port}/`);
+      expect(dashboard.out.stdout).toContain("read-only");
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+      dashboard.child.kill("SIGTERM");
+      expect(await dashboard.exited).toBe(0);
+    } finally {
+      dashboard.child.kill("SIGKILL");
+    }
+  });
+
   test("serves the dashboard, prints its URL, and stops cleanly on SIGTERM", async () => {
     const prefix = uniquePrefix();
     const name = uniqueQueue("dash");

@@ -64,6 +64,8 @@ describe("WorkerPool IPC", () => {
     const info = await producer.getJob(job.id);
     expect(info?.attempts).toBe(2);
     expect(info?.errors?.map((e) => e.code)).toEqual(["LEASE_LOST", "LEASE_LOST"]);
+    // the pool records the failed run in Redis first and emits "exit" after: the result can be read before that
+    await waitFor(() => exits.length === 2, { what: "the second child's exit event" });
     expect(exits.map((e) => e.reason)).toEqual(["crashed", "crashed"]);
     expect(exits.map((e) => e.runs)).toEqual([
       [{ id: job.id, outcome: "retrying" }],
