@@ -22,7 +22,9 @@ export interface ReportInput {
 }
 
 function num(value: number, digits: number): string {
-  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // a value that rounds to zero is 0, not "-0"
+  const shown = Number(value.toFixed(digits)) === 0 ? 0 : value;
+  return shown.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 function cell(s: Spread | undefined, digits: number): string {
@@ -31,8 +33,12 @@ function cell(s: Spread | undefined, digits: number): string {
   return `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`;
 }
 
-function ratio(a: Spread | undefined, b: Spread | undefined): string {
-  if (!a || !b || b.median === 0) return "—";
+/**
+ * a's median over b's; "—" when b's median is 0 as the table shows it (`digits` after the point): a ratio to a value
+ * that rounds to nothing (the raw-list floor keeps no memory) says nothing.
+ */
+function ratio(a: Spread | undefined, b: Spread | undefined, digits = 2): string {
+  if (!a || !b || Number(b.median.toFixed(digits)) === 0) return "—";
   return `${(a.median / b.median).toFixed(2)}×`;
 }
 
@@ -105,6 +111,7 @@ function ratioColumns(libraries: readonly Library[]): RatioColumn[] {
         ratio(
           columnSpread(results, scenario, "tq", "value"),
           columnSpread(results, scenario, other, "value"),
+          results.scenarios.find((s) => s.id === scenario)?.primary.digits,
         ),
     });
     if (other === "baseline")

@@ -40,6 +40,13 @@ export interface QueueOptions {
    * `createLogger`. Lines carry `queue` and `err`. @defaultValue text lines on stderr (`createLogger("queue")`)
    */
   logger?: QueueLogger;
+  /**
+   * How many hash slots the queue spreads over. Only `1` is accepted by this version: a queue's keys share one
+   * `{hash tag}`, so on a Redis Cluster one queue lives on one master (many queues spread over the masters by their
+   * names). Anything else is refused with `VALIDATION` rather than ignored, so that no producer believes its
+   * queue is spread when it is not. @defaultValue 1
+   */
+  shards?: number;
 }
 
 /** What a {@link Queue} logs to: the {@link Logger} every tq class takes. */
@@ -78,6 +85,17 @@ export function resolveQueueOptions(name: string, options: QueueOptions): Resolv
   const maxPending = options.maxPending;
   if (maxPending !== undefined && (!Number.isSafeInteger(maxPending) || maxPending < 1)) {
     throw new TqError("VALIDATION", `maxPending must be a positive integer, got ${String(maxPending)}`);
+  }
+  const shards = options.shards;
+  if (shards !== undefined && shards !== 1) {
+    throw new TqError(
+      "VALIDATION",
+      Number.isInteger(shards) && (shards as number) > 1
+        ? `shards: ${String(shards)}: a queue spread over several hash slots is not supported by this version of ` +
+            "@tq/client; every queue lives in one slot (on a Redis Cluster, on one master: see docs/cluster.md), " +
+            "so leave shards out or give 1; to spread work over the masters today, use several queues"
+        : `shards must be a positive integer (1 in this version), got ${String(shards)}`,
+    );
   }
   const retryConnectionMs = checkTimerMs(
     options.retryConnectionMs ?? QUEUE_DEFAULTS.retryConnectionMs,

@@ -396,3 +396,21 @@ describe("maxPending", () => {
     }
   });
 });
+
+describe("shards", () => {
+  test("1 is a queue in one hash slot; anything else is refused with VALIDATION, never ignored", () => {
+    expect(() => new Queue(uniqueQueue(), { connection, shards: 1 })).not.toThrow();
+    for (const shards of [0, -1, 1.5, Number.NaN, 2, 8]) {
+      let error: unknown;
+      try {
+        new Queue(uniqueQueue(), { connection, shards });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, String(shards)).toMatchObject({
+        code: "VALIDATION",
+        message: expect.stringMatching(/^shards/),
+      });
+    }
+  });
+});
