@@ -411,6 +411,15 @@ async function workerPoolExported(root: string): Promise<boolean> {
   return typeof (worker as unknown as Record<string, unknown>).WorkerPool === "function";
 }
 
+/** Why a WorkerPool scenario cannot run: a tq build that does not export `WorkerPool`. */
+async function withoutWorkerPool(tqRoots: ReadonlyMap<Library, string>): Promise<string | undefined> {
+  for (const [library, root] of tqRoots) {
+    if (!(await workerPoolExported(root)))
+      return `not run: \`WorkerPool\` is not exported from \`@tq/worker\` in the ${LIBRARY_NAMES[library]} build`;
+  }
+  return undefined;
+}
+
 /** The scenarios, in the order they run within a round. */
 export function scenarios(size: Sizes): Scenario[] {
   const n = (x: number) => x.toLocaleString("en-US");
@@ -568,13 +577,7 @@ export function scenarios(size: Sizes): Scenario[] {
       higherIsBetter: true,
       chart: true,
       profiled: false,
-      async skipReason(tqRoots) {
-        for (const [library, root] of tqRoots) {
-          if (!(await workerPoolExported(root)))
-            return `not run: \`WorkerPool\` is not exported from \`@tq/worker\` in the ${LIBRARY_NAMES[library]} build`;
-        }
-        return undefined;
-      },
+      skipReason: withoutWorkerPool,
       async run(library, ctx) {
         await fill(library, ctx, size.pool);
         const before = await ctx.admin.snapshot();
@@ -606,13 +609,7 @@ export function scenarios(size: Sizes): Scenario[] {
       higherIsBetter: true,
       chart: false,
       profiled: false,
-      async skipReason(tqRoots) {
-        for (const [library, root] of tqRoots) {
-          if (!(await workerPoolExported(root)))
-            return `not run: \`WorkerPool\` is not exported from \`@tq/worker\` in the ${LIBRARY_NAMES[library]} build`;
-        }
-        return undefined;
-      },
+      skipReason: withoutWorkerPool,
       async run(library, ctx) {
         const rate = async (processes: number) => {
           await fill(library, ctx, size.poolCpu);
